@@ -1,0 +1,489 @@
+//! Continuous mining: `watch` ingests files as they land in a directory; `sync` follows an
+//! NCBI-style HTTP listing of baseline and update files with `.md5` companions. Both record each
+//! file in Postgres once all its records are acknowledged, and skip recorded files, so a restart
+//! resumes without sending a file twice. Files go strictly in name order, and a pass stops at the
+//! first file that fails, so an update file is never applied before the one it follows.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use backon::{ExponentialBuilder, Retryable};
+use md5::{Digest, Md5};
+use pubmine_store::Pool;
+use pubmine_store::files::{IngestedFile, is_ingested, record_ingested};
+use pubmine_stream::transport::Producer;
+use tokio::io::AsyncWriteExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::produce::{FileReport, IngestConfig, IngestError, ingest_file};
+use crate::source::{expand_paths, is_input_name};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContinuousError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Store(#[from] pubmine_store::StoreError),
+    #[error("failed to read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to fetch {url}: {reason}")]
+    Http { url: String, reason: String },
+    #[error("{name}: md5 {actual} does not match {expected} from its .md5 file")]
+    Checksum {
+        name: String,
+        expected: String,
+        actual: String,
+    },
+}
+
+/// The md5 of a file, as lowercase hex.
+pub fn md5_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Md5::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Ingests one local file unless Postgres says it was done; records it when all its records are
+/// acknowledged. `location` is what the record names as the origin (path or URL).
+pub async fn ingest_once(
+    producer: &dyn Producer,
+    cfg: &IngestConfig,
+    pool: &Pool,
+    path: &Path,
+    name: &str,
+    md5: &str,
+    location: &str,
+) -> Result<Option<FileReport>, ContinuousError> {
+    if is_ingested(pool, name, md5).await? {
+        tracing::debug!(file = name, "already ingested, skipped");
+        return Ok(None);
+    }
+    let started_at = time::OffsetDateTime::now_utc();
+    let report = ingest_file(producer, cfg, path).await?;
+    record_ingested(
+        pool,
+        &IngestedFile {
+            name: name.to_string(),
+            md5: md5.to_string(),
+            location: location.to_string(),
+            size_bytes: report.bytes as i64,
+            documents: report.documents as i32,
+            deletions: report.deletions as i32,
+            dead_lettered: report.dead_lettered as i32,
+            started_at,
+        },
+    )
+    .await?;
+    tracing::info!(
+        file = name,
+        documents = report.documents,
+        deletions = report.deletions,
+        dead_lettered = report.dead_lettered,
+        seconds = report.elapsed.as_secs_f64(),
+        "file ingested"
+    );
+    Ok(Some(report))
+}
+
+/// Settings of `ingest watch`.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    pub dir: PathBuf,
+    /// Time between scans.
+    pub interval: Duration,
+    /// A file modified more recently than this is taken to be still being written.
+    pub settle: Duration,
+    /// Scan once and return (for scripts and tests).
+    pub once: bool,
+}
+
+/// Watches a directory (polling, which also works on network file systems) and ingests each
+/// input file once its writer is done with it.
+pub async fn watch(
+    producer: &dyn Producer,
+    cfg: &IngestConfig,
+    pool: &Pool,
+    wcfg: &WatchConfig,
+    shutdown: &CancellationToken,
+) -> Result<Vec<FileReport>, ContinuousError> {
+    let mut reports = Vec::new();
+    // Files that cannot be read at all are reported once per (path, size, mtime), not every scan.
+    let mut unreadable: HashSet<(PathBuf, u64, SystemTime)> = HashSet::new();
+    loop {
+        let files = expand_paths(std::slice::from_ref(&wcfg.dir)).map_err(IngestError::from)?;
+        for path in files {
+            if shutdown.is_cancelled() {
+                return Ok(reports);
+            }
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue; // removed since the scan
+            };
+            let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            let age = SystemTime::now()
+                .duration_since(mtime)
+                .unwrap_or(Duration::ZERO);
+            if age < wcfg.settle && !wcfg.once {
+                continue;
+            }
+            let key = (path.clone(), meta.len(), mtime);
+            if unreadable.contains(&key) {
+                continue;
+            }
+            let p = path.clone();
+            let md5 = tokio::task::spawn_blocking(move || md5_file(&p))
+                .await
+                .map_err(|e| ContinuousError::Io {
+                    path: path.display().to_string(),
+                    source: std::io::Error::other(e),
+                })?
+                .map_err(|e| ContinuousError::Io {
+                    path: path.display().to_string(),
+                    source: e,
+                })?;
+            let location = path.display().to_string();
+            match ingest_once(
+                producer,
+                cfg,
+                pool,
+                &path,
+                &file_name(&path),
+                &md5,
+                &location,
+            )
+            .await
+            {
+                Ok(Some(r)) => reports.push(r),
+                Ok(None) => {}
+                Err(ContinuousError::Ingest(IngestError::Source(e))) => {
+                    tracing::error!(error = %e, "file skipped");
+                    unreadable.insert(key);
+                }
+                Err(e) => {
+                    // Broker or database trouble: try again on the next scan, in order.
+                    tracing::error!(error = %e, "scan stopped, will retry");
+                    if wcfg.once {
+                        return Err(e);
+                    }
+                    break;
+                }
+            }
+        }
+        if wcfg.once {
+            return Ok(reports);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wcfg.interval) => {}
+            _ = shutdown.cancelled() => return Ok(reports),
+        }
+    }
+}
+
+/// Settings of `ingest sync`.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Listings to follow, such as the baseline and the updatefiles directories.
+    pub urls: Vec<String>,
+    /// Where files are downloaded before ingest; each is removed once recorded.
+    pub spool: PathBuf,
+    /// `None`: one pass; otherwise the time between passes.
+    pub interval: Option<Duration>,
+}
+
+/// A file offered by a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub name: String,
+    pub url: String,
+    pub md5_url: Option<String>,
+}
+
+/// The input files linked from an HTML directory listing (as NCBI and any web server's
+/// auto-index serve them), with their `.md5` companions, in name order.
+pub fn parse_listing(base: &str, html: &str) -> Vec<Listed> {
+    let base = if base.ends_with('/') {
+        base.to_string()
+    } else {
+        format!("{base}/")
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("href=") {
+        rest = &rest[i + 5..];
+        let quote = rest.chars().next().unwrap_or(' ');
+        let (href, after) = if quote == '"' || quote == '\'' {
+            match rest[1..].find(quote) {
+                Some(j) => (&rest[1..1 + j], &rest[1 + j..]),
+                None => break,
+            }
+        } else {
+            let j = rest
+                .find(|c: char| c.is_whitespace() || c == '>')
+                .unwrap_or(rest.len());
+            (&rest[..j], &rest[j..])
+        };
+        rest = after;
+        let href = href.split(['?', '#']).next().unwrap_or("");
+        let name = href.rsplit('/').next().unwrap_or("");
+        if !name.is_empty() && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    let mut out: Vec<Listed> = names
+        .iter()
+        .filter(|n| is_input_name(n))
+        .map(|n| {
+            let md5 = format!("{n}.md5");
+            Listed {
+                name: n.clone(),
+                url: format!("{base}{n}"),
+                md5_url: names.contains(&md5).then(|| format!("{base}{md5}")),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The hash in an `.md5` file: NCBI's `MD5(name)= hex` or md5sum's `hex  name`.
+pub fn parse_md5(text: &str) -> Option<String> {
+    text.split(|c: char| c.is_whitespace() || c == '=' || c == '(' || c == ')')
+        .find(|w| w.len() == 32 && w.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(|w| w.to_ascii_lowercase())
+}
+
+async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, ContinuousError> {
+    let http = |reason: String| ContinuousError::Http {
+        url: url.to_string(),
+        reason,
+    };
+    let resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| http(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(http(format!("HTTP {}", resp.status())));
+    }
+    resp.text().await.map_err(|e| http(e.to_string()))
+}
+
+/// Downloads `url` to `dest` and returns the md5 of what was written.
+async fn download(
+    client: &reqwest::Client,
+    url: &str,
+    dest: &Path,
+) -> Result<String, ContinuousError> {
+    let http = |reason: String| ContinuousError::Http {
+        url: url.to_string(),
+        reason,
+    };
+    let io = |e: std::io::Error| ContinuousError::Io {
+        path: dest.display().to_string(),
+        source: e,
+    };
+    let mut resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| http(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(http(format!("HTTP {}", resp.status())));
+    }
+    let mut file = tokio::fs::File::create(dest).await.map_err(io)?;
+    let mut h = Md5::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| http(e.to_string()))? {
+        h.update(&chunk);
+        file.write_all(&chunk).await.map_err(io)?;
+    }
+    file.sync_all().await.map_err(io)?;
+    Ok(hex(&h.finalize()))
+}
+
+/// Follows the listings: verifies, downloads and ingests, in name order, every file not yet
+/// recorded; with an interval, checks again after each pass until shutdown.
+pub async fn sync(
+    producer: &dyn Producer,
+    cfg: &IngestConfig,
+    pool: &Pool,
+    scfg: &SyncConfig,
+    shutdown: &CancellationToken,
+) -> Result<Vec<FileReport>, ContinuousError> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(30))
+        .read_timeout(Duration::from_secs(120))
+        .user_agent(concat!("pubmine/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ContinuousError::Http {
+            url: String::new(),
+            reason: e.to_string(),
+        })?;
+    tokio::fs::create_dir_all(&scfg.spool)
+        .await
+        .map_err(|e| ContinuousError::Io {
+            path: scfg.spool.display().to_string(),
+            source: e,
+        })?;
+    let mut reports = Vec::new();
+    loop {
+        match sync_pass(&client, producer, cfg, pool, scfg, shutdown, &mut reports).await {
+            Ok(()) => {}
+            Err(e) if scfg.interval.is_some() => {
+                tracing::error!(error = %e, "sync pass stopped, will retry");
+            }
+            Err(e) => return Err(e),
+        }
+        let Some(interval) = scfg.interval else {
+            return Ok(reports);
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.cancelled() => return Ok(reports),
+        }
+    }
+}
+
+async fn sync_pass(
+    client: &reqwest::Client,
+    producer: &dyn Producer,
+    cfg: &IngestConfig,
+    pool: &Pool,
+    scfg: &SyncConfig,
+    shutdown: &CancellationToken,
+    reports: &mut Vec<FileReport>,
+) -> Result<(), ContinuousError> {
+    let retry = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_times(4);
+    let mut listed = Vec::new();
+    for url in &scfg.urls {
+        let html = (|| get_text(client, url)).retry(retry).await?;
+        listed.extend(parse_listing(url, &html));
+    }
+    listed.sort_by(|a, b| a.name.cmp(&b.name));
+    tracing::info!(files = listed.len(), "listing read");
+    for file in listed {
+        if shutdown.is_cancelled() {
+            return Ok(());
+        }
+        let expected = match &file.md5_url {
+            Some(u) => {
+                let text = (|| get_text(client, u)).retry(retry).await?;
+                Some(parse_md5(&text).ok_or_else(|| ContinuousError::Http {
+                    url: u.clone(),
+                    reason: "no md5 hash in the file".into(),
+                })?)
+            }
+            None => None,
+        };
+        if let Some(md5) = &expected
+            && is_ingested(pool, &file.name, md5).await?
+        {
+            continue;
+        }
+        let dest = scfg.spool.join(&file.name);
+        // Downloaded under a temporary name and renamed once verified, so a partial or corrupt
+        // download is never taken for a complete one.
+        let partial = scfg.spool.join(format!("{}.part", file.name));
+        let fetch = || async {
+            let actual = download(client, &file.url, &partial).await?;
+            match &expected {
+                Some(want) if *want != actual => Err(ContinuousError::Checksum {
+                    name: file.name.clone(),
+                    expected: want.clone(),
+                    actual,
+                }),
+                _ => Ok(actual),
+            }
+        };
+        let fetched = fetch
+            .retry(retry)
+            .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "download failed"))
+            .await;
+        let md5 = match fetched {
+            Ok(md5) => md5,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                return Err(e);
+            }
+        };
+        tokio::fs::rename(&partial, &dest)
+            .await
+            .map_err(|e| ContinuousError::Io {
+                path: dest.display().to_string(),
+                source: e,
+            })?;
+        if expected.is_none() {
+            tracing::warn!(file = %file.name, "no .md5 companion; content not verified");
+        }
+        let result = ingest_once(producer, cfg, pool, &dest, &file.name, &md5, &file.url).await;
+        let _ = tokio::fs::remove_file(&dest).await;
+        if let Some(r) = result? {
+            reports.push(r);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_links_and_md5_companions() {
+        let html = r#"<html><body><pre>
+<a href="../">../</a>
+<a href="pubmed25n0002.xml.gz">pubmed25n0002.xml.gz</a> 2025-01-01 12M
+<a href="pubmed25n0002.xml.gz.md5">pubmed25n0002.xml.gz.md5</a>
+<a href='pubmed25n0001.xml.gz'>pubmed25n0001.xml.gz</a>
+<a href="/pubmed/baseline/pubmed25n0001.xml.gz.md5">md5</a>
+<a href=README.txt>README.txt</a>
+</pre></body></html>"#;
+        let l = parse_listing("http://h/pubmed/baseline", html);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].name, "pubmed25n0001.xml.gz");
+        assert_eq!(l[0].url, "http://h/pubmed/baseline/pubmed25n0001.xml.gz");
+        assert_eq!(
+            l[0].md5_url.as_deref(),
+            Some("http://h/pubmed/baseline/pubmed25n0001.xml.gz.md5")
+        );
+        assert!(l[1].md5_url.is_some());
+    }
+
+    #[test]
+    fn md5_file_formats() {
+        let want = Some("0123456789abcdef0123456789abcdef".to_string());
+        assert_eq!(
+            parse_md5("MD5(pubmed25n0001.xml.gz)= 0123456789abcdef0123456789ABCDEF\n"),
+            want
+        );
+        assert_eq!(
+            parse_md5("0123456789abcdef0123456789abcdef  pubmed25n0001.xml.gz"),
+            want
+        );
+        assert_eq!(parse_md5("nothing here"), None);
+    }
+}

@@ -1,0 +1,11 @@
+//! PubMed MEDLINE and PMC JATS ingest: streaming parsers, sources, and the document producer.
+
+pub mod continuous;
+pub mod error;
+pub mod jats;
+pub mod medline;
+pub mod produce;
+pub mod progress;
+pub mod source;
+pub mod text;
+pub mod xml;

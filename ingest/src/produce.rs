@@ -1,0 +1,206 @@
+//! Ingest of files into the documents topic.
+//!
+//! Parsing and JSON encoding run on a blocking thread; the async side hands the encoded records
+//! to the transport and keeps their acknowledgements. A file counts as done only when every one
+//! of its records (and dead letters) is acknowledged: only then may the caller record it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use pubmine_stream::codec::{encode_dead_letter, encode_document};
+use pubmine_stream::record::{DeadLetter, DocumentRecord, SCHEMA_VERSION};
+use pubmine_stream::topics;
+use pubmine_stream::transport::{Ack, OutRecord, Producer, TransportError};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::error::SourceError;
+use crate::progress::FileProgress;
+use crate::source::visit_file;
+
+/// Where ingest sends what.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    pub topic: String,
+    pub dead_letter_topic: String,
+    /// Show a progress bar when stderr is a terminal.
+    pub progress: bool,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            topic: topics::DOCUMENTS.into(),
+            dead_letter_topic: topics::DEAD_LETTER.into(),
+            progress: true,
+        }
+    }
+}
+
+/// What one file gave.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct FileReport {
+    pub location: String,
+    pub documents: u64,
+    pub deletions: u64,
+    pub dead_lettered: u64,
+    /// Bytes of the file as stored (compressed when it is).
+    pub bytes: u64,
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file cannot be read at all; the next file can go on.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// Records were not acknowledged; the file must be sent again (sinks are idempotent).
+    #[error("{location}: {source}")]
+    Transport {
+        location: String,
+        #[source]
+        source: TransportError,
+    },
+}
+
+enum Item {
+    Record { key: String, value: Option<Vec<u8>> },
+    Dead(DeadLetter),
+}
+
+/// Sends every record of the file at `path` and waits for all acknowledgements.
+pub async fn ingest_file(
+    producer: &dyn Producer,
+    cfg: &IngestConfig,
+    path: &Path,
+) -> Result<FileReport, IngestError> {
+    let started = Instant::now();
+    let location = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .map_err(|e| SourceError::Io {
+            path: location.clone(),
+            source: e,
+        })?
+        .len();
+    let label = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| location.clone());
+    let progress = Arc::new(FileProgress::new(&label, size, cfg.progress));
+
+    let (tx, mut rx) = mpsc::channel::<Item>(1024);
+    let parse_path = path.to_path_buf();
+    let bytes = progress.bytes.clone();
+    let parser = tokio::task::spawn_blocking(move || parse_into(&parse_path, bytes, tx));
+
+    let mut report = FileReport {
+        location: location.clone(),
+        bytes: size,
+        ..Default::default()
+    };
+    let mut acks: FuturesUnordered<Ack> = FuturesUnordered::new();
+    let mut failure: Option<TransportError> = None;
+    let transport_err = |source| IngestError::Transport {
+        location: location.clone(),
+        source,
+    };
+    while let Some(item) = rx.recv().await {
+        let record = match item {
+            Item::Record { key, value } => {
+                if value.is_some() {
+                    report.documents += 1;
+                } else {
+                    report.deletions += 1;
+                }
+                OutRecord {
+                    topic: cfg.topic.clone(),
+                    key,
+                    value,
+                }
+            }
+            Item::Dead(dl) => {
+                report.dead_lettered += 1;
+                tracing::warn!(
+                    source = %dl.source, position = dl.position.as_deref().unwrap_or(""),
+                    id = dl.id.as_deref().unwrap_or(""), reason = %dl.reason,
+                    "record dead-lettered"
+                );
+                OutRecord {
+                    topic: cfg.dead_letter_topic.clone(),
+                    key: dl.id.clone().unwrap_or_else(|| dl.source.clone()),
+                    value: Some(encode_dead_letter(&dl)),
+                }
+            }
+        };
+        let ack = producer.enqueue(record).await.map_err(transport_err)?;
+        acks.push(ack);
+        // Collect the acknowledgements that have arrived, keeping the set small.
+        while let Some(Some(r)) = futures::FutureExt::now_or_never(acks.next()) {
+            if let Err(e) = r {
+                failure.get_or_insert(e);
+            }
+        }
+        if (report.documents + report.deletions).is_multiple_of(512) {
+            progress.add_articles(512);
+        }
+    }
+    let parsed = parser
+        .await
+        .map_err(|e| transport_err(TransportError::Fatal(format!("parser thread failed: {e}"))))?;
+    while let Some(r) = acks.next().await {
+        if let Err(e) = r {
+            failure.get_or_insert(e);
+        }
+    }
+    progress.finish();
+    parsed?;
+    if let Some(e) = failure {
+        return Err(transport_err(e));
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Runs on a blocking thread: parses the file and sends encoded records and dead letters.
+fn parse_into(
+    path: &Path,
+    bytes: Arc<std::sync::atomic::AtomicU64>,
+    tx: mpsc::Sender<Item>,
+) -> Result<(), SourceError> {
+    let mut on_error = |e: SourceError| {
+        let dl = DeadLetter {
+            schema_version: SCHEMA_VERSION,
+            stage: "ingest".into(),
+            source: path.display().to_string(),
+            position: None,
+            id: None,
+            reason: e.to_string(),
+        };
+        let _ = tx.blocking_send(Item::Dead(dl));
+    };
+    let tx2 = tx.clone();
+    let mut visit = |name: &str, records: crate::source::Records<'_>| -> bool {
+        for r in records {
+            let item = match r {
+                Ok(DocumentRecord::Upsert(doc)) => Item::Record {
+                    key: doc.id.clone(),
+                    value: Some(encode_document(&doc)),
+                },
+                Ok(DocumentRecord::Delete(id)) => Item::Record {
+                    key: id,
+                    value: None,
+                },
+                Err(e) => Item::Dead(e.dead_letter(name)),
+            };
+            if tx2.blocking_send(item).is_err() {
+                return false; // the sending side gave up
+            }
+        }
+        true
+    };
+    visit_file(path, bytes, &mut visit, &mut on_error)
+}

@@ -1,0 +1,103 @@
+//! Helpers of the integration tests: the real broker and the real Postgres the test script
+//! starts (scripts/test.sh), unique topics and a fresh database per test.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use pubmine_stream::kafka::KafkaConfig;
+use rdkafka::Message;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+
+/// The broker under test. The tests need a real Kafka-protocol broker: scripts/test.sh starts
+/// one and sets this variable.
+pub fn brokers() -> String {
+    std::env::var("PUBMINE_TEST_BROKERS").expect(
+        "PUBMINE_TEST_BROKERS is not set: run scripts/test.sh, or start a broker \
+         (scripts/broker.sh start) and export PUBMINE_TEST_BROKERS=127.0.0.1:19092",
+    )
+}
+
+/// Postgres admin URL without a database (trust auth on the test machine).
+pub fn pg_admin_url() -> String {
+    std::env::var("PUBMINE_PG_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A database of its own for one test, dropped by [`TestDb::drop_db`].
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    pub pool: pubmine_store::Pool,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let name = unique("pubmine_test").replace('-', "_");
+        let admin = sqlx_admin().await;
+        sqlx_exec(&admin, &format!("CREATE DATABASE {name}")).await;
+        let url = format!("{}/{name}", pg_admin_url());
+        let pool = pubmine_store::connect(&url)
+            .await
+            .expect("connect to test db");
+        pubmine_store::migrate(&pool)
+            .await
+            .expect("migrate test db");
+        TestDb { name, url, pool }
+    }
+
+    pub async fn drop_db(self) {
+        self.pool.close().await;
+        let admin = sqlx_admin().await;
+        sqlx_exec(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        )
+        .await;
+    }
+}
+
+async fn sqlx_admin() -> pubmine_store::Pool {
+    pubmine_store::connect(&format!("{}/postgres", pg_admin_url()))
+        .await
+        .expect("connect to Postgres (is it running on 127.0.0.1:5432?)")
+}
+
+async fn sqlx_exec(pool: &pubmine_store::Pool, sql: &str) {
+    pubmine_store::admin_execute(pool, sql).await.expect(sql);
+}
+
+/// Reads `topic` from the beginning until `n` records arrived (or 60 s passed), then waits 2 s
+/// more for any record beyond them, so a test sees duplicates: keys and values.
+pub async fn consume(topic: &str, n: usize) -> Vec<(String, Option<Vec<u8>>)> {
+    let consumer: StreamConsumer = KafkaConfig::new(brokers())
+        .consumer_config(&unique("test-reader"))
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut grace: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        if out.len() >= n && grace.is_none() {
+            grace = Some(now + Duration::from_secs(2));
+        }
+        let until = grace.unwrap_or(deadline);
+        if now >= until {
+            break;
+        }
+        match tokio::time::timeout(until - now, consumer.recv()).await {
+            Ok(Ok(m)) => out.push((
+                String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+                m.payload().map(|p| p.to_vec()),
+            )),
+            Ok(Err(e)) => panic!("consume {topic}: {e}"),
+            Err(_) => {}
+        }
+    }
+    out
+}

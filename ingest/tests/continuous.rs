@@ -1,0 +1,226 @@
+//! `sync` against a local HTTP server that serves an NCBI-style listing, and `watch` on a
+//! directory, with the real broker and a fresh Postgres database: each file is ingested once,
+//! a restart resumes, a corrupt download is refused.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use pubmine_ingest::continuous::{ContinuousError, SyncConfig, WatchConfig, md5_file, sync, watch};
+use pubmine_ingest::produce::IngestConfig;
+use pubmine_store::files::list_ingested;
+use pubmine_stream::kafka::KafkaConfig;
+use tokio_util::sync::CancellationToken;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Files the server offers: name, content, and the md5 its `.md5` companion states.
+type Served = Arc<Mutex<Vec<(String, Vec<u8>, String)>>>;
+
+async fn listing(State(files): State<Served>) -> axum::response::Html<String> {
+    let files = files.lock().unwrap();
+    let mut html = String::from("<html><body><pre>\n<a href=\"../\">../</a>\n");
+    for (name, _, _) in files.iter() {
+        html.push_str(&format!(
+            "<a href=\"{name}\">{name}</a>  2025-01-01 12:00  1M\n<a href=\"{name}.md5\">{name}.md5</a>\n"
+        ));
+    }
+    html.push_str("</pre></body></html>");
+    axum::response::Html(html)
+}
+
+async fn file(
+    State(files): State<Served>,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Vec<u8>, StatusCode> {
+    let files = files.lock().unwrap();
+    for (n, content, md5) in files.iter() {
+        if *n == name {
+            return Ok(content.clone());
+        }
+        if format!("{n}.md5") == name {
+            return Ok(format!("MD5({n})= {md5}\n").into_bytes());
+        }
+    }
+    Err(StatusCode::NOT_FOUND)
+}
+
+async fn serve(files: Served) -> String {
+    let app = axum::Router::new()
+        .route("/pubmed/updatefiles/", get(listing))
+        .route("/pubmed/updatefiles/{name}", get(file))
+        .with_state(files);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/pubmed/updatefiles/")
+}
+
+fn offer(files: &Served, name: &str, fixture_name: &str, corrupt_md5: bool) {
+    let content = std::fs::read(fixture(fixture_name)).unwrap();
+    let md5 = if corrupt_md5 {
+        "00000000000000000000000000000000".to_string()
+    } else {
+        md5_file(&fixture(fixture_name)).unwrap()
+    };
+    files.lock().unwrap().push((name.into(), content, md5));
+}
+
+async fn producer() -> (pubmine_stream::kafka::KafkaProducer, IngestConfig) {
+    let kafka = KafkaConfig::new(common::brokers());
+    let cfg = IngestConfig {
+        topic: common::unique("documents"),
+        dead_letter_topic: common::unique("dead-letter"),
+        progress: false,
+    };
+    kafka
+        .ensure_topics(&[&cfg.topic, &cfg.dead_letter_topic], 1, 1)
+        .await
+        .unwrap();
+    (kafka.producer().unwrap(), cfg)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_verifies_ingests_in_order_and_resumes_without_resending() {
+    let db = common::TestDb::new().await;
+    let (producer, cfg) = producer().await;
+    let files: Served = Arc::default();
+    // Offered out of order: ingest goes by name.
+    offer(
+        &files,
+        "pubmed25n0002.xml.gz",
+        "medline_structured.xml.gz",
+        false,
+    );
+    offer(&files, "pubmed25n0001.xml", "medline_bad.xml", false);
+    let url = serve(files.clone()).await;
+    let spool = tempfile::tempdir().unwrap();
+    let scfg = SyncConfig {
+        urls: vec![url],
+        spool: spool.path().to_path_buf(),
+        interval: None,
+    };
+    let token = CancellationToken::new();
+
+    let first = sync(&producer, &cfg, &db.pool, &scfg, &token)
+        .await
+        .unwrap();
+    let names: Vec<_> = first
+        .iter()
+        .map(|r| r.location.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names, ["pubmed25n0001.xml", "pubmed25n0002.xml.gz"]);
+    assert_eq!(first[0].dead_lettered, 1);
+    assert_eq!(common::consume(&cfg.topic, 4).await.len(), 4);
+
+    // A restart: nothing is sent again.
+    let again = sync(&producer, &cfg, &db.pool, &scfg, &token)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+
+    // A new update file appears: only it is ingested. Then one whose download does not match
+    // its .md5: refused, not recorded, and the pass reports it.
+    offer(&files, "pubmed25n0003.xml", "medline_update.xml", false);
+    offer(&files, "pubmed25n0004.xml", "medline_book.xml", true);
+    let err = sync(&producer, &cfg, &db.pool, &scfg, &token)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ContinuousError::Checksum { ref name, .. } if name == "pubmed25n0004.xml"),
+        "{err}"
+    );
+    let recorded: Vec<_> = list_ingested(&db.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            "pubmed25n0001.xml",
+            "pubmed25n0002.xml.gz",
+            "pubmed25n0003.xml"
+        ]
+    );
+    assert!(
+        std::fs::read_dir(spool.path()).unwrap().next().is_none(),
+        "spool is emptied"
+    );
+    // 4 earlier + 1 document and 3 deletions of the update file.
+    assert_eq!(common::consume(&cfg.topic, 8).await.len(), 8);
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_ingests_landed_files_once() {
+    let db = common::TestDb::new().await;
+    let (producer, cfg) = producer().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("medline_update.xml"), dir.path().join("a.xml")).unwrap();
+    std::fs::copy(fixture("jats_bare.nxml"), dir.path().join("b.nxml")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not an input").unwrap();
+    let wcfg = WatchConfig {
+        dir: dir.path().to_path_buf(),
+        interval: Duration::from_millis(100),
+        settle: Duration::ZERO,
+        once: true,
+    };
+    let token = CancellationToken::new();
+    let first = watch(&producer, &cfg, &db.pool, &wcfg, &token)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    let second = watch(&producer, &cfg, &db.pool, &wcfg, &token)
+        .await
+        .unwrap();
+    assert!(second.is_empty());
+    std::fs::copy(fixture("medline_book.xml"), dir.path().join("c.xml")).unwrap();
+    let third = watch(&producer, &cfg, &db.pool, &wcfg, &token)
+        .await
+        .unwrap();
+    assert_eq!(third.len(), 1);
+    assert!(third[0].location.ends_with("c.xml"));
+    // 1 + 3 tombstones, 1 PMC article, 2 books.
+    assert_eq!(common::consume(&cfg.topic, 8).await.len(), 7);
+
+    // Running in the background, it picks up a file that lands later, and stops on shutdown.
+    let follow = WatchConfig {
+        once: false,
+        ..wcfg
+    };
+    let task = {
+        let (db_pool, token) = (db.pool.clone(), token.clone());
+        tokio::spawn(async move { watch(&producer, &cfg, &db_pool, &follow, &token).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    std::fs::copy(fixture("jats_oai.xml"), dir.path().join("d.xml")).unwrap();
+    let mut seen = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if list_ingested(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .any(|f| f.name == "d.xml")
+        {
+            seen = true;
+            break;
+        }
+    }
+    token.cancel();
+    let reports = task.await.unwrap().unwrap();
+    assert!(seen, "a file landing later is ingested");
+    assert_eq!(reports.len(), 1);
+    db.drop_db().await;
+}

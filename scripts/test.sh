@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The project's test command (CI runs it through .ci/run): starts what the tests talk to (Postgres,
+# a Kafka-protocol broker), then checks formatting, lints, the SQL metadata, and runs every test.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$PUBMINE_ROOT"
+"$PUBMINE_ROOT/scripts/postgres.sh"
+PUBMINE_TEST_BROKERS=$("$PUBMINE_ROOT/scripts/broker.sh" start)
+export PUBMINE_TEST_BROKERS
+log "broker $PUBMINE_TEST_BROKERS, postgres $PUBMINE_PG_ADMIN_URL"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "sqlx metadata check"
+"$PUBMINE_ROOT/scripts/sqlx-prepare.sh" --check
+log "cargo test"
+cargo test --workspace --locked --no-fail-fast

@@ -1,0 +1,131 @@
+//! Commands and their options. Every option can also be set from the environment (`--help` names
+//! the variable); secrets are never logged.
+
+mod db;
+mod ingest;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Mine the biomedical literature as it is published: PubMed and PMC XML into Kafka, BioBERT
+/// annotation, Postgres and tantivy.
+#[derive(Debug, Parser)]
+#[command(name = "pubmine", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse PubMed/PMC XML and produce documents to the documents topic.
+    Ingest(Box<ingest::IngestArgs>),
+    /// Database administration.
+    Db(db::DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Log format: text for people, json for log collectors.
+    #[arg(long, env = "PUBMINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// Log filter, in tracing's EnvFilter syntax (`info`, `pubmine_ingest=debug`, ...).
+    #[arg(long, env = "PUBMINE_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+pub fn init_tracing(args: &LogArgs) {
+    // librdkafka's and sqlx's chatter stays at warn unless asked for.
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("sqlx=warn,{}", args.log))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Ingest(args) => ingest::run(*args).await,
+        Command::Db(args) => db::run(args).await,
+    }
+}
+
+/// Postgres connection options.
+#[derive(Debug, Args, Clone)]
+pub struct DbOpts {
+    /// Postgres URL, such as postgres://user@127.0.0.1:5432/pubmine.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl DbOpts {
+    /// Connects and applies pending migrations.
+    pub async fn connect(&self, why: &str) -> anyhow::Result<pubmine_store::Pool> {
+        use anyhow::Context as _;
+        let url = self
+            .database_url
+            .as_deref()
+            .with_context(|| format!("{why} needs Postgres: set --database-url or DATABASE_URL"))?;
+        let pool = pubmine_store::connect(url)
+            .await
+            .context("failed to connect to Postgres")?;
+        pubmine_store::migrate(&pool)
+            .await
+            .context("failed to migrate the database")?;
+        Ok(pool)
+    }
+}
+
+/// Parses `90`, `90s`, `15m`, `2h`, `500ms`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 30s, 15m or 2h"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (ms, s, m, h)")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

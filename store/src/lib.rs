@@ -1,0 +1,57 @@
+//! Postgres for pubmine: connection, migrations (from `../migrations`), and the queries of each
+//! stage. Every SQL statement of the project lives here or in `migrations/`.
+
+pub mod files;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+pub use sqlx::PgPool as Pool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("failed to connect to Postgres: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("failed to run migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("query failed: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// True when retrying later may succeed (the server went away, a deadlock, ...).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Connect(_) => true,
+            StoreError::Query(e) => matches!(
+                e,
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+            ),
+            StoreError::Migrate(_) => false,
+        }
+    }
+}
+
+/// Connects to `url` (`postgres://user@host:port/db`).
+pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
+    PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect(url)
+        .await
+        .map_err(StoreError::Connect)
+}
+
+/// Applies the migrations that are not applied yet.
+pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::migrate!("../migrations").run(pool).await?;
+    Ok(())
+}
+
+/// Runs one administrative statement (such as `CREATE DATABASE`) that cannot be prepared; for
+/// scripts and tests, never with user input.
+pub async fn admin_execute(pool: &PgPool, sql: &str) -> Result<(), StoreError> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The contract between pubmine stages: record types, topic names, the codec, the Kafka and
+//! in-process transports, and shutdown.
+
+pub mod codec;
+pub mod kafka;
+pub mod record;
+pub mod shutdown;
+pub mod topics;
+pub mod transport;
