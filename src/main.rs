@@ -7,6 +7,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Parsing allocates many small strings across threads; mimalloc does that far faster than
+/// glibc's allocator (1.2x single-threaded, 1.4x on two threads in bench/parse.sh).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     cli::init_tracing(&args.log);

@@ -1,8 +1,11 @@
 //! Parse throughput of the MEDLINE parser on one file, as `bench/parse.sh` runs it beside the
 //! lxml reference: `cargo bench -p pubmine-ingest --bench parse_throughput -- FILE [REPEAT]`.
+//! `cargo bench ... -- FILE REPEAT events,events-slice,parse,parse+json` picks the modes.
 //! Prints one JSON line per mode, in the reference script's format:
-//! - `parse`: records out of the parser (documents built, nothing else);
-//! - `parse+json`: the same, each document also encoded as the JSON the topic carries.
+//! - `parse`: records out of the parser (documents built, nothing else), on 2 threads;
+//! - `parse+json`: the same, each document also encoded as the JSON the topic carries;
+//! - `parse-1t`, `parse+json-1t`: the same on one thread, like for like with lxml;
+//! - `events`, `events-slice`: quick-xml's events alone, from a stream and from memory (floors).
 
 use std::io::{BufRead, BufReader, Read};
 use std::time::Instant;
@@ -10,6 +13,10 @@ use std::time::Instant;
 use pubmine_ingest::medline::MedlineParser;
 use pubmine_stream::codec::encode_document;
 use pubmine_stream::record::DocumentRecord;
+
+/// The allocator the `pubmine` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn open(path: &str) -> Box<dyn BufRead> {
     let mut f = BufReader::with_capacity(1 << 20, std::fs::File::open(path).expect("open"));
@@ -37,6 +44,23 @@ fn xml_bytes(path: &str) -> u64 {
     }
 }
 
+/// The floor: quick-xml's events alone, nothing built (articles = `PubmedArticle` end tags).
+fn count_events(path: &str) -> u64 {
+    let mut reader = quick_xml::Reader::from_reader(open(path));
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut articles = 0;
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf).expect("xml") {
+            quick_xml::events::Event::End(e) if e.local_name().as_ref() == "PubmedArticle" => {
+                articles += 1
+            }
+            quick_xml::events::Event::Eof => return articles,
+            _ => {}
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -48,7 +72,16 @@ fn main() {
     };
     let repeat: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
     let bytes = xml_bytes(path);
-    for mode in ["parse", "parse+json"] {
+    let modes: Vec<String> = args
+        .get(2)
+        .map(|m| m.split(',').map(String::from).collect())
+        .unwrap_or_else(|| {
+            ["parse-1t", "parse+json-1t", "parse", "parse+json"]
+                .map(String::from)
+                .to_vec()
+        });
+    let whole = std::fs::read(path).expect("read");
+    for mode in modes.iter().map(String::as_str) {
         let mut best = f64::MAX;
         let mut articles = 0u64;
         let mut json_bytes = 0u64;
@@ -56,11 +89,34 @@ fn main() {
             let start = Instant::now();
             articles = 0;
             json_bytes = 0;
-            for r in MedlineParser::new(open(path)) {
+            if mode == "events-slice" {
+                let mut reader = quick_xml::Reader::from_reader(whole.as_slice());
+                articles = 0;
+                loop {
+                    match reader.read_event().expect("xml") {
+                        quick_xml::events::Event::End(e)
+                            if e.local_name().as_ref() == "PubmedArticle" =>
+                        {
+                            articles += 1
+                        }
+                        quick_xml::events::Event::Eof => break,
+                        _ => {}
+                    }
+                }
+                best = best.min(start.elapsed().as_secs_f64());
+                continue;
+            }
+            if mode == "events" {
+                articles = count_events(path);
+                best = best.min(start.elapsed().as_secs_f64());
+                continue;
+            }
+            let threads = if mode.ends_with("-1t") { 1 } else { 2 };
+            for r in MedlineParser::with_threads(open(path), threads) {
                 match r {
                     Ok(DocumentRecord::Upsert(doc)) => {
                         articles += 1;
-                        if mode == "parse+json" {
+                        if mode.starts_with("parse+json") {
                             json_bytes += encode_document(&doc).len() as u64;
                         }
                     }

@@ -25,7 +25,7 @@ use quick_xml::events::{BytesStart, Event};
 use crate::error::RecordError;
 use crate::medline::{normalize_orcid, parse_month};
 use crate::text::{TextBuf, non_empty};
-use crate::xml::{TextStyle, Xml, attr, each_child, push_ref};
+use crate::xml::{Source, Stream, TextStyle, Xml, attr, each_child, push_ref};
 
 /// Left out of every text: the TeX twin of a formula, MathML annotations, images and their
 /// descriptions, object ids, glyph data.
@@ -103,7 +103,7 @@ macro_rules! each_child_or_empty {
 /// Streams the articles of a JATS file.
 #[derive(Debug)]
 pub struct JatsParser<R> {
-    x: Xml<R>,
+    x: Xml<Stream<R>>,
     done: bool,
     last_error_at: Option<u64>,
 }
@@ -248,7 +248,7 @@ fn finish(mut doc: Document, start: u64) -> Result<Document, RecordError> {
     Ok(doc)
 }
 
-fn journal_meta<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn journal_meta<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     let j = doc.journal.get_or_insert_default();
     let (mut iso, mut nlm_ta) = (None, None);
     each_child!(x, e, {
@@ -278,7 +278,7 @@ fn journal_meta<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), Re
     Ok(())
 }
 
-fn article_meta<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn article_meta<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     let mut affs = Affiliations::default();
     let mut pub_dates = Vec::new();
     let (mut fpage, mut lpage, mut elocation) = (None, None, None);
@@ -372,7 +372,7 @@ fn pub_date_kind(e: &BytesStart<'_>) -> String {
 
 /// Reads `year`, `month`, `day`, `season`, `string-date`; the `iso-8601-date` attribute fills a
 /// date without a year.
-fn date<R: BufRead>(x: &mut Xml<R>, iso: Option<String>) -> Result<PubDate, RecordError> {
+fn date<S: Source>(x: &mut Xml<S>, iso: Option<String>) -> Result<PubDate, RecordError> {
     let mut d = PubDate::default();
     each_child!(x, e, {
         "year" => d.year = x.text(&STYLE)?.parse().ok(),
@@ -407,8 +407,8 @@ fn related_article(e: &BytesStart<'_>) -> CommentCorrection {
     c
 }
 
-fn kwd_group<R: BufRead>(
-    x: &mut Xml<R>,
+fn kwd_group<S: Source>(
+    x: &mut Xml<S>,
     owner: Option<String>,
     doc: &mut Document,
 ) -> Result<(), RecordError> {
@@ -422,7 +422,7 @@ fn kwd_group<R: BufRead>(
     Ok(())
 }
 
-fn funding_group<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn funding_group<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     each_child!(x, e, {
         "award-group" => {
             let mut g = Grant::default();
@@ -472,8 +472,8 @@ impl Affiliations {
     }
 }
 
-fn contrib_group<R: BufRead>(
-    x: &mut Xml<R>,
+fn contrib_group<S: Source>(
+    x: &mut Xml<S>,
     doc: &mut Document,
     affs: &mut Affiliations,
 ) -> Result<(), RecordError> {
@@ -488,8 +488,8 @@ fn contrib_group<R: BufRead>(
     Ok(())
 }
 
-fn contrib<R: BufRead>(
-    x: &mut Xml<R>,
+fn contrib<S: Source>(
+    x: &mut Xml<S>,
     doc: &mut Document,
     affs: &mut Affiliations,
 ) -> Result<(), RecordError> {
@@ -519,7 +519,7 @@ fn contrib<R: BufRead>(
     Ok(())
 }
 
-fn name<R: BufRead>(x: &mut Xml<R>, a: &mut Author) -> Result<(), RecordError> {
+fn name<S: Source>(x: &mut Xml<S>, a: &mut Author) -> Result<(), RecordError> {
     each_child!(x, e, {
         "surname" => a.last_name = x.opt_text(&STYLE)?,
         "given-names" => { a.initials = attr(&e, "initials"); a.fore_name = x.opt_text(&STYLE)? },
@@ -537,14 +537,14 @@ fn aff_rids(e: &BytesStart<'_>) -> Vec<String> {
     rid.split_whitespace().map(str::to_string).collect()
 }
 
-fn aff_text<R: BufRead>(x: &mut Xml<R>) -> Result<Option<String>, RecordError> {
+fn aff_text<S: Source>(x: &mut Xml<S>) -> Result<Option<String>, RecordError> {
     let mut text = TextBuf::new();
     fields_into(x, &mut text, &mut Vec::new(), aff_skip)?;
     Ok(Some(text.take()).filter(|t| !t.is_empty()))
 }
 
 /// The first `aff` of an `aff-alternatives` (the others are the same place in other languages).
-fn aff_alternatives<R: BufRead>(x: &mut Xml<R>) -> Result<Option<String>, RecordError> {
+fn aff_alternatives<S: Source>(x: &mut Xml<S>) -> Result<Option<String>, RecordError> {
     let mut first = None;
     each_child!(x, e, {
         "aff" => if first.is_none() { first = aff_text(x)? } else { x.skip()? },
@@ -557,8 +557,8 @@ fn aff_alternatives<R: BufRead>(x: &mut Xml<R>) -> Result<Option<String>, Record
 /// `country`, an `element-citation`): a space is put before each part unless the text so far
 /// ends in an opening bracket, a dash or a slash. Inline markup (`italic`, `sup`, MathML) is joined as
 /// written. `pub-id`s are collected into `ids`, (type, value), and left out of the text.
-fn fields_into<R: BufRead>(
-    x: &mut Xml<R>,
+fn fields_into<S: Source>(
+    x: &mut Xml<S>,
     out: &mut TextBuf,
     ids: &mut Vec<(String, String)>,
     skip: fn(&str) -> bool,
@@ -645,8 +645,8 @@ impl AbstractKind {
 
 /// An abstract: each `sec` is one passage (section = its title); outside sections, each `p` is
 /// one passage, whose section is the abstract's own `title` when it has one.
-fn abstract_<R: BufRead>(
-    x: &mut Xml<R>,
+fn abstract_<S: Source>(
+    x: &mut Xml<S>,
     doc: &mut Document,
     a: &AbstractKind,
 ) -> Result<(), RecordError> {
@@ -680,8 +680,8 @@ fn abstract_<R: BufRead>(
 
 /// One section of an abstract, its paragraphs joined; a nested section is a passage of its own,
 /// named by the chain of titles.
-fn abstract_sec<R: BufRead>(
-    x: &mut Xml<R>,
+fn abstract_sec<S: Source>(
+    x: &mut Xml<S>,
     doc: &mut Document,
     a: &AbstractKind,
     chain: &mut Vec<String>,
@@ -800,8 +800,8 @@ fn push(
 /// `back`, `ack`, `app`, `boxed-text`, `floats-group`, ...): each paragraph or other block is a
 /// passage, sections nest. When `headed`, the caller pushed this element's slot onto `chain` and
 /// a `title` child fills it.
-fn blocks<R: BufRead>(
-    x: &mut Xml<R>,
+fn blocks<S: Source>(
+    x: &mut Xml<S>,
     out: &mut Vec<Passage>,
     refs: &mut Vec<Reference>,
     chain: &mut Vec<String>,
@@ -855,8 +855,8 @@ fn blocks<R: BufRead>(
 /// [`Xml::text_into`], except that a figure, table, box or footnote met inside is not text of
 /// the paragraph: it becomes passages of its own, in `floats`. With `label`, a `label` child is
 /// read into it rather than into the text (a footnote's mark).
-fn flow<R: BufRead>(
-    x: &mut Xml<R>,
+fn flow<S: Source>(
+    x: &mut Xml<S>,
     out: &mut TextBuf,
     floats: &mut Vec<Passage>,
     chain: &[String],
@@ -908,8 +908,8 @@ fn flow<R: BufRead>(
 }
 
 /// Reads a float whose start tag was just read into passages.
-fn float<R: BufRead>(
-    x: &mut Xml<R>,
+fn float<S: Source>(
+    x: &mut Xml<S>,
     kind: Float,
     out: &mut Vec<Passage>,
     chain: &[String],
@@ -929,8 +929,8 @@ fn float<R: BufRead>(
 /// A figure, table, group of them or supplementary material: the `caption` is a Caption passage,
 /// each `table` a Table passage (cells separated by spaces), table footnotes Footnote passages;
 /// all carry the `label` ("Figure 1", "Table 2") as their category. Images and media are left out.
-fn captioned<R: BufRead>(
-    x: &mut Xml<R>,
+fn captioned<S: Source>(
+    x: &mut Xml<S>,
     out: &mut Vec<Passage>,
     chain: &[String],
 ) -> Result<(), RecordError> {
@@ -971,8 +971,8 @@ fn captioned<R: BufRead>(
 }
 
 /// A table's footer: each `fn` (or loose `p`) is a Footnote passage.
-fn table_foot<R: BufRead>(
-    x: &mut Xml<R>,
+fn table_foot<S: Source>(
+    x: &mut Xml<S>,
     out: &mut Vec<Passage>,
     chain: &[String],
 ) -> Result<(), RecordError> {
@@ -997,8 +997,8 @@ fn table_foot<R: BufRead>(
 }
 
 /// A footnote: one passage, its `label` as the category.
-fn footnote<R: BufRead>(
-    x: &mut Xml<R>,
+fn footnote<S: Source>(
+    x: &mut Xml<S>,
     out: &mut Vec<Passage>,
     chain: &[String],
 ) -> Result<(), RecordError> {
@@ -1009,7 +1009,7 @@ fn footnote<R: BufRead>(
     Ok(())
 }
 
-fn ref_list<R: BufRead>(x: &mut Xml<R>, refs: &mut Vec<Reference>) -> Result<(), RecordError> {
+fn ref_list<S: Source>(x: &mut Xml<S>, refs: &mut Vec<Reference>) -> Result<(), RecordError> {
     each_child!(x, e, {
         "ref" => { let id = attr(&e, "id"); refs.push(reference(x, id)?) },
         "ref-list" => ref_list(x, refs)?,
@@ -1018,7 +1018,7 @@ fn ref_list<R: BufRead>(x: &mut Xml<R>, refs: &mut Vec<Reference>) -> Result<(),
 }
 
 /// A `ref`: the citation flattened to one line; PMID, DOI and PMCID from its `pub-id`s.
-fn reference<R: BufRead>(x: &mut Xml<R>, id: Option<String>) -> Result<Reference, RecordError> {
+fn reference<S: Source>(x: &mut Xml<S>, id: Option<String>) -> Result<Reference, RecordError> {
     let (mut text, mut ids) = (TextBuf::new(), Vec::new());
     each_child!(x, e, {
         "element-citation" | "mixed-citation" | "citation" | "nlm-citation" => {

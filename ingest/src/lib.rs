@@ -1,5 +1,6 @@
 //! PubMed MEDLINE and PMC JATS ingest: streaming parsers, sources, and the document producer.
 
+pub mod chunk;
 pub mod continuous;
 pub mod error;
 pub mod jats;

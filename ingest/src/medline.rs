@@ -6,7 +6,7 @@
 //! [`RecordError`] and the parser moves on to the next record.
 
 use std::collections::VecDeque;
-use std::io::BufRead;
+use std::io::Read;
 
 use pubmine_stream::record::{
     ArticleId, Author, Chemical, CommentCorrection, Document, DocumentRecord, Grant, Keyword,
@@ -14,9 +14,10 @@ use pubmine_stream::record::{
 };
 use quick_xml::events::Event;
 
+use crate::chunk::{Chunk, ChunkPool, Chunker};
 use crate::error::RecordError;
 use crate::text::{TextBuf, non_empty};
-use crate::xml::{TextStyle, Xml, attr, attr_yes, each_child};
+use crate::xml::{Source, TextStyle, Xml, attr, attr_yes, each_child};
 
 /// MathML's TeX or content annotations would repeat a formula's text: they are left out.
 fn medline_skip(name: &str) -> bool {
@@ -30,28 +31,83 @@ const STYLE: TextStyle = TextStyle {
     block: no_block,
 };
 
-/// Streams the records of a MEDLINE XML file.
+/// Streams the records of a MEDLINE XML file: the input is cut into chunks of whole records
+/// (about [`CHUNK_BYTES`] each), parsed from memory on worker threads, and handed back in input
+/// order.
 #[derive(Debug)]
 pub struct MedlineParser<R> {
-    x: Xml<R>,
+    chunks: ChunkPool<R, Result<DocumentRecord, RecordError>>,
+    pending: std::vec::IntoIter<Result<DocumentRecord, RecordError>>,
+}
+
+/// Size of the chunks the input is cut into.
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// The end tags after which a MEDLINE stream may be cut, most frequent first.
+pub const RECORD_ENDS: [&str; 3] = [
+    "</PubmedArticle>",
+    "</PubmedBookArticle>",
+    "</DeleteCitation>",
+];
+
+impl<R: Read> MedlineParser<R> {
+    /// A parser using as many threads as the machine has cores (at most 4).
+    pub fn new(inner: R) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self::with_threads(inner, cores.min(4))
+    }
+
+    /// A parser with `threads` parsing threads.
+    pub fn with_threads(inner: R, threads: usize) -> Self {
+        MedlineParser {
+            chunks: ChunkPool::new(
+                Chunker::new(inner, &RECORD_ENDS, CHUNK_BYTES),
+                threads,
+                parse_chunk,
+            ),
+            pending: Vec::new().into_iter(),
+        }
+    }
+}
+
+impl<R: Read> Iterator for MedlineParser<R> {
+    type Item = Result<DocumentRecord, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(r) = self.pending.next() {
+                return Some(r);
+            }
+            match self.chunks.next()? {
+                Ok(records) => self.pending = records.into_iter(),
+                Err(e) => return Some(Err(RecordError::new(0, format!("failed to read: {e}")))),
+            }
+        }
+    }
+}
+
+/// The records of one chunk of whole records, in order.
+pub fn parse_chunk(chunk: &Chunk) -> Vec<Result<DocumentRecord, RecordError>> {
+    Records::new(Xml::from_slice(&chunk.bytes, chunk.base)).collect()
+}
+
+/// The records of an XML source, read as a stream.
+#[derive(Debug)]
+pub struct Records<S> {
+    x: Xml<S>,
     pending: VecDeque<DocumentRecord>,
     done: bool,
     last_error_at: Option<u64>,
 }
 
-impl<R: BufRead> MedlineParser<R> {
-    pub fn new(inner: R) -> Self {
-        MedlineParser {
-            x: Xml::new(inner),
+impl<S: Source> Records<S> {
+    pub fn new(x: Xml<S>) -> Self {
+        Records {
+            x,
             pending: VecDeque::new(),
             done: false,
             last_error_at: None,
         }
-    }
-
-    /// Byte offset reached in the (decompressed) input.
-    pub fn position(&self) -> u64 {
-        self.x.position()
     }
 
     fn next_record(&mut self) -> Result<Option<DocumentRecord>, RecordError> {
@@ -153,7 +209,7 @@ enum Top {
     Delete,
 }
 
-impl<R: BufRead> Iterator for MedlineParser<R> {
+impl<S: Source> Iterator for Records<S> {
     type Item = Result<DocumentRecord, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -230,8 +286,8 @@ fn finish(mut doc: Document, start: u64) -> Result<Document, RecordError> {
     Ok(doc)
 }
 
-fn pmid<R: BufRead>(
-    x: &mut Xml<R>,
+fn pmid<S: Source>(
+    x: &mut Xml<S>,
     version: Option<String>,
     doc: &mut Document,
 ) -> Result<(), RecordError> {
@@ -245,7 +301,7 @@ fn pmid<R: BufRead>(
     Ok(())
 }
 
-fn medline_citation<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn medline_citation<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     each_child!(x, e, {
         "PMID" => { let v = attr(&e, "Version"); pmid(x, v, doc)? },
         "DateCompleted" => { let d = date(x)?; doc.dates.push(KindedDate { kind: "completed".into(), date: d }) },
@@ -304,7 +360,7 @@ fn medline_citation<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<()
     Ok(())
 }
 
-fn article<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn article<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     let mut elocation_doi = None;
     each_child!(x, e, {
         "Journal" => journal(x, doc)?,
@@ -337,7 +393,7 @@ fn article<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordE
     Ok(())
 }
 
-fn journal<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn journal<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     let j = doc.journal.get_or_insert_default();
     let mut pub_date = None;
     each_child!(x, e, {
@@ -357,7 +413,7 @@ fn journal<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordE
     Ok(())
 }
 
-fn vernacular<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn vernacular<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     // Kept as the title only when there is no English one (see `finish`).
     if let Some(t) = x.opt_text(&STYLE)?
         && doc.title.is_empty()
@@ -368,7 +424,7 @@ fn vernacular<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), Reco
     Ok(())
 }
 
-fn language<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn language<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     if let Some(l) = x.opt_text(&STYLE)? {
         doc.languages.push(l);
     }
@@ -380,8 +436,8 @@ fn term_attrs(e: &quick_xml::events::BytesStart<'_>) -> (Option<String>, bool) {
     (attr(e, "UI"), attr_yes(e, "MajorTopicYN"))
 }
 
-fn term<R: BufRead>(
-    x: &mut Xml<R>,
+fn term<S: Source>(
+    x: &mut Xml<S>,
     (ui, major): (Option<String>, bool),
 ) -> Result<Term, RecordError> {
     Ok(Term {
@@ -391,8 +447,8 @@ fn term<R: BufRead>(
     })
 }
 
-fn keyword_list<R: BufRead>(
-    x: &mut Xml<R>,
+fn keyword_list<S: Source>(
+    x: &mut Xml<S>,
     owner: Option<String>,
     doc: &mut Document,
 ) -> Result<(), RecordError> {
@@ -406,7 +462,7 @@ fn keyword_list<R: BufRead>(
     Ok(())
 }
 
-fn grant_list<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn grant_list<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     each_child!(x, e, {
         "Grant" => {
             let mut g = Grant::default();
@@ -422,7 +478,7 @@ fn grant_list<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), Reco
     Ok(())
 }
 
-fn author_list<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn author_list<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     each_child!(x, e, {
         "Author" => {
             let mut a = Author::default();
@@ -472,8 +528,8 @@ pub fn normalize_orcid(raw: &str) -> Option<String> {
     ))
 }
 
-fn abstract_<R: BufRead>(
-    x: &mut Xml<R>,
+fn abstract_<S: Source>(
+    x: &mut Xml<S>,
     doc: &mut Document,
     kind: PassageKind,
     lang: Option<String>,
@@ -492,7 +548,7 @@ fn abstract_<R: BufRead>(
     Ok(())
 }
 
-fn pubmed_data<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn pubmed_data<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     each_child!(x, e, {
         "History" => each_child!(x, e, {
             "PubMedPubDate" => {
@@ -507,7 +563,7 @@ fn pubmed_data<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), Rec
     Ok(())
 }
 
-fn article_ids<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn article_ids<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     each_child!(x, e, {
         "ArticleId" => {
             let kind = attr(&e, "IdType").unwrap_or_default();
@@ -521,7 +577,7 @@ fn article_ids<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), Rec
     Ok(())
 }
 
-fn reference_list<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), RecordError> {
+fn reference_list<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
     each_child!(x, e, {
         "Reference" => {
             let mut r = Reference::default();
@@ -548,7 +604,7 @@ fn reference_list<R: BufRead>(x: &mut Xml<R>, doc: &mut Document) -> Result<(), 
 }
 
 /// Reads `Year`, `Month`, `Day`, `Season`, `MedlineDate` children.
-fn date<R: BufRead>(x: &mut Xml<R>) -> Result<PubDate, RecordError> {
+fn date<S: Source>(x: &mut Xml<S>) -> Result<PubDate, RecordError> {
     let mut d = PubDate::default();
     each_child!(x, e, {
         "Year" => d.year = x.text(&STYLE)?.parse().ok(),

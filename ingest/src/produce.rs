@@ -13,7 +13,7 @@ use futures::stream::FuturesUnordered;
 use pubmine_stream::codec::{encode_dead_letter, encode_document};
 use pubmine_stream::record::{DeadLetter, DocumentRecord, SCHEMA_VERSION};
 use pubmine_stream::topics;
-use pubmine_stream::transport::{Ack, OutRecord, Producer, TransportError};
+use pubmine_stream::transport::{OutRecord, Producer, TransportError};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -67,6 +67,93 @@ pub enum IngestError {
     },
 }
 
+/// Records handed to the transport and not yet acknowledged, keyed so that a refusal names the
+/// record.
+#[derive(Default)]
+struct InFlight {
+    acks:
+        FuturesUnordered<futures::future::BoxFuture<'static, (String, Result<(), TransportError>)>>,
+    too_large: Vec<(String, String)>,
+    failure: Option<TransportError>,
+}
+
+impl InFlight {
+    async fn send(
+        &mut self,
+        producer: &dyn Producer,
+        record: OutRecord,
+    ) -> Result<(), TransportError> {
+        let key = record.key.clone();
+        match producer.enqueue(record).await {
+            Ok(ack) => {
+                self.acks.push(Box::pin(async move { (key, ack.await) }));
+                Ok(())
+            }
+            Err(TransportError::TooLarge(reason)) => {
+                self.too_large.push((key, reason));
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn settle(&mut self, key: String, result: Result<(), TransportError>) {
+        match result {
+            Ok(()) => {}
+            Err(TransportError::TooLarge(reason)) => self.too_large.push((key, reason)),
+            Err(e) => {
+                self.failure.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Takes in the acknowledgements that have arrived, keeping the set small.
+    fn collect_ready(&mut self) {
+        while let Some(Some((key, r))) = futures::FutureExt::now_or_never(self.acks.next()) {
+            self.settle(key, r);
+        }
+    }
+
+    async fn wait_all(&mut self) {
+        while let Some((key, r)) = self.acks.next().await {
+            self.settle(key, r);
+        }
+    }
+
+    fn take_too_large(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.too_large)
+    }
+}
+
+fn dead_letter_record(cfg: &IngestConfig, dl: &DeadLetter) -> OutRecord {
+    tracing::warn!(
+        source = %dl.source, position = dl.position.as_deref().unwrap_or(""),
+        id = dl.id.as_deref().unwrap_or(""), reason = %dl.reason,
+        "record dead-lettered"
+    );
+    OutRecord {
+        topic: cfg.dead_letter_topic.clone(),
+        key: dl.id.clone().unwrap_or_else(|| dl.source.clone()),
+        value: Some(encode_dead_letter(dl)),
+    }
+}
+
+/// The dead letter of a document the cluster refused for its size; it no longer counts as sent.
+fn too_large(location: &str, key: String, reason: String, report: &mut FileReport) -> DeadLetter {
+    report.documents = report.documents.saturating_sub(1);
+    report.dead_lettered += 1;
+    DeadLetter {
+        schema_version: SCHEMA_VERSION,
+        stage: "ingest".into(),
+        source: location.to_string(),
+        position: None,
+        id: Some(key),
+        reason: format!(
+            "document refused by the broker: {reason} (raise message.max.bytes on the topic and the producer)"
+        ),
+    }
+}
+
 enum Item {
     Record { key: String, value: Option<Vec<u8>> },
     Dead(DeadLetter),
@@ -102,8 +189,7 @@ pub async fn ingest_file(
         bytes: size,
         ..Default::default()
     };
-    let mut acks: FuturesUnordered<Ack> = FuturesUnordered::new();
-    let mut failure: Option<TransportError> = None;
+    let mut inflight = InFlight::default();
     let transport_err = |source| IngestError::Transport {
         location: location.clone(),
         source,
@@ -124,41 +210,46 @@ pub async fn ingest_file(
             }
             Item::Dead(dl) => {
                 report.dead_lettered += 1;
-                tracing::warn!(
-                    source = %dl.source, position = dl.position.as_deref().unwrap_or(""),
-                    id = dl.id.as_deref().unwrap_or(""), reason = %dl.reason,
-                    "record dead-lettered"
-                );
-                OutRecord {
-                    topic: cfg.dead_letter_topic.clone(),
-                    key: dl.id.clone().unwrap_or_else(|| dl.source.clone()),
-                    value: Some(encode_dead_letter(&dl)),
-                }
+                dead_letter_record(cfg, &dl)
             }
         };
-        let ack = producer.enqueue(record).await.map_err(transport_err)?;
-        acks.push(ack);
-        // Collect the acknowledgements that have arrived, keeping the set small.
-        while let Some(Some(r)) = futures::FutureExt::now_or_never(acks.next()) {
-            if let Err(e) = r {
-                failure.get_or_insert(e);
-            }
-        }
+        inflight
+            .send(producer, record)
+            .await
+            .map_err(transport_err)?;
+        inflight.collect_ready();
         if (report.documents + report.deletions).is_multiple_of(512) {
             progress.add_articles(512);
+        }
+        // Records the cluster refused for their size become dead letters; the file goes on.
+        for (key, reason) in inflight.take_too_large() {
+            let dl = too_large(&location, key, reason, &mut report);
+            inflight
+                .send(producer, dead_letter_record(cfg, &dl))
+                .await
+                .map_err(transport_err)?;
         }
     }
     let parsed = parser
         .await
         .map_err(|e| transport_err(TransportError::Fatal(format!("parser thread failed: {e}"))))?;
-    while let Some(r) = acks.next().await {
-        if let Err(e) = r {
-            failure.get_or_insert(e);
+    loop {
+        inflight.wait_all().await;
+        let refused = inflight.take_too_large();
+        if refused.is_empty() {
+            break;
+        }
+        for (key, reason) in refused {
+            let dl = too_large(&location, key, reason, &mut report);
+            inflight
+                .send(producer, dead_letter_record(cfg, &dl))
+                .await
+                .map_err(transport_err)?;
         }
     }
     progress.finish();
     parsed?;
-    if let Some(e) = failure {
+    if let Some(e) = inflight.failure.take() {
         return Err(transport_err(e));
     }
     report.elapsed = started.elapsed();

@@ -19,18 +19,41 @@ impl TextBuf {
 
     /// Appends text, collapsing whitespace runs (also across calls) into one space.
     pub fn push_str(&mut self, s: &str) {
-        // Fast path: ASCII text without whitespace but for single inner spaces.
-        for c in s.chars() {
-            if c.is_whitespace() {
-                self.pending_space = true;
-            } else {
-                if self.pending_space && !self.text.is_empty() {
-                    self.text.push(' ');
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if is_ascii_space(b) {
+                    self.pending_space = true;
+                    i += 1;
+                    continue;
                 }
-                self.pending_space = false;
-                self.text.push(c);
+                // A run of ASCII non-space: copied at once.
+                let start = i;
+                while i < bytes.len() && bytes[i] < 0x80 && !is_ascii_space(bytes[i]) {
+                    i += 1;
+                }
+                self.push_word(&s[start..i]);
+            } else {
+                let c = s[i..].chars().next().unwrap_or(' ');
+                let len = c.len_utf8();
+                if c.is_whitespace() {
+                    self.pending_space = true;
+                } else {
+                    self.push_word(&s[i..i + len]);
+                }
+                i += len;
             }
         }
+    }
+
+    fn push_word(&mut self, w: &str) {
+        if self.pending_space && !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.pending_space = false;
+        self.text.push_str(w);
     }
 
     /// Marks a word boundary: the next text is separated from what came before by a space.
@@ -53,6 +76,11 @@ impl TextBuf {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+}
+
+/// The ASCII characters `char::is_whitespace` accepts: tab, LF, VT, FF, CR, space.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
 
 /// Collapses whitespace in `s` the same way [`TextBuf`] does.
@@ -79,6 +107,17 @@ mod tests {
         b.push_str("  wor");
         b.push_str("ld\u{00a0}\u{2028} again ");
         assert_eq!(b.take(), "Hello, world again");
+    }
+
+    #[test]
+    fn agrees_with_char_is_whitespace_on_every_char_class() {
+        let sample =
+            "a\u{0b}b\u{0c}c\u{85}d\u{a0}e\u{1680}f\u{2000}g\u{3000}h\u{feff}i\u{200b}j é\tß";
+        let words: Vec<&str> = sample
+            .split(char::is_whitespace)
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(normalize(sample), words.join(" "));
     }
 
     #[test]

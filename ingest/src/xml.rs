@@ -12,32 +12,106 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use crate::error::RecordError;
 use crate::text::TextBuf;
 
-/// A streaming XML reader with one event buffer, reused for every event.
+/// Where events come from: a buffered stream (one event buffer, reused), or bytes already in
+/// memory, read without a copy.
+pub trait Source {
+    /// The next event, or the error with the byte offset where it was seen.
+    fn read(&mut self) -> Result<Event<'_>, (quick_xml::Error, u64)>;
+    /// Byte offset reached in this source's input.
+    fn offset(&self) -> u64;
+}
+
+/// Events from a stream.
 #[derive(Debug)]
-pub struct Xml<R> {
+pub struct Stream<R> {
     reader: Reader<R>,
     buf: Vec<u8>,
+}
+
+impl<R: BufRead> Source for Stream<R> {
+    fn read(&mut self) -> Result<Event<'_>, (quick_xml::Error, u64)> {
+        self.buf.clear();
+        let before = self.reader.buffer_position();
+        match self.reader.read_event_into(&mut self.buf) {
+            Ok(ev) => Ok(ev),
+            Err(e) => Err((e, self.reader.error_position().max(before))),
+        }
+    }
+    fn offset(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+}
+
+/// Events borrowed from bytes in memory.
+#[derive(Debug)]
+pub struct Slice<'a> {
+    reader: Reader<&'a [u8]>,
+}
+
+impl Source for Slice<'_> {
+    fn read(&mut self) -> Result<Event<'_>, (quick_xml::Error, u64)> {
+        let before = self.reader.buffer_position();
+        match self.reader.read_event() {
+            Ok(ev) => Ok(ev),
+            Err(e) => Err((e, self.reader.error_position().max(before))),
+        }
+    }
+    fn offset(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+}
+
+fn configure<R>(reader: &mut Reader<R>) {
+    let config = reader.config_mut();
+    config.trim_text(false);
+    config.expand_empty_elements = false;
+    config.check_end_names = true;
+}
+
+/// An XML reader: events, positions, text flattening, skipping.
+#[derive(Debug)]
+pub struct Xml<S> {
+    src: S,
+    /// Offset of this source's first byte in the whole input (a chunk's place in its file).
+    base: u64,
 }
 
 /// What [`Xml::event`] yields, with borrowed names; the borrow ends before the next read.
 pub type Ev<'a> = Event<'a>;
 
-impl<R: BufRead> Xml<R> {
+impl<R: BufRead> Xml<Stream<R>> {
     pub fn new(inner: R) -> Self {
         let mut reader = Reader::from_reader(inner);
-        let config = reader.config_mut();
-        config.trim_text(false);
-        config.expand_empty_elements = false;
-        config.check_end_names = true;
+        configure(&mut reader);
         Xml {
-            reader,
-            buf: Vec::with_capacity(64 * 1024),
+            src: Stream {
+                reader,
+                buf: Vec::with_capacity(64 * 1024),
+            },
+            base: 0,
         }
     }
+}
 
+impl<'a> Xml<Slice<'a>> {
+    /// Reads `bytes`, a run of whole top-level elements cut out of a larger document that starts
+    /// at offset `base` of it. End tags of elements opened before the run (the root's) are let
+    /// through.
+    pub fn from_slice(bytes: &'a [u8], base: u64) -> Self {
+        let mut reader = Reader::from_reader(bytes);
+        configure(&mut reader);
+        reader.config_mut().allow_unmatched_ends = true;
+        Xml {
+            src: Slice { reader },
+            base,
+        }
+    }
+}
+
+impl<S: Source> Xml<S> {
     /// Byte offset of the reader in the input.
     pub fn position(&self) -> u64 {
-        self.reader.buffer_position()
+        self.base + self.src.offset()
     }
 
     /// An error at the current position.
@@ -47,15 +121,10 @@ impl<R: BufRead> Xml<R> {
 
     /// The next event. `Eof` is returned as an event; syntax errors as [`RecordError`].
     pub fn event(&mut self) -> Result<Ev<'_>, RecordError> {
-        self.buf.clear();
-        let pos = self.reader.buffer_position();
-        match self.reader.read_event_into(&mut self.buf) {
-            Ok(ev) => Ok(ev),
-            Err(e) => Err(RecordError::new(
-                self.reader.error_position().max(pos),
-                format!("malformed XML: {e}"),
-            )),
-        }
+        let base = self.base;
+        self.src
+            .read()
+            .map_err(|(e, at)| RecordError::new(base + at, format!("malformed XML: {e}")))
     }
 
     /// Skips the rest of the element whose start tag was just read.

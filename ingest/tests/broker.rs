@@ -133,3 +133,37 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_file_goes_on() {
             .any(|d| d.reason.contains("escapes the archive root"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_too_large_for_the_topic_is_dead_lettered_and_the_rest_sent() {
+    // Sizes of the two documents of the file, as JSON.
+    let path = fixture("medline_structured.xml");
+    let sizes: Vec<usize> = expected(&path)
+        .iter()
+        .map(|(_, v)| v.as_ref().unwrap().len())
+        .collect();
+    let (small, large) = (sizes[0].min(sizes[1]), sizes[0].max(sizes[1]));
+    assert!(large > small + 1500, "fixture sizes {sizes:?} too close");
+    // A producer whose limit lies between them (plus room for the record overhead).
+    let limit = (small + 700).max(1000).to_string();
+    let kafka = KafkaConfig::new(common::brokers())
+        .with_options(&[format!("message.max.bytes={limit}")])
+        .unwrap();
+    let cfg = IngestConfig {
+        topic: common::unique("documents"),
+        dead_letter_topic: common::unique("dead-letter"),
+        progress: false,
+    };
+    kafka
+        .ensure_topics(&[&cfg.topic, &cfg.dead_letter_topic], 1, 1)
+        .await
+        .unwrap();
+    let producer = kafka.producer().unwrap();
+    let report = ingest_file(&producer, &cfg, &path).await.unwrap();
+    assert_eq!((report.documents, report.dead_lettered), (1, 1));
+    assert_eq!(common::consume(&cfg.topic, 1).await.len(), 1);
+    let dead = common::consume(&cfg.dead_letter_topic, 1).await;
+    let dl = decode_dead_letter(dead[0].1.as_deref().unwrap()).unwrap();
+    assert!(dl.reason.contains("refused"), "{}", dl.reason);
+    assert!(dl.id.as_deref().unwrap().starts_with("pmid:"));
+}

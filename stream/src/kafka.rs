@@ -167,7 +167,7 @@ impl Producer for KafkaProducer {
                         let ack: Ack = Box::pin(async move {
                             match delivery.await {
                                 Ok(Ok(_)) => Ok(()),
-                                Ok(Err((e, _))) => Err(TransportError::Delivery(e.to_string())),
+                                Ok(Err((e, _))) => Err(classify(e)),
                                 Err(_) => Err(TransportError::Closed),
                             }
                         });
@@ -194,11 +194,15 @@ impl Producer for KafkaProducer {
     }
 }
 
+/// Sorts a produce error: a record the cluster will never take, or trouble worth retrying.
 fn classify(e: KafkaError) -> TransportError {
     match e {
-        KafkaError::MessageProduction(
-            RDKafkaErrorCode::MessageSizeTooLarge | RDKafkaErrorCode::InvalidMessage,
-        ) => TransportError::Fatal(e.to_string()),
+        KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge) => {
+            TransportError::TooLarge(e.to_string())
+        }
+        KafkaError::MessageProduction(RDKafkaErrorCode::InvalidMessage) => {
+            TransportError::Fatal(e.to_string())
+        }
         other => TransportError::Delivery(other.to_string()),
     }
 }

@@ -24,6 +24,10 @@ pub enum TransportError {
     /// accepted. Retrying the whole unit of work (a file, a batch) is safe.
     #[error("delivery failed: {0}")]
     Delivery(String),
+    /// This one record is larger than the transport takes (`message.max.bytes`): a poison
+    /// record, for the dead-letter topic; the records around it are unaffected.
+    #[error("record too large: {0}")]
+    TooLarge(String),
     /// The transport is closed (shutdown, or the consuming side went away).
     #[error("transport closed")]
     Closed,
