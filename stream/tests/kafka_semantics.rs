@@ -1,0 +1,86 @@
+//! What later stages rely on from the broker, checked against the real one the test script
+//! starts (see README, "The local broker"): keyed records keep their order per key, tombstones
+//! arrive as null values, and a consumer group that commits offsets resumes after them.
+
+use std::time::Duration;
+
+use pubmine_stream::kafka::KafkaConfig;
+use pubmine_stream::transport::{OutRecord, Producer};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+fn brokers() -> String {
+    std::env::var("PUBMINE_TEST_BROKERS").expect(
+        "PUBMINE_TEST_BROKERS is not set: run scripts/test.sh, or start a broker \
+         (scripts/broker.sh start) and export PUBMINE_TEST_BROKERS=127.0.0.1:19092",
+    )
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+async fn next(consumer: &StreamConsumer) -> (String, Option<Vec<u8>>, i64) {
+    let m = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+        .await
+        .expect("a record within 30 s")
+        .expect("consume");
+    (
+        String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+        m.payload().map(<[u8]>::to_vec),
+        m.offset(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_resumes_after_its_committed_offset() {
+    let kafka = KafkaConfig::new(brokers());
+    let topic = unique("semantics");
+    kafka.ensure_topics(&[&topic], 1, 1).await.unwrap();
+    let producer = kafka.producer().unwrap();
+    for i in 0..10 {
+        let value = (i != 7).then(|| format!("v{i}").into_bytes());
+        let ack = producer
+            .enqueue(OutRecord {
+                topic: topic.clone(),
+                key: format!("pmid:{i}"),
+                value,
+            })
+            .await
+            .unwrap();
+        ack.await.unwrap();
+    }
+    // Creating the topic again is harmless.
+    kafka.ensure_topics(&[&topic], 1, 1).await.unwrap();
+
+    let group = unique("group");
+    {
+        let consumer: StreamConsumer = kafka.consumer_config(&group).create().unwrap();
+        consumer.subscribe(&[&topic]).unwrap();
+        for i in 0..5 {
+            let (key, value, _) = next(&consumer).await;
+            assert_eq!(key, format!("pmid:{i}"));
+            assert_eq!(value, Some(format!("v{i}").into_bytes()));
+        }
+        // Commit "next to read = 5", explicitly, as the sinks will after a durable write.
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(&topic, 0, Offset::Offset(5))
+            .unwrap();
+        consumer.commit(&tpl, CommitMode::Sync).unwrap();
+    }
+    let consumer: StreamConsumer = kafka.consumer_config(&group).create().unwrap();
+    consumer.subscribe(&[&topic]).unwrap();
+    let (key, _, offset) = next(&consumer).await;
+    assert_eq!(
+        (key.as_str(), offset),
+        ("pmid:5", 5),
+        "resumes after the commit"
+    );
+    next(&consumer).await;
+    let (key, value, _) = next(&consumer).await;
+    assert_eq!(
+        (key.as_str(), value),
+        ("pmid:7", None),
+        "a tombstone is a null value"
+    );
+}
