@@ -247,7 +247,7 @@ pub async fn ingest_file(
                 .map_err(transport_err)?;
         }
     }
-    progress.finish();
+    progress.finish(report.documents + report.deletions);
     parsed?;
     if let Some(e) = inflight.failure.take() {
         return Err(transport_err(e));

@@ -43,19 +43,24 @@ impl FileProgress {
     /// Counts `n` more articles and refreshes the bar.
     pub fn add_articles(&self, n: u64) {
         let total = self.articles.fetch_add(n, Ordering::Relaxed) + n;
+        self.refresh(total);
+    }
+
+    fn refresh(&self, articles: u64) {
         if let Some(bar) = &self.bar {
             bar.set_position(self.bytes.load(Ordering::Relaxed));
             let secs = self.started.elapsed().as_secs_f64().max(1e-3);
             bar.set_message(format!(
-                "{total} articles, {:.0} articles/s",
-                total as f64 / secs
+                "{articles} articles, {:.0} articles/s",
+                articles as f64 / secs
             ));
         }
     }
 
-    pub fn finish(&self) {
+    /// Shows the final count and leaves the bar on screen.
+    pub fn finish(&self, articles: u64) {
+        self.refresh(articles);
         if let Some(bar) = &self.bar {
-            bar.set_position(self.bytes.load(Ordering::Relaxed));
             bar.finish();
         }
     }
