@@ -3,6 +3,7 @@
 PUBMINE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Tools the scripts build or unpack live outside the clone, so a fresh clone reuses them.
 PUBMINE_TOOLS=${PUBMINE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/pubmine}
+ORT_VERSION=${ORT_VERSION:-1.31.0}
 TANSU_VERSION=${TANSU_VERSION:-0.6.0}
 TANSU_BIN=${TANSU_BIN:-$PUBMINE_TOOLS/tansu-$TANSU_VERSION/bin/tansu}
 # The broker the scripts start listens here (9092 is left to a broker of the user's own).
