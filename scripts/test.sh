@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The project's test command (CI runs it through .ci/run): starts what the tests talk to (Postgres,
-# a Kafka-protocol broker), then checks formatting, lints, the SQL metadata, and runs every test.
+# a Kafka-protocol broker, the ONNX Runtime library), then checks formatting, lints, the SQL metadata, and runs every test.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PUBMINE_ROOT"
 "$PUBMINE_ROOT/scripts/postgres.sh"
 PUBMINE_TEST_BROKERS=$("$PUBMINE_ROOT/scripts/broker.sh" start)
 export PUBMINE_TEST_BROKERS
-log "broker $PUBMINE_TEST_BROKERS, postgres $PUBMINE_PG_ADMIN_URL"
+ORT_DYLIB_PATH=$("$PUBMINE_ROOT/scripts/install-onnxruntime.sh")
+export ORT_DYLIB_PATH
+log "broker $PUBMINE_TEST_BROKERS, postgres $PUBMINE_PG_ADMIN_URL, onnxruntime $ORT_DYLIB_PATH"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

@@ -2,5 +2,11 @@
 //! NER decoding (and, later, relation extraction), batching and the worker.
 
 pub mod decode;
+pub mod eval;
 pub mod labels;
+pub mod model;
+pub mod ner;
+pub mod session;
+pub mod tokenize;
 pub mod windows;
+pub mod worker;

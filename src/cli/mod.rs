@@ -1,7 +1,9 @@
 //! Commands and their options. Every option can also be set from the environment (`--help` names
 //! the variable); secrets are never logged.
 
+mod annotate;
 mod db;
+mod eval;
 mod ingest;
 
 use std::process::ExitCode;
@@ -24,8 +26,12 @@ pub struct Cli {
 pub enum Command {
     /// Parse PubMed/PMC XML and produce documents to the documents topic.
     Ingest(Box<ingest::IngestArgs>),
+    /// Find entity mentions with BioBERT-style NER models (ONNX Runtime).
+    Annotate(Box<annotate::AnnotateArgs>),
     /// Database administration.
     Db(db::DbArgs),
+    /// Evaluate models on labelled data.
+    Eval(eval::EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -46,7 +52,7 @@ pub enum LogFormat {
 
 pub fn init_tracing(args: &LogArgs) {
     // librdkafka's and sqlx's chatter stays at warn unless asked for.
-    let filter = tracing_subscriber::EnvFilter::try_new(format!("sqlx=warn,{}", args.log))
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("sqlx=warn,ort=warn,{}", args.log))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -61,7 +67,9 @@ pub fn init_tracing(args: &LogArgs) {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => ingest::run(*args).await,
+        Command::Annotate(args) => annotate::run(*args).await,
         Command::Db(args) => db::run(args).await,
+        Command::Eval(args) => eval::run(args).await,
     }
 }
 

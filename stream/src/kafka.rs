@@ -141,6 +141,111 @@ impl KafkaConfig {
     }
 }
 
+/// A record as a consumer receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: String,
+    /// `None`: a tombstone.
+    pub value: Option<Vec<u8>>,
+}
+
+impl InRecord {
+    /// `topic/partition@offset`, for dead letters and logs.
+    pub fn position(&self) -> String {
+        format!("{}/{}@{}", self.topic, self.partition, self.offset)
+    }
+}
+
+/// A consumer-group member that commits only offsets it is given: a stage commits a batch's
+/// offsets after the writes it caused are durable (at-least-once).
+pub struct KafkaConsumer {
+    inner: rdkafka::consumer::StreamConsumer,
+}
+
+impl std::fmt::Debug for KafkaConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaConsumer").finish_non_exhaustive()
+    }
+}
+
+impl KafkaConfig {
+    /// Joins `group` and subscribes to `topics`.
+    pub fn consumer(&self, group: &str, topics: &[&str]) -> Result<KafkaConsumer, TransportError> {
+        use rdkafka::consumer::Consumer as _;
+        let inner: rdkafka::consumer::StreamConsumer = self
+            .consumer_config(group)
+            .create()
+            .map_err(|e| TransportError::Fatal(format!("failed to create kafka consumer: {e}")))?;
+        inner.subscribe(topics).map_err(|e| {
+            TransportError::Fatal(format!("failed to subscribe to {topics:?}: {e}"))
+        })?;
+        Ok(KafkaConsumer { inner })
+    }
+}
+
+impl KafkaConsumer {
+    /// Up to `max` records: waits for the first (until `cancel` resolves), then takes what comes
+    /// within `linger`.
+    pub async fn recv_batch(
+        &self,
+        max: usize,
+        linger: Duration,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<Vec<InRecord>, TransportError> {
+        use rdkafka::Message as _;
+        let mut out = Vec::new();
+        let mut deadline: Option<tokio::time::Instant> = None;
+        while out.len() < max {
+            let recv = self.inner.recv();
+            let msg = match deadline {
+                None => tokio::select! {
+                    m = recv => m,
+                    _ = cancel.cancelled() => break,
+                },
+                Some(d) => tokio::select! {
+                    m = recv => m,
+                    _ = tokio::time::sleep_until(d) => break,
+                    _ = cancel.cancelled() => break,
+                },
+            };
+            let m = msg.map_err(|e| TransportError::Delivery(format!("consume failed: {e}")))?;
+            out.push(InRecord {
+                topic: m.topic().to_string(),
+                partition: m.partition(),
+                offset: m.offset(),
+                key: String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+                value: m.payload().map(<[u8]>::to_vec),
+            });
+            deadline.get_or_insert_with(|| tokio::time::Instant::now() + linger);
+        }
+        Ok(out)
+    }
+
+    /// Commits, for each topic and partition of `records`, the offset after the last one.
+    pub fn commit(&self, records: &[InRecord]) -> Result<(), TransportError> {
+        use rdkafka::consumer::{CommitMode, Consumer as _};
+        let mut next: std::collections::BTreeMap<(&str, i32), i64> = Default::default();
+        for r in records {
+            let e = next.entry((r.topic.as_str(), r.partition)).or_insert(0);
+            *e = (*e).max(r.offset + 1);
+        }
+        if next.is_empty() {
+            return Ok(());
+        }
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        for ((topic, partition), offset) in next {
+            tpl.add_partition_offset(topic, partition, rdkafka::Offset::Offset(offset))
+                .map_err(|e| TransportError::Fatal(e.to_string()))?;
+        }
+        self.inner
+            .commit(&tpl, CommitMode::Sync)
+            .map_err(|e| TransportError::Delivery(format!("offset commit failed: {e}")))
+    }
+}
+
 /// An idempotent Kafka producer.
 #[derive(Clone)]
 pub struct KafkaProducer {

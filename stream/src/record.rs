@@ -341,6 +341,55 @@ impl DocumentRecord {
     }
 }
 
+/// What annotate produces for one document (the annotations topic; key = document id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Annotations {
+    pub schema_version: u32,
+    /// The document id.
+    pub id: String,
+    /// The models that ran, with their content hash: a model's mentions and relations are
+    /// replaced as a whole when the document is annotated again by that model.
+    pub models: Vec<ModelRef>,
+    pub mentions: Vec<Mention>,
+    #[serde(default)]
+    pub relations: Vec<Relation>,
+}
+
+/// A model, by name and content hash (sha256 of its files).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ModelRef {
+    pub name: String,
+    pub hash: String,
+    /// `ner` or `re`.
+    pub task: String,
+}
+
+/// An entity mention: `text == passages[passage].text[start..end]` counting Unicode characters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Mention {
+    /// Index of the passage in the document's `passages`.
+    pub passage: u32,
+    pub start: u32,
+    pub end: u32,
+    pub text: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub score: f32,
+    /// The model's name (see [`Annotations::models`]).
+    pub model: String,
+}
+
+/// A relation between two mentions (indices into [`Annotations::mentions`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Relation {
+    pub subject: u32,
+    pub object: u32,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub score: f32,
+    pub model: String,
+}
+
 /// A record that could not be processed, as written to a dead-letter topic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadLetter {

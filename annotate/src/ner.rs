@@ -1,0 +1,262 @@
+//! Named-entity recognition over documents: each passage is tokenized once per tokenizer (models
+//! that share one share the tokens), cut into overlapping windows, windows from all documents
+//! are batched by a token budget (longest first, so padding stays small), and each token takes
+//! its scores from the window where it has the most context.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use pubmine_stream::record::{Document, Mention, ModelRef};
+
+use crate::decode::{ScoredToken, Span, decode, softmax};
+use crate::labels::LabelSet;
+use crate::model::{ModelDir, ModelError, load};
+use crate::session::{ModelSession, SessionError, SessionOptions};
+use crate::tokenize::{TokenizeError, Tokens, tokenize};
+use crate::windows::{Window, WindowError, assign, windows};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnnotateError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Tokenize(#[from] TokenizeError),
+    #[error(transparent)]
+    Window(#[from] WindowError),
+}
+
+/// How windows are cut and batched.
+#[derive(Debug, Clone, Copy)]
+pub struct NerOptions {
+    /// Tokens per window, [CLS] and [SEP] included; the model's `max_position_embeddings` when
+    /// `None` (512 for BioBERT).
+    pub max_len: Option<usize>,
+    /// Tokens shared by consecutive windows.
+    pub stride: usize,
+    /// Padded tokens per inference batch (rows × longest row).
+    pub batch_tokens: usize,
+}
+
+impl Default for NerOptions {
+    fn default() -> Self {
+        NerOptions {
+            max_len: None,
+            stride: 128,
+            batch_tokens: 8192,
+        }
+    }
+}
+
+/// A token-classification model ready to run.
+#[derive(Debug)]
+pub struct NerModel {
+    pub dir: ModelDir,
+    pub labels: LabelSet,
+    session: ModelSession,
+    /// Passage tokens per window.
+    body: usize,
+    stride: usize,
+}
+
+impl NerModel {
+    /// Loads and checks the model directory, and opens its session.
+    pub fn open(
+        path: &Path,
+        session: SessionOptions,
+        opts: &NerOptions,
+    ) -> Result<Self, AnnotateError> {
+        let dir = load(path)?;
+        let labels = dir.ner_labels()?;
+        let body = dir.window_body(opts.max_len);
+        let stride = opts.stride.min(body.saturating_sub(1));
+        windows(body + 1, body, stride)?; // reject a stride the windows cannot honour
+        let session = ModelSession::open(&dir, session)?;
+        Ok(NerModel {
+            dir,
+            labels,
+            session,
+            body,
+            stride,
+        })
+    }
+
+    pub fn model_ref(&self) -> ModelRef {
+        ModelRef {
+            name: self.dir.name.clone(),
+            hash: self.dir.hash.clone(),
+            task: "ner".into(),
+        }
+    }
+}
+
+/// One window of one passage, as a batch row.
+struct Row {
+    passage: usize,
+    window: Window,
+}
+
+/// Runs several NER models over documents.
+#[derive(Debug)]
+pub struct Annotator {
+    pub models: Vec<NerModel>,
+    batch_tokens: usize,
+}
+
+impl Annotator {
+    pub fn new(models: Vec<NerModel>, opts: &NerOptions) -> Self {
+        Annotator {
+            models,
+            batch_tokens: opts.batch_tokens.max(1),
+        }
+    }
+
+    pub fn model_refs(&self) -> Vec<ModelRef> {
+        self.models.iter().map(NerModel::model_ref).collect()
+    }
+
+    /// The mentions of each document, in order: every model's, the same mention of the same type
+    /// from two models kept once (with the higher score), overlapping ones of different types
+    /// all kept.
+    pub fn annotate(&mut self, docs: &[&Document]) -> Result<Vec<Vec<Mention>>, AnnotateError> {
+        // All passages, flattened: (document, passage index, text).
+        let passages: Vec<(usize, usize, &str)> = docs
+            .iter()
+            .enumerate()
+            .flat_map(|(d, doc)| {
+                doc.passages
+                    .iter()
+                    .enumerate()
+                    .map(move |(p, passage)| (d, p, passage.text.as_str()))
+            })
+            .collect();
+        // Tokenize once per distinct tokenizer.
+        let mut tokenized: HashMap<String, Vec<Tokens>> = HashMap::new();
+        for m in &self.models {
+            if !tokenized.contains_key(&m.dir.tokenizer_hash) {
+                let toks = passages
+                    .iter()
+                    .map(|(_, _, text)| tokenize(&m.dir.tokenizer, text, m.dir.unk_id))
+                    .collect::<Result<Vec<_>, _>>()?;
+                tokenized.insert(m.dir.tokenizer_hash.clone(), toks);
+            }
+        }
+        let mut out: Vec<Vec<Mention>> = vec![Vec::new(); docs.len()];
+        for m in &mut self.models {
+            let tokens = &tokenized[&m.dir.tokenizer_hash];
+            let spans = run_model(m, tokens, self.batch_tokens)?;
+            for (i, passage_spans) in spans.into_iter().enumerate() {
+                let (d, p, text) = passages[i];
+                for s in passage_spans {
+                    let mention = to_mention(text, p, &s, m);
+                    merge(&mut out[d], mention);
+                }
+            }
+        }
+        for mentions in &mut out {
+            mentions.sort_by(|a, b| {
+                (a.passage, a.start, a.end, &a.ty).cmp(&(b.passage, b.start, b.end, &b.ty))
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn to_mention(text: &str, passage: usize, s: &Span, m: &NerModel) -> Mention {
+    Mention {
+        passage: passage as u32,
+        start: s.start as u32,
+        end: s.end as u32,
+        text: text.chars().skip(s.start).take(s.end - s.start).collect(),
+        ty: m.labels.types[s.ty].clone(),
+        score: s.score,
+        model: m.dir.name.clone(),
+    }
+}
+
+/// Adds `m`, or keeps the better of it and an identical mention of the same type.
+fn merge(mentions: &mut Vec<Mention>, m: Mention) {
+    match mentions
+        .iter_mut()
+        .find(|x| x.passage == m.passage && x.start == m.start && x.end == m.end && x.ty == m.ty)
+    {
+        Some(x) if m.score > x.score => *x = m,
+        Some(_) => {}
+        None => mentions.push(m),
+    }
+}
+
+/// Spans of one model over every passage.
+fn run_model(
+    m: &mut NerModel,
+    tokens: &[Tokens],
+    batch_tokens: usize,
+) -> Result<Vec<Vec<Span>>, AnnotateError> {
+    let n_labels = m.labels.len();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut assigned: Vec<Vec<usize>> = Vec::with_capacity(tokens.len());
+    let mut first_row: Vec<usize> = Vec::with_capacity(tokens.len());
+    for (p, t) in tokens.iter().enumerate() {
+        let w = windows(t.len(), m.body, m.stride)?;
+        assigned.push(assign(&w, t.len()));
+        first_row.push(rows.len());
+        rows.extend(w.into_iter().map(|window| Row { passage: p, window }));
+    }
+    // Scores of every token, from its assigned window.
+    let mut probs: Vec<Vec<Vec<f32>>> = tokens.iter().map(|t| vec![Vec::new(); t.len()]).collect();
+    // Longest first: rows of a batch have near-equal lengths, so little padding.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&r| std::cmp::Reverse(rows[r].window.len()));
+    let mut i = 0;
+    while i < order.len() {
+        let cols = rows[order[i]].window.len() + 2;
+        let per_batch = (batch_tokens / cols).max(1);
+        let batch = &order[i..(i + per_batch).min(order.len())];
+        i += batch.len();
+        let mut ids = vec![i64::from(m.dir.pad_id); batch.len() * cols];
+        let mut mask = vec![0i64; batch.len() * cols];
+        for (b, &r) in batch.iter().enumerate() {
+            let row = &rows[r];
+            let t = &tokens[row.passage];
+            let base = b * cols;
+            ids[base] = i64::from(m.dir.cls_id);
+            for (j, &id) in t.ids[row.window.start..row.window.end].iter().enumerate() {
+                ids[base + 1 + j] = i64::from(id);
+            }
+            ids[base + 1 + row.window.len()] = i64::from(m.dir.sep_id);
+            mask[base..base + row.window.len() + 2].fill(1);
+        }
+        let logits = m.session.run(ids, mask, batch.len(), cols)?;
+        for (b, &r) in batch.iter().enumerate() {
+            let row = &rows[r];
+            let window_index = r - first_row[row.passage];
+            for tok in row.window.start..row.window.end {
+                if assigned[row.passage][tok] != window_index {
+                    continue;
+                }
+                let pos = b * cols + 1 + (tok - row.window.start);
+                let mut p = logits[pos * n_labels..(pos + 1) * n_labels].to_vec();
+                softmax(&mut p);
+                probs[row.passage][tok] = p;
+            }
+        }
+    }
+    Ok(tokens
+        .iter()
+        .zip(probs)
+        .map(|(t, probs)| {
+            let scored: Vec<ScoredToken> = probs
+                .into_iter()
+                .enumerate()
+                .map(|(k, probs)| ScoredToken {
+                    start: t.offsets[k].0,
+                    end: t.offsets[k].1,
+                    subword: t.subword[k],
+                    probs,
+                })
+                .collect();
+            decode(&scored, &m.labels)
+        })
+        .collect())
+}

@@ -1,0 +1,228 @@
+//! `pubmine annotate`: NER over documents. With `--input`, JSON lines from `ingest parse` (a
+//! file or `-` for stdin) to annotation JSON lines on stdout, with no broker.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+use pubmine_annotate::session::{Device, SessionOptions};
+use pubmine_annotate::worker::WorkerConfig;
+use pubmine_stream::codec::decode_document;
+use pubmine_stream::kafka::KafkaConfig;
+use pubmine_stream::record::{Annotations, Document, SCHEMA_VERSION};
+use pubmine_stream::{shutdown, topics};
+
+#[derive(Debug, Args)]
+pub struct AnnotateArgs {
+    /// A NER model directory (model.onnx, config.json, tokenizer.json or vocab.txt); repeat for
+    /// several models (BioBERT ships one per entity type).
+    #[arg(
+        long = "model",
+        env = "PUBMINE_NER_MODELS",
+        value_delimiter = ',',
+        required = true
+    )]
+    models: Vec<PathBuf>,
+    /// Documents as JSON lines (`pubmine ingest parse` output; `-` reads stdin): annotations
+    /// are printed, no broker used. Without it, the worker consumes the documents topic.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Kafka bootstrap servers (worker mode).
+    #[arg(long, env = "PUBMINE_BROKERS")]
+    brokers: Option<String>,
+    /// Extra librdkafka property, key=value (repeatable).
+    #[arg(
+        long = "kafka-option",
+        env = "PUBMINE_KAFKA_OPTIONS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    kafka_options: Vec<String>,
+    /// Consumer group of the annotate workers.
+    #[arg(
+        long,
+        env = "PUBMINE_ANNOTATE_GROUP",
+        default_value = "pubmine-annotate"
+    )]
+    group: String,
+    /// Topic documents are read from.
+    #[arg(long, env = "PUBMINE_DOCUMENTS_TOPIC", default_value = topics::DOCUMENTS)]
+    input_topic: String,
+    /// Topic annotations are written to.
+    #[arg(long, env = "PUBMINE_ANNOTATIONS_TOPIC", default_value = topics::ANNOTATIONS)]
+    output_topic: String,
+    /// Topic records that cannot be annotated go to.
+    #[arg(long, env = "PUBMINE_DEAD_LETTER_TOPIC", default_value = topics::DEAD_LETTER)]
+    dead_letter_topic: String,
+    /// How long a batch waits to fill after its first document (worker mode).
+    #[arg(long, default_value = "200ms", value_parser = super::parse_duration)]
+    linger: std::time::Duration,
+    /// cpu, cuda or cuda:N (CUDA needs the `cuda` build feature and onnxruntime-gpu).
+    #[arg(long, env = "PUBMINE_DEVICE", default_value = "cpu")]
+    device: Device,
+    /// ONNX Runtime threads per inference.
+    #[arg(long, env = "PUBMINE_INTRA_THREADS", default_value_t = 2)]
+    threads: usize,
+    /// Tokens per window, [CLS] and [SEP] included (default: the model's limit, 512 for BERT).
+    #[arg(long)]
+    max_len: Option<usize>,
+    /// Tokens shared by consecutive windows of a long passage.
+    #[arg(long, default_value_t = 128)]
+    stride: usize,
+    /// Padded tokens per inference batch.
+    #[arg(long, default_value_t = 8192)]
+    batch_tokens: usize,
+    /// Documents annotated together (their windows are batched together).
+    #[arg(long, default_value_t = 32)]
+    docs_per_batch: usize,
+}
+
+pub async fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
+    match args.input.clone() {
+        Some(input) => tokio::task::spawn_blocking(move || annotate_file(&args, &input)).await?,
+        None => worker(args).await,
+    }
+}
+
+async fn worker(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
+    let brokers = args.brokers.as_deref().context(
+        "no broker configured: set --brokers or PUBMINE_BROKERS (or use --input FILE to annotate JSON lines without one)",
+    )?;
+    let annotator = open_models(&args)?;
+    let kafka = KafkaConfig::new(brokers).with_options(&args.kafka_options)?;
+    kafka
+        .ensure_topics(&[&args.output_topic, &args.dead_letter_topic], 6, 1)
+        .await
+        .context("failed to create the topics")?;
+    let consumer = kafka.consumer(&args.group, &[&args.input_topic])?;
+    let producer = kafka.producer()?;
+    let cfg = WorkerConfig {
+        output_topic: args.output_topic.clone(),
+        dead_letter_topic: args.dead_letter_topic.clone(),
+        batch_docs: args.docs_per_batch,
+        linger: args.linger,
+    };
+    tracing::info!(group = %args.group, input = %args.input_topic, output = %args.output_topic, "annotate worker started");
+    let token = shutdown::on_signal();
+    let stats =
+        pubmine_annotate::worker::run(&consumer, &producer, annotator, &cfg, &token).await?;
+    tracing::info!(
+        documents = stats.documents,
+        tombstones = stats.tombstones,
+        dead_lettered = stats.dead_lettered,
+        mentions = stats.mentions,
+        "annotate worker stopped"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_models(args: &AnnotateArgs) -> anyhow::Result<Annotator> {
+    let opts = NerOptions {
+        max_len: args.max_len,
+        stride: args.stride,
+        batch_tokens: args.batch_tokens,
+    };
+    let session = SessionOptions {
+        device: args.device,
+        intra_threads: args.threads,
+    };
+    let models = args
+        .models
+        .iter()
+        .map(|m| {
+            NerModel::open(m, session, &opts)
+                .with_context(|| format!("failed to open model {}", m.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for m in &models {
+        tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], types = ?m.labels.types, "model loaded");
+    }
+    Ok(Annotator::new(models, &opts))
+}
+
+/// What one input line is.
+enum Line {
+    Doc(Box<Document>),
+    Deleted(String),
+}
+
+fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let mut annotator = open_models(args)?;
+    let models = annotator.model_refs();
+    let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(input)
+                .with_context(|| format!("failed to open {}", input.display()))?,
+        ))
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut batch: Vec<Line> = Vec::new();
+    let mut bad = 0usize;
+    let mut flush = |batch: &mut Vec<Line>, out: &mut dyn Write| -> anyhow::Result<()> {
+        let docs: Vec<&Document> = batch
+            .iter()
+            .filter_map(|l| match l {
+                Line::Doc(d) => Some(d.as_ref()),
+                Line::Deleted(_) => None,
+            })
+            .collect();
+        let mut mentions = annotator.annotate(&docs)?.into_iter();
+        for line in batch.drain(..) {
+            let json = match line {
+                Line::Doc(d) => serde_json::to_string(&Annotations {
+                    schema_version: SCHEMA_VERSION,
+                    id: d.id.clone(),
+                    models: models.clone(),
+                    mentions: mentions.next().unwrap_or_default(),
+                    relations: Vec::new(),
+                })?,
+                Line::Deleted(id) => serde_json::json!({"id": id, "deleted": true}).to_string(),
+            };
+            writeln!(out, "{json}")?;
+        }
+        Ok(())
+    };
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.context("failed to read the input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: {}:{}: not JSON: {e}", input.display(), n + 1);
+                continue;
+            }
+        };
+        if value.get("deleted").and_then(|d| d.as_bool()) == Some(true) {
+            let id = value.get("id").and_then(|i| i.as_str()).unwrap_or_default();
+            batch.push(Line::Deleted(id.to_string()));
+        } else {
+            match decode_document(line.as_bytes()) {
+                Ok(d) => batch.push(Line::Doc(Box::new(d))),
+                Err(e) => {
+                    bad += 1;
+                    eprintln!("error: {}:{}: {e}", input.display(), n + 1);
+                    continue;
+                }
+            }
+        }
+        if batch.len() >= args.docs_per_batch {
+            flush(&mut batch, &mut out)?;
+        }
+    }
+    flush(&mut batch, &mut out)?;
+    out.flush()?;
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
