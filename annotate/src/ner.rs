@@ -97,11 +97,26 @@ struct Row {
     window: Window,
 }
 
+/// What an annotator has done, for metrics and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct AnnotatorStats {
+    pub documents: u64,
+    pub passages: u64,
+    /// Passage tokens (per model run).
+    pub tokens: u64,
+    pub windows: u64,
+    /// Token slots sent to the model, padding and [CLS]/[SEP] included.
+    pub padded_tokens: u64,
+    pub batches: u64,
+    pub inference_seconds: f64,
+}
+
 /// Runs several NER models over documents.
 #[derive(Debug)]
 pub struct Annotator {
     pub models: Vec<NerModel>,
     batch_tokens: usize,
+    pub stats: AnnotatorStats,
 }
 
 impl Annotator {
@@ -109,6 +124,7 @@ impl Annotator {
         Annotator {
             models,
             batch_tokens: opts.batch_tokens.max(1),
+            stats: AnnotatorStats::default(),
         }
     }
 
@@ -143,9 +159,11 @@ impl Annotator {
             }
         }
         let mut out: Vec<Vec<Mention>> = vec![Vec::new(); docs.len()];
+        self.stats.documents += docs.len() as u64;
+        self.stats.passages += passages.len() as u64;
         for m in &mut self.models {
             let tokens = &tokenized[&m.dir.tokenizer_hash];
-            let spans = run_model(m, tokens, self.batch_tokens)?;
+            let spans = run_model(m, tokens, self.batch_tokens, &mut self.stats)?;
             for (i, passage_spans) in spans.into_iter().enumerate() {
                 let (d, p, text) = passages[i];
                 for s in passage_spans {
@@ -192,6 +210,7 @@ fn run_model(
     m: &mut NerModel,
     tokens: &[Tokens],
     batch_tokens: usize,
+    stats: &mut AnnotatorStats,
 ) -> Result<Vec<Vec<Span>>, AnnotateError> {
     let n_labels = m.labels.len();
     let mut rows: Vec<Row> = Vec::new();
@@ -203,6 +222,8 @@ fn run_model(
         first_row.push(rows.len());
         rows.extend(w.into_iter().map(|window| Row { passage: p, window }));
     }
+    stats.tokens += tokens.iter().map(|t| t.len() as u64).sum::<u64>();
+    stats.windows += rows.len() as u64;
     // Scores of every token, from its assigned window.
     let mut probs: Vec<Vec<Vec<f32>>> = tokens.iter().map(|t| vec![Vec::new(); t.len()]).collect();
     // Longest first: rows of a batch have near-equal lengths, so little padding.
@@ -227,7 +248,11 @@ fn run_model(
             ids[base + 1 + row.window.len()] = i64::from(m.dir.sep_id);
             mask[base..base + row.window.len() + 2].fill(1);
         }
+        stats.batches += 1;
+        stats.padded_tokens += (batch.len() * cols) as u64;
+        let started = std::time::Instant::now();
         let logits = m.session.run(ids, mask, batch.len(), cols)?;
+        stats.inference_seconds += started.elapsed().as_secs_f64();
         for (b, &r) in batch.iter().enumerate() {
             let row = &rows[r];
             let window_index = r - first_row[row.passage];

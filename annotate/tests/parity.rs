@@ -106,6 +106,11 @@ fn demo_ner_matches_the_hugging_face_pipeline() {
     check_golden("demo-ner");
 }
 
+#[test]
+fn demo_ner_gene_matches_the_hugging_face_pipeline() {
+    check_golden("demo-ner-gene");
+}
+
 /// A long passage cut into many small windows gives the same mentions as one window, and a
 /// mention that crosses a window boundary is found once, whole.
 #[test]

@@ -152,6 +152,7 @@ enum Line {
 fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result<ExitCode> {
     let mut annotator = open_models(args)?;
     let models = annotator.model_refs();
+    let started = std::time::Instant::now();
     let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -220,6 +221,19 @@ fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result
     }
     flush(&mut batch, &mut out)?;
     out.flush()?;
+    drop(flush);
+    let seconds = started.elapsed().as_secs_f64();
+    let st = annotator.stats;
+    tracing::info!(
+        documents = st.documents,
+        tokens = st.tokens,
+        padded_tokens = st.padded_tokens,
+        batches = st.batches,
+        seconds,
+        tokens_per_s = st.tokens as f64 / seconds,
+        inference_seconds = st.inference_seconds,
+        "annotated"
+    );
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {

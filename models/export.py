@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Export a Hugging Face checkpoint to the model directory layout that pubmine reads.
+
+    python models/export.py CHECKPOINT OUT_DIR [--task ner|re] [--fp16 | --int8] [--opset 17]
+
+CHECKPOINT is a hub id or a local directory (as written by save_pretrained). The script loads it with
+AutoTokenizer and AutoModelForTokenClassification (--task ner, the default) or
+AutoModelForSequenceClassification (--task re), exports it with torch.onnx.export (the TorchScript
+exporter, dynamo=False), and writes OUT_DIR:
+
+    model.onnx               inputs input_ids, attention_mask[, token_type_ids]: int64 [batch, sequence];
+                             output logits: float32, [batch, sequence, labels] (ner) or [batch, labels] (re)
+    config.json              the checkpoint's config (id2label, label2id, max_position_embeddings, model_type)
+    tokenizer.json           the fast tokenizer (with no truncation or padding set)
+    vocab.txt                for a BERT WordPiece tokenizer, the vocabulary in id order
+    tokenizer_config.json, special_tokens_map.json
+
+--fp16 converts the exported float32 graph to float16 weights and activations with
+onnxconverter-common (keep_io_types: inputs and logits stay int64/float32), for GPU execution
+providers; --int8 quantizes the MatMul weights to int8 with onnxruntime's quantize_dynamic, for CPU.
+Afterwards the script runs the exported model with onnxruntime on a sample text (and a padded batch)
+and prints the largest absolute difference of the logits from PyTorch, and how many argmax labels
+agree. It fails when a float32 export differs by more than 1e-3.
+
+Loading from the hub needs network access (and, for private models, HF_TOKEN); once downloaded, the
+checkpoint sits in the Hugging Face cache (HF_HOME) and can be exported offline (HF_HUB_OFFLINE=1).
+
+Checkpoints to start from
+-------------------------
+BioBERT itself (dmis-lab/biobert-base-cased-v1.2, dmis-lab/biobert-v1.1) is a pre-trained encoder
+without a task head: it must be fine-tuned before export (the head would be random). Fine-tuned
+BioBERT NER checkpoints on the hub include, one entity type each as BioBERT's own were:
+
+    alvaroalon2/biobert_chemical_ner    chemicals (BC5CDR-chemicals, BC4CHEMD)
+    alvaroalon2/biobert_diseases_ner    diseases (BC5CDR-diseases, NCBI-disease)
+    alvaroalon2/biobert_genetic_ner     genes/proteins (BC2GM, JNLPBA)
+
+Check each model card for its labels and licence before use. For relation extraction there is no
+checkpoint we can vouch for: search the hub for token- or text-classification models whose base is
+BioBERT (filter by task "text-classification" and search "biobert gad", "biobert chemprot",
+"biobert ddi"), or fine-tune dmis-lab/biobert-base-cased-v1.2 yourself with transformers'
+run_glue.py on BioBERT's RE data sets (GAD, EU-ADR: sentence with @GENE$/@DISEASE$, label 0/1),
+then export the result with --task re. Whatever you pick, pubmine reads the labels from config.json.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+
+SAMPLE_TEXT = ("Metformin reduced the expression of IL-6 in patients with type 2 diabetes, "
+               "and BRCA1 mutations increase the risk of breast cancer.")
+SAMPLE_RE_TEXT = "@GENE$ polymorphisms were associated with an increased risk of @DISEASE$."
+ALL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description="Export a Hugging Face checkpoint to pubmine's ONNX model directory.")
+    ap.add_argument("checkpoint", help="hub id (e.g. alvaroalon2/biobert_diseases_ner) or local directory")
+    ap.add_argument("out_dir", help="directory to write (created; files in it are replaced)")
+    ap.add_argument("--task", choices=["ner", "re"], default="ner",
+                    help="ner: token classification (default); re: sequence classification (relation extraction)")
+    prec = ap.add_mutually_exclusive_group()
+    prec.add_argument("--fp16", action="store_true", help="float16 weights and activations (for GPU)")
+    prec.add_argument("--int8", action="store_true", help="dynamic int8 quantization of the MatMul weights (for CPU)")
+    ap.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    ap.add_argument("--text", help="sample text for the parity check (default: a built-in sentence)")
+    ap.add_argument("--revision", help="hub revision (branch, tag or commit) to load")
+    ap.add_argument("--lowercase", choices=["auto", "yes", "no"], default="auto",
+                    help="whether the BERT tokenizer lowercases its input; auto (default) keeps the checkpoint's "
+                         "setting, except that a checkpoint with only a cased vocab.txt (as BioBERT's are) is "
+                         "not lowercased")
+    return ap.parse_args(argv)
+
+
+def load(checkpoint, task, revision=None):
+    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(checkpoint, revision=revision)
+    if not getattr(tok, "is_fast", False):
+        sys.exit("error: {} has no fast tokenizer (tokenizer.json); pubmine needs one".format(checkpoint))
+    cls = AutoModelForTokenClassification if task == "ner" else AutoModelForSequenceClassification
+    # eager attention: the plainest graph for the TorchScript exporter
+    model = cls.from_pretrained(checkpoint, revision=revision, attn_implementation="eager")
+    model = model.float().eval()
+    return tok, model
+
+
+def fix_case(tok, checkpoint, revision, mode):
+    """A checkpoint with only vocab.txt (no tokenizer.json or tokenizer_config.json) gets BERT's default
+    do_lower_case=True, which is wrong for a cased model such as BioBERT: its capitalised vocabulary
+    would never match. Decide from the vocabulary (or --lowercase) and rebuild the tokenizer."""
+    from tokenizers import normalizers
+    from transformers import AutoTokenizer
+
+    norm = json.loads(tok.backend_tokenizer.to_str()).get("normalizer") or {}
+    if norm.get("type") != "BertNormalizer":
+        if mode != "auto":
+            print("note: --lowercase applies to BERT tokenizers only; ignored")
+        return tok
+    lower = bool(norm.get("lowercase"))
+    words = [t for t in tok.get_vocab() if not (t.startswith("[") and t.endswith("]"))]
+    cased_share = sum(any(c.isupper() for c in t) for t in words) / max(1, len(words))
+    want = {"yes": True, "no": False}.get(mode, lower and cased_share < 0.05)
+    if want == lower:
+        return tok
+    print("note: {} the input (the vocabulary has {:.0%} tokens with capitals)".format(
+        "lowercasing" if want else "not lowercasing", cased_share))
+    tok = AutoTokenizer.from_pretrained(checkpoint, revision=revision, do_lower_case=want)
+    norm = json.loads(tok.backend_tokenizer.to_str()).get("normalizer") or {}
+    if bool(norm.get("lowercase")) != want:
+        tok.backend_tokenizer.normalizer = normalizers.BertNormalizer(
+            clean_text=norm.get("clean_text", True), handle_chinese_chars=norm.get("handle_chinese_chars", True),
+            strip_accents=norm.get("strip_accents"), lowercase=want)
+        tok.init_kwargs["do_lower_case"] = want
+    return tok
+
+
+def input_names(tok, model):
+    """The inputs that both the tokenizer produces and the model's forward takes."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    names = [n for n in ALL_INPUTS if n in tok.model_input_names and n in params]
+    if "input_ids" not in names or "attention_mask" not in names:
+        sys.exit("error: the model does not take input_ids and attention_mask")
+    return names
+
+
+def export_onnx(model, names, task, path, opset):
+    import torch
+
+    class Logits(torch.nn.Module):
+        def __init__(self, m, names):
+            super().__init__()
+            self.m = m
+            self.names = names
+
+        def forward(self, *args):
+            return self.m(**dict(zip(self.names, args))).logits
+
+    ids = torch.tensor([[101, 1000, 1001, 1002, 102], [101, 1003, 102, 0, 0]], dtype=torch.long)
+    ids = ids.clamp(max=model.config.vocab_size - 1)
+    dummy = {"input_ids": ids, "attention_mask": (torch.arange(5) < torch.tensor([[5], [3]])).long(),
+             "token_type_ids": torch.zeros_like(ids)}
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["logits"] = {0: "batch", 1: "sequence"} if task == "ner" else {0: "batch"}
+    # the exporter restores the wrapper's training flag recursively afterwards: keep it in eval mode
+    wrap = Logits(model, names).eval()
+    with torch.no_grad():
+        torch.onnx.export(wrap, tuple(dummy[n] for n in names), path, input_names=names, output_names=["logits"],
+                          dynamic_axes=axes, opset_version=opset, dynamo=False, do_constant_folding=True)
+    model.eval()
+
+
+def to_fp16(src, dst):
+    import onnx
+    from onnxconverter_common import float16
+
+    m = onnx.load(src)
+    m16 = float16.convert_float_to_float16(m, keep_io_types=True)
+    onnx.save(m16, dst)
+
+
+def to_int8(src, dst):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+
+
+def save_tokenizer(tok, out, max_positions):
+    tok.backend_tokenizer.no_truncation()
+    tok.backend_tokenizer.no_padding()
+    tok.save_pretrained(out)
+    # a checkpoint without tokenizer_config.json gets model_max_length 1e30: say the model's limit
+    path = os.path.join(out, "tokenizer_config.json")
+    with open(path, encoding="utf-8") as f:
+        cfg = json.load(f)
+    for k in ("is_local", "local_files_only"):
+        cfg.pop(k, None)
+    if isinstance(max_positions, int) and not (0 < cfg.get("model_max_length", 0) <= max_positions):
+        cfg["model_max_length"] = max_positions
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True, ensure_ascii=False)
+        f.write("\n")
+    backend = json.loads(tok.backend_tokenizer.to_str())
+    if backend.get("model", {}).get("type") == "WordPiece":
+        vocab = sorted(tok.get_vocab().items(), key=lambda kv: kv[1])
+        if [i for _, i in vocab] == list(range(len(vocab))):
+            with open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as f:
+                f.write("".join(t + "\n" for t, _ in vocab))
+        else:
+            print("note: vocabulary ids are not contiguous; vocab.txt not written (tokenizer.json has it all)")
+    path = os.path.join(out, "special_tokens_map.json")
+    if not os.path.exists(path):
+        stm = {k: str(getattr(tok, k)) for k in ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token",
+                                                  "bos_token", "eos_token") if getattr(tok, k, None) is not None}
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(stm, f, indent=2)
+            f.write("\n")
+
+
+def parity(tok, model, names, path, text, task):
+    """Largest |logits difference| between PyTorch and onnxruntime, and the argmax agreement."""
+    import onnxruntime as ort
+    import torch
+
+    other = "BRCA1 variants." if task == "ner" else "@GENE$ and @DISEASE$."
+    enc = tok([text, other], padding=True, truncation=True, max_length=512, return_tensors="pt")
+    with torch.no_grad():
+        ref = model(**{n: enc[n] for n in names}).logits.float().numpy()
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = sess.run(["logits"], {n: enc[n].numpy().astype(np.int64) for n in names})[0].astype(np.float32)
+    if task == "ner":
+        keep = enc["attention_mask"].numpy().astype(bool)
+        ref, got = ref[keep], got[keep]
+    diff = float(np.abs(ref - got).max())
+    agree = float((ref.argmax(-1) == got.argmax(-1)).mean())
+    return diff, agree, ref.shape[0]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    tok, model = load(args.checkpoint, args.task, args.revision)
+    tok = fix_case(tok, args.checkpoint, args.revision, args.lowercase)
+    names = input_names(tok, model)
+    os.makedirs(args.out_dir, exist_ok=True)
+    target = os.path.join(args.out_dir, "model.onnx")
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = os.path.join(tmp, "model.onnx")
+        export_onnx(model, names, args.task, fp32, args.opset)
+        if args.fp16:
+            to_fp16(fp32, target)
+        elif args.int8:
+            to_int8(fp32, target)
+        else:
+            shutil.copy(fp32, target)
+        model.config.save_pretrained(tmp)
+        shutil.copy(os.path.join(tmp, "config.json"), os.path.join(args.out_dir, "config.json"))
+    save_tokenizer(tok, args.out_dir, getattr(model.config, "max_position_embeddings", None))
+
+    text = args.text or (SAMPLE_TEXT if args.task == "ner" else SAMPLE_RE_TEXT)
+    kind = "fp16" if args.fp16 else "int8" if args.int8 else "fp32"
+    try:
+        diff, agree, n = parity(tok, model, names, target, text, args.task)
+    except Exception as e:  # e.g. an fp16 graph the CPU provider has no kernel for
+        print("warning: could not run the {} model on the CPU provider: {}".format(kind, e))
+        diff = None
+    labels = model.config.id2label
+    print("exported {} ({}, {}, opset {}) to {}".format(args.checkpoint, args.task, kind, args.opset, args.out_dir))
+    print("  inputs: {}; labels: {}".format(", ".join(names), json.dumps({int(k): v for k, v in labels.items()})))
+    print("  max_position_embeddings: {}; model.onnx: {:.1f} MB".format(
+        getattr(model.config, "max_position_embeddings", "?"), os.path.getsize(target) / 1e6))
+    if diff is not None:
+        print("  onnxruntime vs PyTorch on {} {}: max abs logit diff {:.3e}, argmax agreement {:.1%}".format(
+            n, "tokens" if args.task == "ner" else "texts", diff, agree))
+        if kind == "fp32" and diff > 1e-3:
+            sys.exit("error: the fp32 export differs from PyTorch by {:.3e}".format(diff))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
