@@ -221,7 +221,6 @@ fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result
     }
     flush(&mut batch, &mut out)?;
     out.flush()?;
-    drop(flush);
     let seconds = started.elapsed().as_secs_f64();
     let st = annotator.stats;
     tracing::info!(
