@@ -17,7 +17,7 @@ use quick_xml::events::Event;
 use crate::chunk::{Chunk, ChunkPool, Chunker};
 use crate::error::RecordError;
 use crate::text::{TextBuf, non_empty};
-use crate::xml::{Source, TextStyle, Xml, attr, attr_yes, each_child};
+use crate::xml::{Recovery, Source, TextStyle, Xml, attr, attr_yes, each_child};
 
 /// MathML's TeX or content annotations would repeat a formula's text: they are left out.
 fn medline_skip(name: &str) -> bool {
@@ -96,8 +96,7 @@ pub fn parse_chunk(chunk: &Chunk) -> Vec<Result<DocumentRecord, RecordError>> {
 pub struct Records<S> {
     x: Xml<S>,
     pending: VecDeque<DocumentRecord>,
-    done: bool,
-    last_error_at: Option<u64>,
+    recovery: Recovery,
 }
 
 impl<S: Source> Records<S> {
@@ -105,8 +104,7 @@ impl<S: Source> Records<S> {
         Records {
             x,
             pending: VecDeque::new(),
-            done: false,
-            last_error_at: None,
+            recovery: Recovery::default(),
         }
     }
 
@@ -216,24 +214,11 @@ impl<S: Source> Iterator for Records<S> {
         if let Some(r) = self.pending.pop_front() {
             return Some(Ok(r));
         }
-        if self.done {
+        if self.recovery.is_done() {
             return None;
         }
-        match self.next_record() {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                // A syntax error the reader cannot get past repeats at the same place: stop.
-                if self.last_error_at == Some(e.position) || e.reason.contains("end of file") {
-                    self.done = true;
-                }
-                self.last_error_at = Some(e.position);
-                Some(Err(e))
-            }
-        }
+        let outcome = self.next_record();
+        self.recovery.settle(outcome)
     }
 }
 

@@ -220,6 +220,42 @@ macro_rules! each_child {
 }
 pub(crate) use each_child;
 
+/// The stop rule the record parsers share: a record error is reported and reading goes on, but
+/// a syntax error the reader cannot get past (it repeats at the same place, or the file ended)
+/// ends the stream.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    done: bool,
+    last_error_at: Option<u64>,
+}
+
+impl Recovery {
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// What the iterator yields for the outcome of reading one record.
+    pub fn settle<T>(
+        &mut self,
+        outcome: Result<Option<T>, RecordError>,
+    ) -> Option<Result<T, RecordError>> {
+        match outcome {
+            Ok(Some(r)) => Some(Ok(r)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                if self.last_error_at == Some(e.position) || e.reason.contains("end of file") {
+                    self.done = true;
+                }
+                self.last_error_at = Some(e.position);
+                Some(Err(e))
+            }
+        }
+    }
+}
+
 /// Decodes an entity or character reference into `out`; an unknown named entity is kept as
 /// written, so no text is lost.
 pub fn push_ref(out: &mut TextBuf, r: &BytesRef<'_>) {

@@ -23,7 +23,7 @@ use quick_xml::events::Event;
 
 use crate::error::RecordError;
 use crate::text::non_empty;
-use crate::xml::{Stream, TextStyle, Xml, attr, each_child};
+use crate::xml::{Recovery, Stream, TextStyle, Xml, attr, each_child};
 
 /// Left out of every text: the TeX twin of a formula, MathML annotations, images and their
 /// descriptions, object ids, glyph data.
@@ -102,16 +102,14 @@ macro_rules! each_child_or_empty {
 #[derive(Debug)]
 pub struct JatsParser<R> {
     x: Xml<Stream<R>>,
-    done: bool,
-    last_error_at: Option<u64>,
+    recovery: Recovery,
 }
 
 impl<R: BufRead> JatsParser<R> {
     pub fn new(inner: R) -> Self {
         JatsParser {
             x: Xml::new(inner),
-            done: false,
-            last_error_at: None,
+            recovery: Recovery::default(),
         }
     }
 
@@ -162,24 +160,11 @@ impl<R: BufRead> Iterator for JatsParser<R> {
     type Item = Result<DocumentRecord, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
+        if self.recovery.is_done() {
             return None;
         }
-        match self.next_record() {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                // A syntax error the reader cannot get past repeats at the same place: stop.
-                if self.last_error_at == Some(e.position) || e.reason.contains("end of file") {
-                    self.done = true;
-                }
-                self.last_error_at = Some(e.position);
-                Some(Err(e))
-            }
-        }
+        let outcome = self.next_record();
+        self.recovery.settle(outcome)
     }
 }
 
