@@ -11,7 +11,6 @@ use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
 use pubmine_annotate::session::{Device, SessionOptions};
 use pubmine_annotate::worker::WorkerConfig;
 use pubmine_stream::codec::decode_document;
-use pubmine_stream::kafka::KafkaConfig;
 use pubmine_stream::record::{Annotations, Document, SCHEMA_VERSION};
 use pubmine_stream::{shutdown, topics};
 
@@ -30,17 +29,9 @@ pub struct AnnotateArgs {
     /// are printed, no broker used. Without it, the worker consumes the documents topic.
     #[arg(long)]
     input: Option<PathBuf>,
-    /// Kafka bootstrap servers (worker mode).
-    #[arg(long, env = "PUBMINE_BROKERS")]
-    brokers: Option<String>,
-    /// Extra librdkafka property, key=value (repeatable).
-    #[arg(
-        long = "kafka-option",
-        env = "PUBMINE_KAFKA_OPTIONS",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
-    kafka_options: Vec<String>,
+    /// The cluster (worker mode).
+    #[command(flatten)]
+    broker: super::BrokerOpts,
     /// Consumer group of the annotate workers.
     #[arg(
         long,
@@ -88,11 +79,10 @@ pub async fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn worker(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
-    let brokers = args.brokers.as_deref().context(
-        "no broker configured: set --brokers or PUBMINE_BROKERS (or use --input FILE to annotate JSON lines without one)",
-    )?;
+    let kafka = args
+        .broker
+        .config("use --input FILE to annotate JSON lines without one")?;
     let annotator = open_models(&args)?;
-    let kafka = KafkaConfig::new(brokers).with_options(&args.kafka_options)?;
     kafka
         .ensure_topics(&[&args.output_topic, &args.dead_letter_topic], 6, 1)
         .await

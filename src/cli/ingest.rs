@@ -12,11 +12,11 @@ use clap::{Args, Subcommand};
 use pubmine_ingest::continuous::{self, SyncConfig, WatchConfig};
 use pubmine_ingest::produce::{FileReport, IngestConfig, IngestError, ingest_file};
 use pubmine_ingest::source::{Records, expand_paths, visit_file};
-use pubmine_stream::kafka::{KafkaConfig, KafkaProducer};
+use pubmine_stream::kafka::KafkaProducer;
 use pubmine_stream::record::DocumentRecord;
 use pubmine_stream::{shutdown, topics};
 
-use super::{DbOpts, parse_duration};
+use super::{BrokerOpts, DbOpts, parse_duration};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -81,17 +81,8 @@ enum IngestCommand {
 /// Where documents go.
 #[derive(Debug, Args, Clone)]
 pub struct KafkaOpts {
-    /// Kafka bootstrap servers, host:port[,host:port].
-    #[arg(long, env = "PUBMINE_BROKERS")]
-    brokers: Option<String>,
-    /// Extra librdkafka property, key=value (repeatable): security.protocol, sasl.*, ...
-    #[arg(
-        long = "kafka-option",
-        env = "PUBMINE_KAFKA_OPTIONS",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
-    kafka_options: Vec<String>,
+    #[command(flatten)]
+    broker: BrokerOpts,
     /// Topic documents go to.
     #[arg(long, env = "PUBMINE_DOCUMENTS_TOPIC", default_value = topics::DOCUMENTS)]
     topic: String,
@@ -111,11 +102,9 @@ pub struct KafkaOpts {
 
 impl KafkaOpts {
     async fn connect(&self) -> anyhow::Result<(KafkaProducer, IngestConfig)> {
-        let brokers = self.brokers.as_deref().context(
-            "no broker configured: set --brokers or PUBMINE_BROKERS (or use `pubmine ingest parse` to print documents without one)",
-        )?;
-        let cfg = KafkaConfig::new(brokers).with_options(&self.kafka_options)?;
-        tracing::info!(brokers, options = ?cfg.redacted_options(), topic = %self.topic, "connecting to kafka");
+        let cfg = self
+            .broker
+            .config("use `pubmine ingest parse` to print documents without one")?;
         cfg.ensure_topics(
             &[&self.topic, &self.dead_letter_topic],
             self.partitions,

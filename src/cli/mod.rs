@@ -73,6 +73,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// How to reach the Kafka cluster.
+#[derive(Debug, Args, Clone)]
+pub struct BrokerOpts {
+    /// Kafka bootstrap servers, host:port[,host:port].
+    #[arg(long, env = "PUBMINE_BROKERS")]
+    brokers: Option<String>,
+    /// Extra librdkafka property, key=value (repeatable): security.protocol, sasl.*, ...
+    #[arg(
+        long = "kafka-option",
+        env = "PUBMINE_KAFKA_OPTIONS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    kafka_options: Vec<String>,
+}
+
+impl BrokerOpts {
+    /// The cluster's configuration; `without` says how to do without a broker.
+    pub fn config(&self, without: &str) -> anyhow::Result<pubmine_stream::kafka::KafkaConfig> {
+        use anyhow::Context as _;
+        let brokers = self.brokers.as_deref().with_context(|| {
+            format!("no broker configured: set --brokers or PUBMINE_BROKERS (or {without})")
+        })?;
+        let cfg =
+            pubmine_stream::kafka::KafkaConfig::new(brokers).with_options(&self.kafka_options)?;
+        tracing::info!(brokers, options = ?cfg.redacted_options(), "kafka configured");
+        Ok(cfg)
+    }
+}
+
 /// Postgres connection options.
 #[derive(Debug, Args, Clone)]
 pub struct DbOpts {
