@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -14,11 +14,7 @@ use pubmine_stream::codec::{decode_dead_letter, decode_document, encode_document
 use pubmine_stream::kafka::KafkaConfig;
 use pubmine_stream::record::DocumentRecord;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use common::fixture;
 
 /// What the parser alone gives for a file: key to encoded value (None = tombstone).
 fn expected(path: &Path) -> Vec<(String, Option<Vec<u8>>)> {
@@ -37,17 +33,7 @@ fn expected(path: &Path) -> Vec<(String, Option<Vec<u8>>)> {
 }
 
 async fn setup() -> (pubmine_stream::kafka::KafkaProducer, IngestConfig) {
-    let kafka = KafkaConfig::new(common::brokers());
-    let cfg = IngestConfig {
-        topic: common::unique("documents"),
-        dead_letter_topic: common::unique("dead-letter"),
-        progress: false,
-    };
-    kafka
-        .ensure_topics(&[&cfg.topic, &cfg.dead_letter_topic], 3, 1)
-        .await
-        .expect("create topics");
-    (kafka.producer().expect("producer"), cfg)
+    common::producer(&KafkaConfig::new(common::brokers()), 3).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,16 +135,7 @@ async fn a_document_too_large_for_the_topic_is_dead_lettered_and_the_rest_sent()
     let kafka = KafkaConfig::new(common::brokers())
         .with_options(&[format!("message.max.bytes={limit}")])
         .unwrap();
-    let cfg = IngestConfig {
-        topic: common::unique("documents"),
-        dead_letter_topic: common::unique("dead-letter"),
-        progress: false,
-    };
-    kafka
-        .ensure_topics(&[&cfg.topic, &cfg.dead_letter_topic], 1, 1)
-        .await
-        .unwrap();
-    let producer = kafka.producer().unwrap();
+    let (producer, cfg) = common::producer(&kafka, 1).await;
     let report = ingest_file(&producer, &cfg, &path).await.unwrap();
     assert_eq!((report.documents, report.dead_lettered), (1, 1));
     assert_eq!(common::consume(&cfg.topic, 1).await.len(), 1);

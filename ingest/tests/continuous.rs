@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,11 +16,7 @@ use pubmine_store::files::list_ingested;
 use pubmine_stream::kafka::KafkaConfig;
 use tokio_util::sync::CancellationToken;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use common::fixture;
 
 /// Files the server offers: name, content, and the md5 its `.md5` companion states.
 type Served = Arc<Mutex<Vec<(String, Vec<u8>, String)>>>;
@@ -76,17 +71,7 @@ fn offer(files: &Served, name: &str, fixture_name: &str, corrupt_md5: bool) {
 }
 
 async fn producer() -> (pubmine_stream::kafka::KafkaProducer, IngestConfig) {
-    let kafka = KafkaConfig::new(common::brokers());
-    let cfg = IngestConfig {
-        topic: common::unique("documents"),
-        dead_letter_topic: common::unique("dead-letter"),
-        progress: false,
-    };
-    kafka
-        .ensure_topics(&[&cfg.topic, &cfg.dead_letter_topic], 1, 1)
-        .await
-        .unwrap();
-    (kafka.producer().unwrap(), cfg)
+    common::producer(&KafkaConfig::new(common::brokers()), 1).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,8 @@
 //! The parsers on the project's fixtures (ingest/tests/fixtures, see its README): pure parsing,
 //! no broker.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -9,11 +10,7 @@ use pubmine_ingest::error::{RecordError, SourceError};
 use pubmine_ingest::source::visit_file;
 use pubmine_stream::record::{Document, DocumentRecord, PassageKind};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use common::fixture;
 
 /// Everything a file gives: (source label, record) in order, and whole-input errors.
 type Labelled = Vec<(String, Result<DocumentRecord, RecordError>)>;

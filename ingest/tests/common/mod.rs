@@ -4,7 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use pubmine_stream::kafka::KafkaConfig;
+use std::path::{Path, PathBuf};
+
+use pubmine_ingest::produce::IngestConfig;
+use pubmine_stream::kafka::{KafkaConfig, KafkaProducer};
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 
@@ -21,6 +24,28 @@ pub fn brokers() -> String {
 pub fn pg_admin_url() -> String {
     std::env::var("PUBMINE_PG_ADMIN_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A file of ingest/tests/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A producer of `kafka` and an ingest configuration with fresh documents and dead-letter
+/// topics of `partitions` partitions.
+pub async fn producer(kafka: &KafkaConfig, partitions: i32) -> (KafkaProducer, IngestConfig) {
+    let cfg = IngestConfig {
+        topic: unique("documents"),
+        dead_letter_topic: unique("dead-letter"),
+        progress: false,
+    };
+    kafka
+        .ensure_topics(&[&cfg.topic, &cfg.dead_letter_topic], partitions, 1)
+        .await
+        .expect("create topics");
+    (kafka.producer().expect("producer"), cfg)
 }
 
 pub fn unique(prefix: &str) -> String {
