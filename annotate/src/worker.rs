@@ -134,7 +134,7 @@ pub async fn run(
         annotator = back;
         let (docs, results) = results;
         let mut outputs: Vec<Option<OutRecord>> = Vec::with_capacity(docs.len());
-        for ((doc, result), &ri) in docs.iter().zip(results).zip(&doc_records) {
+        for ((doc, result), &ri) in docs.into_iter().zip(results).zip(&doc_records) {
             outputs.push(Some(match result {
                 Ok(mentions) => {
                     stats.documents += 1;
@@ -145,6 +145,7 @@ pub async fn run(
                         models: models.clone(),
                         mentions,
                         relations: Vec::new(),
+                        document: Some(Box::new(doc)),
                     };
                     OutRecord {
                         topic: cfg.output_topic.clone(),

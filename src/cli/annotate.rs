@@ -172,6 +172,7 @@ fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result
                     models: models.clone(),
                     mentions: mentions.next().unwrap_or_default(),
                     relations: Vec::new(),
+                    document: Some(d),
                 })?,
                 Line::Deleted(id) => serde_json::json!({"id": id, "deleted": true}).to_string(),
             };

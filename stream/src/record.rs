@@ -353,6 +353,10 @@ pub struct Annotations {
     pub mentions: Vec<Mention>,
     #[serde(default)]
     pub relations: Vec<Relation>,
+    /// The document as it was annotated, so that the sinks (Postgres, the entity index) store
+    /// its metadata and passages from this one topic, consistent with the mentions' offsets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Box<Document>>,
 }
 
 /// A model, by name and content hash (sha256 of its files).
