@@ -1,7 +1,7 @@
 //! The encoding of record values: serde JSON with a `schema_version` field (DESIGN.md).
 //! Compression is the producer's job, not the codec's.
 
-use crate::record::{DeadLetter, Document, SCHEMA_VERSION};
+use crate::record::{Annotations, DeadLetter, Document, SCHEMA_VERSION};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
@@ -24,6 +24,20 @@ pub fn decode_document(bytes: &[u8]) -> Result<Document, CodecError> {
         });
     }
     Ok(doc)
+}
+
+pub fn encode_annotations(a: &Annotations) -> Vec<u8> {
+    serde_json::to_vec(a).unwrap_or_default()
+}
+
+pub fn decode_annotations(bytes: &[u8]) -> Result<Annotations, CodecError> {
+    let a: Annotations = serde_json::from_slice(bytes)?;
+    if a.schema_version > SCHEMA_VERSION {
+        return Err(CodecError::UnsupportedVersion {
+            found: a.schema_version,
+        });
+    }
+    Ok(a)
 }
 
 pub fn encode_dead_letter(dl: &DeadLetter) -> Vec<u8> {

@@ -159,10 +159,69 @@ impl InRecord {
     }
 }
 
+/// Next offset to read, per topic and partition.
+pub type Offsets = std::collections::BTreeMap<(String, i32), i64>;
+
+/// The offsets after the last record of each topic and partition in `records`.
+pub fn next_offsets(records: &[InRecord]) -> Offsets {
+    let mut next = Offsets::new();
+    for r in records {
+        let e = next.entry((r.topic.clone(), r.partition)).or_insert(0);
+        *e = (*e).max(r.offset + 1);
+    }
+    next
+}
+
+/// Notes the partitions each rebalance assigns, so that a sink that keeps its own offsets can
+/// seek to them before it reads (see [`KafkaConsumer::take_assigned`]).
+#[derive(Debug, Default)]
+pub struct AssignContext {
+    assigned: std::sync::Mutex<Vec<(String, i32)>>,
+    /// Bumped by every assignment.
+    epoch: std::sync::atomic::AtomicU64,
+}
+
+impl rdkafka::ClientContext for AssignContext {}
+
+impl rdkafka::consumer::ConsumerContext for AssignContext {
+    fn post_rebalance(
+        &self,
+        _consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        rebalance: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        use rdkafka::consumer::Rebalance;
+        let mut assigned = self.assigned.lock().unwrap_or_else(|e| e.into_inner());
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                for e in tpl.elements() {
+                    tracing::info!(
+                        topic = e.topic(),
+                        partition = e.partition(),
+                        "partition assigned"
+                    );
+                    assigned.push((e.topic().to_string(), e.partition()));
+                }
+            }
+            Rebalance::Revoke(tpl) => {
+                for e in tpl.elements() {
+                    tracing::info!(
+                        topic = e.topic(),
+                        partition = e.partition(),
+                        "partition revoked"
+                    );
+                    assigned.retain(|(t, p)| !(t == e.topic() && *p == e.partition()));
+                }
+            }
+            Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance failed"),
+        }
+    }
+}
+
 /// A consumer-group member that commits only offsets it is given: a stage commits a batch's
 /// offsets after the writes it caused are durable (at-least-once).
 pub struct KafkaConsumer {
-    inner: rdkafka::consumer::StreamConsumer,
+    inner: rdkafka::consumer::StreamConsumer<AssignContext>,
 }
 
 impl std::fmt::Debug for KafkaConsumer {
@@ -175,9 +234,9 @@ impl KafkaConfig {
     /// Joins `group` and subscribes to `topics`.
     pub fn consumer(&self, group: &str, topics: &[&str]) -> Result<KafkaConsumer, TransportError> {
         use rdkafka::consumer::Consumer as _;
-        let inner: rdkafka::consumer::StreamConsumer = self
+        let inner: rdkafka::consumer::StreamConsumer<AssignContext> = self
             .consumer_config(group)
-            .create()
+            .create_with_context(AssignContext::default())
             .map_err(|e| TransportError::Fatal(format!("failed to create kafka consumer: {e}")))?;
         inner.subscribe(topics).map_err(|e| {
             TransportError::Fatal(format!("failed to subscribe to {topics:?}: {e}"))
@@ -187,17 +246,30 @@ impl KafkaConfig {
 }
 
 impl KafkaConsumer {
-    /// Up to `max` records: waits for the first (until `cancel` resolves), then takes what comes
-    /// within `linger`.
+    /// Up to `max` records: waits for the first (until `cancel` resolves or `idle` passes), then
+    /// takes what comes within `linger`.
     pub async fn recv_batch(
         &self,
         max: usize,
         linger: Duration,
         cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<Vec<InRecord>, TransportError> {
+        self.recv_batch_within(max, linger, None, cancel).await
+    }
+
+    /// As [`KafkaConsumer::recv_batch`], but returns (perhaps empty) once `idle` has passed with
+    /// no record, so a caller can do timed work such as a periodic commit.
+    pub async fn recv_batch_within(
+        &self,
+        max: usize,
+        linger: Duration,
+        idle: Option<Duration>,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<Vec<InRecord>, TransportError> {
         use rdkafka::Message as _;
         let mut out = Vec::new();
-        let mut deadline: Option<tokio::time::Instant> = None;
+        let mut deadline: Option<tokio::time::Instant> =
+            idle.map(|d| tokio::time::Instant::now() + d);
         while out.len() < max {
             let recv = self.inner.recv();
             let msg = match deadline {
@@ -212,6 +284,9 @@ impl KafkaConsumer {
                 },
             };
             let m = msg.map_err(|e| TransportError::Delivery(format!("consume failed: {e}")))?;
+            if out.is_empty() {
+                deadline = Some(tokio::time::Instant::now() + linger);
+            }
             out.push(InRecord {
                 topic: m.topic().to_string(),
                 partition: m.partition(),
@@ -219,25 +294,53 @@ impl KafkaConsumer {
                 key: String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
                 value: m.payload().map(<[u8]>::to_vec),
             });
-            deadline.get_or_insert_with(|| tokio::time::Instant::now() + linger);
         }
         Ok(out)
     }
 
+    /// The partitions assigned to this member now, and the assignment epoch: a number that
+    /// changes with every assignment, so a caller knows when to look again.
+    pub fn assignment(&self) -> (u64, Vec<(String, i32)>) {
+        use rdkafka::consumer::Consumer as _;
+        let ctx = self.inner.context();
+        let assigned = ctx.assigned.lock().unwrap_or_else(|e| e.into_inner());
+        let epoch = ctx.epoch.load(std::sync::atomic::Ordering::SeqCst);
+        (epoch, assigned.clone())
+    }
+
+    /// Moves the read position of an assigned partition: to `offset`, or to the start of the
+    /// partition when `None`.
+    pub fn seek(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: Option<i64>,
+    ) -> Result<(), TransportError> {
+        use rdkafka::consumer::Consumer as _;
+        let to = offset.map_or(rdkafka::Offset::Beginning, rdkafka::Offset::Offset);
+        self.inner
+            .seek(topic, partition, to, Duration::from_secs(10))
+            .map_err(|e| {
+                TransportError::Delivery(format!(
+                    "failed to seek {topic}/{partition} to {to:?}: {e}"
+                ))
+            })
+    }
+
     /// Commits, for each topic and partition of `records`, the offset after the last one.
     pub fn commit(&self, records: &[InRecord]) -> Result<(), TransportError> {
+        self.commit_offsets(&next_offsets(records))
+    }
+
+    /// Commits these next-to-read offsets to the group.
+    pub fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
         use rdkafka::consumer::{CommitMode, Consumer as _};
-        let mut next: std::collections::BTreeMap<(&str, i32), i64> = Default::default();
-        for r in records {
-            let e = next.entry((r.topic.as_str(), r.partition)).or_insert(0);
-            *e = (*e).max(r.offset + 1);
-        }
         if next.is_empty() {
             return Ok(());
         }
         let mut tpl = rdkafka::TopicPartitionList::new();
         for ((topic, partition), offset) in next {
-            tpl.add_partition_offset(topic, partition, rdkafka::Offset::Offset(offset))
+            tpl.add_partition_offset(topic, *partition, rdkafka::Offset::Offset(*offset))
                 .map_err(|e| TransportError::Fatal(e.to_string()))?;
         }
         self.inner

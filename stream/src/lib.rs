@@ -5,5 +5,6 @@ pub mod codec;
 pub mod kafka;
 pub mod record;
 pub mod shutdown;
+pub mod sink;
 pub mod topics;
 pub mod transport;

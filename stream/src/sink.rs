@@ -1,0 +1,319 @@
+//! The consuming side of a sink stage (store, index): a consumer group on the annotations topic
+//! feeding a [`Sink`] that keeps its own record of the offsets it has written, durably and in
+//! the same unit as the data (a Postgres transaction, a tantivy commit). That record is the
+//! truth: whenever partitions are assigned, the runner asks the sink for its offsets and seeks
+//! there; records below them are skipped. The group's Kafka offsets are committed after each
+//! durable write too, but only so that lag shows in the usual tools (exactly-once, DESIGN.md).
+//!
+//! A record that cannot be decoded goes to the dead-letter topic (acknowledged before the batch
+//! that covers its offset is written), is counted, and the stream goes on.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+use crate::codec::{decode_annotations, encode_dead_letter};
+use crate::kafka::{InRecord, KafkaConsumer, Offsets, next_offsets};
+use crate::record::{Annotations, DeadLetter, SCHEMA_VERSION};
+use crate::transport::{OutRecord, Producer, TransportError};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The write did not happen and may succeed later (connection lost, serialization failure,
+    /// a lock timeout): the runner retries the batch with backoff.
+    #[error("sink write failed, will retry: {0}")]
+    Transient(#[source] BoxError),
+    /// Retrying cannot help (schema missing, disk full, a corrupt index).
+    #[error("sink failed: {0}")]
+    Fatal(#[source] BoxError),
+}
+
+/// One record for a sink: the annotations of a document, or its deletion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkItem {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// The document id.
+    pub key: String,
+    /// `None`: a tombstone; the sink deletes the document and everything about it.
+    pub annotations: Option<Box<Annotations>>,
+}
+
+/// Records to write, and the offsets the write covers (dead-lettered records included).
+#[derive(Debug, Clone, Default)]
+pub struct SinkBatch {
+    pub items: Vec<SinkItem>,
+    /// The next offset to read per partition once this batch is written.
+    pub next: Offsets,
+}
+
+/// A durable destination that records its own offsets.
+pub trait Sink: Send {
+    /// The next offsets to read, as this sink durably recorded them, for `partitions`; a
+    /// partition the sink has never written is absent.
+    fn stored_offsets<'a>(
+        &'a mut self,
+        partitions: &'a [(String, i32)],
+    ) -> BoxFuture<'a, Result<Offsets, SinkError>>;
+
+    /// Writes the batch together with its offsets. A sink that commits at once returns the
+    /// offsets now durable; one that buffers returns them when its commit happens (possibly in a
+    /// later call), `None` meanwhile. Items at offsets the sink already holds must be skipped.
+    fn write(&mut self, batch: SinkBatch) -> BoxFuture<'_, Result<Option<Offsets>, SinkError>>;
+
+    /// Makes everything written so far durable (called when the stream is idle and at shutdown).
+    fn flush(&mut self) -> BoxFuture<'_, Result<Option<Offsets>, SinkError>>;
+}
+
+/// A deliberate crash, for the tests that show a crash loses and doubles nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// Exit after the n-th durable write, before the Kafka offsets are committed.
+    AfterWrite(u64),
+}
+
+impl std::str::FromStr for CrashPoint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let n = s
+            .strip_prefix("after-write:")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("crash point {s:?} is not after-write:N"))?;
+        Ok(CrashPoint::AfterWrite(n))
+    }
+}
+
+/// Settings of a sink runner.
+#[derive(Debug, Clone)]
+pub struct SinkConfig {
+    /// The stage name, for dead letters and logs (`store`, `index`).
+    pub stage: String,
+    pub dead_letter_topic: String,
+    /// Records per batch.
+    pub batch_records: usize,
+    /// How long a batch waits to fill after its first record.
+    pub linger: Duration,
+    /// With no record for this long, the sink is flushed.
+    pub idle_flush: Duration,
+    pub crash: Option<CrashPoint>,
+}
+
+/// What a runner did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SinkStats {
+    /// Documents written (upserts).
+    pub documents: u64,
+    pub deletions: u64,
+    pub dead_lettered: u64,
+    /// Records read again after a restart or rebalance and skipped: already written.
+    pub skipped: u64,
+    pub batches: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+/// Runs until `shutdown`; the batch in hand is finished and flushed before it returns.
+pub async fn run(
+    consumer: &KafkaConsumer,
+    producer: &dyn Producer,
+    sink: &mut dyn Sink,
+    cfg: &SinkConfig,
+    shutdown: &CancellationToken,
+) -> Result<SinkStats, RunError> {
+    let mut stats = SinkStats::default();
+    let mut epoch = None;
+    // The next offset to take per partition, from the sink's own record.
+    let mut position = Offsets::new();
+    let mut durable_writes = 0u64;
+    loop {
+        let (now, assigned) = consumer.assignment();
+        if epoch != Some(now) && !assigned.is_empty() {
+            let stored = retry!(shutdown, sink.stored_offsets(&assigned))?;
+            position.clear();
+            for (topic, partition) in &assigned {
+                let at = stored.get(&(topic.clone(), *partition)).copied();
+                consumer.seek(topic, *partition, at)?;
+                position.insert((topic.clone(), *partition), at.unwrap_or(0));
+                tracing::info!(stage = %cfg.stage, topic, partition, offset = ?at, "resuming from the sink's offset");
+            }
+            epoch = Some(now);
+        }
+        if shutdown.is_cancelled() {
+            break;
+        }
+        let records = consumer
+            .recv_batch_within(
+                cfg.batch_records.max(1),
+                cfg.linger,
+                Some(cfg.idle_flush),
+                shutdown,
+            )
+            .await?;
+        if records.is_empty() {
+            if let Some(done) = retry!(shutdown, sink.flush())? {
+                commit_to_group(consumer, &done);
+            }
+            continue;
+        }
+        let mut fresh = Vec::with_capacity(records.len());
+        for r in records {
+            let pos = position.entry((r.topic.clone(), r.partition)).or_insert(0);
+            if r.offset < *pos {
+                stats.skipped += 1;
+                continue;
+            }
+            *pos = r.offset + 1;
+            fresh.push(r);
+        }
+        if fresh.is_empty() {
+            continue;
+        }
+        let batch = decode_batch(&fresh, producer, cfg, &mut stats).await?;
+        let (docs, dels) = batch.items.iter().fold((0, 0), |(d, t), i| {
+            if i.annotations.is_some() {
+                (d + 1, t)
+            } else {
+                (d, t + 1)
+            }
+        });
+        let done = retry!(shutdown, sink.write(batch.clone()))?;
+        stats.documents += docs;
+        stats.deletions += dels;
+        stats.batches += 1;
+        if let Some(done) = done {
+            durable_writes += 1;
+            if cfg.crash == Some(CrashPoint::AfterWrite(durable_writes)) {
+                tracing::error!(stage = %cfg.stage, writes = durable_writes, "crashing on purpose after a durable write, before the group commit");
+                std::process::exit(70);
+            }
+            commit_to_group(consumer, &done);
+        }
+    }
+    if let Some(done) = retry!(shutdown, sink.flush())? {
+        commit_to_group(consumer, &done);
+    }
+    Ok(stats)
+}
+
+/// Decodes the records; the undecodable ones are dead-lettered and acknowledged here.
+async fn decode_batch(
+    records: &[InRecord],
+    producer: &dyn Producer,
+    cfg: &SinkConfig,
+    stats: &mut SinkStats,
+) -> Result<SinkBatch, TransportError> {
+    let mut items = Vec::with_capacity(records.len());
+    let mut acks = Vec::new();
+    for r in records {
+        let annotations = match &r.value {
+            None => None,
+            Some(bytes) => match decode_annotations(bytes) {
+                Ok(a) if a.id == r.key => Some(Box::new(a)),
+                Ok(a) => {
+                    let reason = format!("annotations of {} under the key {}", a.id, r.key);
+                    acks.push(dead_letter(producer, cfg, r, reason).await?);
+                    stats.dead_lettered += 1;
+                    continue;
+                }
+                Err(e) => {
+                    acks.push(dead_letter(producer, cfg, r, e.to_string()).await?);
+                    stats.dead_lettered += 1;
+                    continue;
+                }
+            },
+        };
+        items.push(SinkItem {
+            topic: r.topic.clone(),
+            partition: r.partition,
+            offset: r.offset,
+            key: r.key.clone(),
+            annotations,
+        });
+    }
+    for ack in acks {
+        ack.await?;
+    }
+    Ok(SinkBatch {
+        items,
+        next: next_offsets(records),
+    })
+}
+
+async fn dead_letter(
+    producer: &dyn Producer,
+    cfg: &SinkConfig,
+    r: &InRecord,
+    reason: String,
+) -> Result<crate::transport::Ack, TransportError> {
+    tracing::warn!(stage = %cfg.stage, record = %r.position(), key = %r.key, %reason, "record dead-lettered");
+    let dl = DeadLetter {
+        schema_version: SCHEMA_VERSION,
+        stage: cfg.stage.clone(),
+        source: r.position(),
+        position: None,
+        id: (!r.key.is_empty()).then(|| r.key.clone()),
+        reason,
+    };
+    producer
+        .enqueue(OutRecord {
+            topic: cfg.dead_letter_topic.clone(),
+            key: r.key.clone(),
+            value: Some(encode_dead_letter(&dl)),
+        })
+        .await
+}
+
+/// The group commit only mirrors the sink's offsets (for lag monitoring): a failure is logged,
+/// never fatal, since the sink's record is what resuming uses.
+fn commit_to_group(consumer: &KafkaConsumer, done: &Offsets) {
+    if let Err(e) = consumer.commit_offsets(done) {
+        tracing::warn!(error = %e, "group offset commit failed; the sink's own offsets stand");
+    }
+}
+
+/// Evaluates the sink call until it succeeds, fails fatally, or shutdown is requested after a
+/// transient failure, backing off between tries.
+macro_rules! retry {
+    ($shutdown:expr, $call:expr) => {{
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match $call.await {
+                Err(SinkError::Transient(e)) if !$shutdown.is_cancelled() => {
+                    tracing::warn!(error = %e, retry_in = ?delay, "sink call failed, retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = $shutdown.cancelled() => break Err(SinkError::Transient(e)),
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+use retry;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crash_points_parse() {
+        assert_eq!(
+            "after-write:3".parse::<CrashPoint>(),
+            Ok(CrashPoint::AfterWrite(3))
+        );
+        assert!("after-write:x".parse::<CrashPoint>().is_err());
+        assert!("before:1".parse::<CrashPoint>().is_err());
+    }
+}
