@@ -87,6 +87,7 @@ impl NerModel {
             name: self.dir.name.clone(),
             hash: self.dir.hash.clone(),
             task: "ner".into(),
+            labels: self.labels.types.clone(),
         }
     }
 }

@@ -366,6 +366,9 @@ pub struct ModelRef {
     pub hash: String,
     /// `ner` or `re`.
     pub task: String,
+    /// What the model can emit: entity types (NER) or relation labels (RE).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 /// An entity mention: `text == passages[passage].text[start..end]` counting Unicode characters.
