@@ -10,7 +10,8 @@ Writes, next to this script:
                               (several models sharing one tokenizer, as BioBERT has one model per type)
     demo-re-gene-disease/     tiny BertForSequenceClassification, GAD-style gene-disease relation:
                               labels "0" (no relation) and "1" (association); input: the sentence with
-                              the two candidate mentions replaced by @GENE$ and @DISEASE$
+                              the two candidate mentions replaced by @GENE$ and @DISEASE$; re.json:
+                              pubmine's settings for it (entity type pairs, negative label, ...)
     fixtures/ner.conll        held-out generated sentences, token<TAB>tag (BioBERT NER file format)
     fixtures/re.tsv           held-out tagged sentences, sentence<TAB>label (BioBERT RE train.tsv format)
     fixtures/re_test.tsv      the same with an index<TAB>sentence<TAB>label header (BioBERT test.tsv format)
@@ -440,6 +441,12 @@ def save_model_dir(model, tokdir, out, readme):
         f.write(readme)
 
 
+# pubmine's settings of the RE model (re.json): GAD-style, undirected gene-disease pairs; label "0"
+# means no relation, "1" is emitted as "association".
+RE_SETTINGS = {"pairs": [["Gene", "Disease"]], "directed": False, "negative": "0",
+               "labels": {"1": "association"}, "threshold": 0.5, "max_len": 128}
+
+
 # ---------------------------------------------------------------- README texts
 
 NER_README = """# {name}: a tiny demo NER model (not BioBERT)
@@ -603,6 +610,7 @@ def main():
     with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
         f.write(RE_README.format(name=name, layers=ARCH["layers"], hidden=ARCH["hidden"], heads=ARCH["heads"], params=nparams, vocab=V, acc=acc, diff=diff))
     write_json(os.path.join(out, "golden.json"), golden_re(model, tok, RE_FIXTURES, name))
+    write_json(os.path.join(out, "re.json"), RE_SETTINGS)
 
     # ---- fixtures in the BioBERT data set formats
     fx = os.path.join(args.out, "fixtures")

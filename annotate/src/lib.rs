@@ -1,11 +1,14 @@
 //! BioBERT-style annotation through ONNX Runtime: tokenization with offsets, sliding windows,
-//! NER decoding (and, later, relation extraction), batching and the worker.
+//! NER decoding, sentence splitting and relation extraction, batching and the worker.
 
+pub mod batch;
 pub mod decode;
 pub mod eval;
 pub mod labels;
 pub mod model;
 pub mod ner;
+pub mod re;
+pub mod sentences;
 pub mod session;
 pub mod tokenize;
 pub mod windows;

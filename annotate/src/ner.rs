@@ -1,16 +1,18 @@
 //! Named-entity recognition over documents: each passage is tokenized once per tokenizer (models
 //! that share one share the tokens), cut into overlapping windows, windows from all documents
 //! are batched by a token budget (longest first, so padding stays small), and each token takes
-//! its scores from the window where it has the most context.
+//! its scores from the window where it has the most context. Relation extraction, when RE models
+//! are added, runs on the mentions found (see [`crate::re`]).
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use pubmine_stream::record::{Document, Mention, ModelRef};
+use pubmine_stream::record::{Document, Mention, ModelRef, Relation};
 
 use crate::decode::{ScoredToken, Span, decode, softmax};
 use crate::labels::LabelSet;
 use crate::model::{ModelDir, ModelError, load};
+use crate::re::{ReModel, ReStats};
 use crate::session::{ModelSession, SessionError, SessionOptions};
 use crate::tokenize::{TokenizeError, Tokens, tokenize};
 use crate::windows::{Window, WindowError, assign, windows};
@@ -25,6 +27,11 @@ pub enum AnnotateError {
     Tokenize(#[from] TokenizeError),
     #[error(transparent)]
     Window(#[from] WindowError),
+    #[error("{path}: {reason}")]
+    Settings {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 /// How windows are cut and batched.
@@ -110,12 +117,23 @@ pub struct AnnotatorStats {
     pub padded_tokens: u64,
     pub batches: u64,
     pub inference_seconds: f64,
+    /// Relation extraction.
+    pub re: ReStats,
 }
 
-/// Runs several NER models over documents.
+/// What was found in one document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    pub mentions: Vec<Mention>,
+    /// Relations between `mentions` (by index).
+    pub relations: Vec<Relation>,
+}
+
+/// Runs several NER models over documents, and RE models over the mentions they find.
 #[derive(Debug)]
 pub struct Annotator {
     pub models: Vec<NerModel>,
+    pub relation_models: Vec<ReModel>,
     batch_tokens: usize,
     pub stats: AnnotatorStats,
 }
@@ -124,13 +142,49 @@ impl Annotator {
     pub fn new(models: Vec<NerModel>, opts: &NerOptions) -> Self {
         Annotator {
             models,
+            relation_models: Vec::new(),
             batch_tokens: opts.batch_tokens.max(1),
             stats: AnnotatorStats::default(),
         }
     }
 
+    /// Adds relation extraction by `models` (batched by the same token budget).
+    pub fn with_relations(mut self, models: Vec<ReModel>) -> Self {
+        self.relation_models = models;
+        self
+    }
+
     pub fn model_refs(&self) -> Vec<ModelRef> {
-        self.models.iter().map(NerModel::model_ref).collect()
+        self.models
+            .iter()
+            .map(NerModel::model_ref)
+            .chain(self.relation_models.iter().map(ReModel::model_ref))
+            .collect()
+    }
+
+    /// The mentions of each document, as [`Annotator::annotate`] finds them, and the relations
+    /// the RE models find between them.
+    pub fn annotate_all(&mut self, docs: &[&Document]) -> Result<Vec<Found>, AnnotateError> {
+        let mentions = self.annotate(docs)?;
+        let relations = if self.relation_models.is_empty() {
+            vec![Vec::new(); docs.len()]
+        } else {
+            crate::re::extract(
+                &mut self.relation_models,
+                docs,
+                &mentions,
+                self.batch_tokens,
+                &mut self.stats.re,
+            )?
+        };
+        Ok(mentions
+            .into_iter()
+            .zip(relations)
+            .map(|(mentions, relations)| Found {
+                mentions,
+                relations,
+            })
+            .collect())
     }
 
     /// The mentions of each document, in order: every model's, the same mention of the same type
@@ -227,15 +281,9 @@ fn run_model(
     stats.windows += rows.len() as u64;
     // Scores of every token, from its assigned window.
     let mut probs: Vec<Vec<Vec<f32>>> = tokens.iter().map(|t| vec![Vec::new(); t.len()]).collect();
-    // Longest first: rows of a batch have near-equal lengths, so little padding.
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&r| std::cmp::Reverse(rows[r].window.len()));
-    let mut i = 0;
-    while i < order.len() {
-        let cols = rows[order[i]].window.len() + 2;
-        let per_batch = (batch_tokens / cols).max(1);
-        let batch = &order[i..(i + per_batch).min(order.len())];
-        i += batch.len();
+    let lens: Vec<usize> = rows.iter().map(|r| r.window.len() + 2).collect();
+    for batch in crate::batch::batches(&lens, batch_tokens) {
+        let cols = lens[batch[0]];
         let mut ids = vec![i64::from(m.dir.pad_id); batch.len() * cols];
         let mut mask = vec![0i64; batch.len() * cols];
         for (b, &r) in batch.iter().enumerate() {

@@ -1,0 +1,747 @@
+//! Relation extraction in the BioBERT manner: for each pair of NER mentions of configured types
+//! within one sentence, the sentence with the two mentions replaced by type tags (`@GENE$`,
+//! `@DISEASE$`, ...; other mentions stay as text) is classified by a sequence-classification
+//! model; a relation is the best label other than the negative one, kept when its probability
+//! reaches the model's threshold.
+//!
+//! Each model's settings come from `re.json` in its directory (or a file named on the command
+//! line): see [`ReSettings`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use pubmine_stream::record::{Document, Mention, ModelRef, Relation};
+use serde::Deserialize;
+
+use crate::decode::softmax;
+use crate::model::{ModelDir, load};
+use crate::ner::AnnotateError;
+use crate::sentences::{Sentence, merge_around, sentence_of, split};
+use crate::session::{ModelSession, SessionOptions};
+use crate::tokenize::tokenize;
+
+/// The file of an RE model's settings, in its directory.
+pub const SETTINGS_FILE: &str = "re.json";
+
+/// Labels taken for "no relation" when `negative` is not set (compared case-insensitively):
+/// BioBERT's GAD/EU-ADR data use `0`, its ChemProt and DDI data `false`.
+pub const NEGATIVE_LABELS: &[&str] = &[
+    "false",
+    "0",
+    "negative",
+    "no",
+    "none",
+    "no_relation",
+    "no-relation",
+    "norel",
+    "other",
+    "na",
+];
+
+/// What an RE model is for and how it is run (`re.json`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReSettings {
+    /// Entity type pairs `[subject, object]`, as the NER models name the types (compared
+    /// case-insensitively): `[["Chemical", "Gene"]]` for ChemProt, `[["Gene", "Disease"]]` for
+    /// GAD.
+    pub pairs: Vec<[String; 2]>,
+    /// Directed: the subject is the mention of the pair's first type. Undirected: the subject
+    /// is the mention that comes first in the text, and each two mentions are classified once
+    /// even when both orders of their types are configured. Pairs of one type (drug-drug) are
+    /// always classified once, since their inputs would be the same.
+    #[serde(default = "yes")]
+    pub directed: bool,
+    /// The tag that replaces a mention of each type; `@` + the type in capitals + `$` for the
+    /// types not listed (`Gene` → `@GENE$`).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// The label that means "no relation", never emitted; by default the first of `config.json`'s
+    /// labels found in [`NEGATIVE_LABELS`].
+    #[serde(default)]
+    pub negative: Option<String>,
+    /// Relation types to emit in place of label names (`{"1": "association"}`); labels not
+    /// listed are emitted as they are.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Least probability of the relation's label for it to be emitted.
+    #[serde(default = "half")]
+    pub threshold: f32,
+    /// Tokens per input, [CLS] and [SEP] included (BioBERT's RE default, 128); longer
+    /// sentences are cut around the pair.
+    #[serde(default = "max_len")]
+    pub max_len: usize,
+    /// Most pairs classified per sentence and model, the nearest mentions first; the others
+    /// are counted as capped.
+    #[serde(default = "max_pairs")]
+    pub max_pairs: usize,
+}
+
+fn yes() -> bool {
+    true
+}
+fn half() -> f32 {
+    0.5
+}
+fn max_len() -> usize {
+    128
+}
+fn max_pairs() -> usize {
+    64
+}
+
+impl ReSettings {
+    /// Settings for `pairs`, every other field at its default.
+    pub fn new(pairs: &[[&str; 2]]) -> Self {
+        ReSettings {
+            pairs: pairs
+                .iter()
+                .map(|[a, b]| [a.to_string(), b.to_string()])
+                .collect(),
+            directed: true,
+            tags: BTreeMap::new(),
+            negative: None,
+            labels: BTreeMap::new(),
+            threshold: half(),
+            max_len: max_len(),
+            max_pairs: max_pairs(),
+        }
+    }
+
+    /// Reads a settings file.
+    pub fn read(path: &Path) -> Result<Self, AnnotateError> {
+        let bad = |reason: String| AnnotateError::Settings {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|e| bad(format!("failed to read: {e}")))?;
+        let s: ReSettings = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        if s.pairs.is_empty() {
+            return Err(bad(
+                "\"pairs\" is empty: name at least one pair of entity types".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&s.threshold) {
+            return Err(bad(format!(
+                "\"threshold\" {} is not a probability",
+                s.threshold
+            )));
+        }
+        if s.max_len < 8 || s.max_pairs == 0 {
+            return Err(bad(
+                "\"max_len\" must be at least 8 and \"max_pairs\" at least 1".into(),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// The tag of entity type `ty`.
+    pub fn tag(&self, ty: &str) -> String {
+        self.tags
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(ty))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| format!("@{}$", ty.to_uppercase()))
+    }
+}
+
+/// What relation extraction has done, for metrics and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct ReStats {
+    /// Sentences holding two mentions or more.
+    pub sentences: u64,
+    /// Pairs classified.
+    pub pairs: u64,
+    /// Pairs left out by the per-sentence cap.
+    pub pairs_capped: u64,
+    /// Pairs whose two mentions lie further apart than the model's length.
+    pub pairs_too_long: u64,
+    pub relations: u64,
+    /// Tokens of the inputs, [CLS] and [SEP] included, and token slots with padding.
+    pub tokens: u64,
+    pub padded_tokens: u64,
+    pub batches: u64,
+    pub inference_seconds: f64,
+}
+
+/// A sequence-classification model ready to run.
+#[derive(Debug)]
+pub struct ReModel {
+    pub dir: ModelDir,
+    pub settings: ReSettings,
+    /// Label names by output index.
+    pub labels: Vec<String>,
+    /// The index of the negative label.
+    pub negative: usize,
+    session: ModelSession,
+    /// Input tokens without [CLS] and [SEP].
+    body: usize,
+}
+
+impl ReModel {
+    /// Loads and checks the model directory and opens its session; `settings` default to the
+    /// directory's `re.json`.
+    pub fn open(
+        path: &Path,
+        settings: Option<ReSettings>,
+        session: SessionOptions,
+    ) -> Result<Self, AnnotateError> {
+        let settings = match settings {
+            Some(s) => s,
+            None => {
+                let file = path.join(SETTINGS_FILE);
+                if !file.exists() {
+                    return Err(AnnotateError::Settings {
+                        path: file,
+                        reason: "missing: an RE model needs its settings, at least the entity type pairs it classifies, such as {\"pairs\": [[\"Gene\", \"Disease\"]]}".into(),
+                    });
+                }
+                ReSettings::read(&file)?
+            }
+        };
+        let dir = load(path)?;
+        let config = path.join("config.json");
+        let n = dir.id2label.len();
+        let labels: Vec<String> = (0..n)
+            .map(|i| {
+                dir.id2label
+                    .get(&i)
+                    .cloned()
+                    .ok_or_else(|| AnnotateError::Settings {
+                        path: config.clone(),
+                        reason: format!("id2label has no label {i}"),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        if n < 2 {
+            return Err(AnnotateError::Settings {
+                path: config,
+                reason: "an RE model needs two labels or more".into(),
+            });
+        }
+        let negative = match &settings.negative {
+            Some(neg) => labels.iter().position(|l| l == neg).ok_or_else(|| {
+                AnnotateError::Settings {
+                    path: path.join(SETTINGS_FILE),
+                    reason: format!("\"negative\" label {neg:?} is not among the model's labels {labels:?}"),
+                }
+            })?,
+            None => NEGATIVE_LABELS
+                .iter()
+                .find_map(|neg| labels.iter().position(|l| l.eq_ignore_ascii_case(neg)))
+                .ok_or_else(|| AnnotateError::Settings {
+                    path: path.join(SETTINGS_FILE),
+                    reason: format!(
+                        "none of the model's labels {labels:?} is a known negative label ({}): set \"negative\"",
+                        NEGATIVE_LABELS.join(", ")
+                    ),
+                })?,
+        };
+        let body = settings
+            .max_len
+            .min(dir.config.max_position_embeddings)
+            .saturating_sub(2);
+        let session = ModelSession::open(&dir, session)?;
+        Ok(ReModel {
+            dir,
+            settings,
+            labels,
+            negative,
+            session,
+            body,
+        })
+    }
+
+    pub fn model_ref(&self) -> ModelRef {
+        ModelRef {
+            name: self.dir.name.clone(),
+            hash: self.dir.hash.clone(),
+            task: "re".into(),
+            labels: (0..self.labels.len())
+                .filter(|&k| k != self.negative)
+                .map(|k| self.relation_type(k))
+                .collect(),
+        }
+    }
+
+    /// The relation type label `k` is emitted as.
+    pub fn relation_type(&self, k: usize) -> String {
+        let l = &self.labels[k];
+        self.settings
+            .labels
+            .get(l)
+            .cloned()
+            .unwrap_or_else(|| l.clone())
+    }
+
+    /// The token ids of a tagged text (no [CLS]/[SEP]), cut to the model's length around the
+    /// characters `first..last` (the two tags); `None` when those alone do not fit.
+    pub fn input_ids(
+        &self,
+        text: &str,
+        around: Option<(usize, usize)>,
+    ) -> Result<Option<Vec<u32>>, AnnotateError> {
+        let t = tokenize(&self.dir.tokenizer, text, self.dir.unk_id)?;
+        let (first, last) = match around {
+            Some((a, b)) => {
+                let first = t.offsets.iter().position(|&(_, e)| e > a);
+                let last = t.offsets.iter().rposition(|&(s, _)| s < b);
+                match (first, last) {
+                    (Some(f), Some(l)) if f <= l => (f, l),
+                    _ => (0, 0),
+                }
+            }
+            None => (0, 0),
+        };
+        Ok(window_around(t.len(), first, last, self.body).map(|(s, e)| t.ids[s..e].to_vec()))
+    }
+
+    /// Label probabilities of each input (token ids without [CLS]/[SEP]), batched by
+    /// `batch_tokens`.
+    pub fn classify(
+        &mut self,
+        inputs: &[Vec<u32>],
+        batch_tokens: usize,
+        stats: &mut ReStats,
+    ) -> Result<Vec<Vec<f32>>, AnnotateError> {
+        let n_labels = self.labels.len();
+        let lens: Vec<usize> = inputs.iter().map(|i| i.len() + 2).collect();
+        let mut out = vec![Vec::new(); inputs.len()];
+        for batch in crate::batch::batches(&lens, batch_tokens) {
+            let cols = lens[batch[0]];
+            let mut ids = vec![i64::from(self.dir.pad_id); batch.len() * cols];
+            let mut mask = vec![0i64; batch.len() * cols];
+            for (b, &r) in batch.iter().enumerate() {
+                let base = b * cols;
+                ids[base] = i64::from(self.dir.cls_id);
+                for (j, &id) in inputs[r].iter().enumerate() {
+                    ids[base + 1 + j] = i64::from(id);
+                }
+                ids[base + lens[r] - 1] = i64::from(self.dir.sep_id);
+                mask[base..base + lens[r]].fill(1);
+                stats.tokens += lens[r] as u64;
+            }
+            stats.batches += 1;
+            stats.padded_tokens += (batch.len() * cols) as u64;
+            let started = std::time::Instant::now();
+            let logits = self.session.run(ids, mask, batch.len(), cols)?;
+            stats.inference_seconds += started.elapsed().as_secs_f64();
+            for (b, &r) in batch.iter().enumerate() {
+                let mut p = logits[b * n_labels..(b + 1) * n_labels].to_vec();
+                softmax(&mut p);
+                out[r] = p;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Label probabilities of texts that already carry their tags (BioBERT's RE data sets);
+    /// a text longer than the model's length is cut around its tags.
+    pub fn classify_texts(
+        &mut self,
+        texts: &[&str],
+        batch_tokens: usize,
+        stats: &mut ReStats,
+    ) -> Result<Vec<Vec<f32>>, AnnotateError> {
+        let mut tags: Vec<String> = self.settings.tags.values().cloned().collect();
+        for [a, b] in &self.settings.pairs {
+            tags.push(self.settings.tag(a));
+            tags.push(self.settings.tag(b));
+        }
+        let mut inputs = Vec::with_capacity(texts.len());
+        for text in texts {
+            let around = tag_span(text, &tags);
+            let ids = match self.input_ids(text, around)? {
+                Some(ids) => ids,
+                // Tags further apart than the model's length: cut the end, as BioBERT does.
+                None => self.input_ids(text, None)?.unwrap_or_default(),
+            };
+            inputs.push(ids);
+        }
+        stats.pairs += inputs.len() as u64;
+        self.classify(&inputs, batch_tokens, stats)
+    }
+
+    /// The best label other than the negative one and its probability.
+    pub fn best(&self, probs: &[f32]) -> Option<(usize, f32)> {
+        probs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != self.negative)
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(k, p)| (k, *p))
+    }
+}
+
+/// Characters from the start of the first tag found in `text` to the end of the last one.
+fn tag_span(text: &str, tags: &[String]) -> Option<(usize, usize)> {
+    let mut lo: Option<usize> = None;
+    let mut hi: Option<usize> = None;
+    for tag in tags.iter().filter(|t| !t.is_empty()) {
+        for (byte, _) in text.match_indices(tag.as_str()) {
+            let start = text[..byte].chars().count();
+            let end = start + tag.chars().count();
+            lo = Some(lo.map_or(start, |l| l.min(start)));
+            hi = Some(hi.map_or(end, |h| h.max(end)));
+        }
+    }
+    lo.zip(hi)
+}
+
+/// The window of at most `body` of `n` tokens holding tokens `first..=last`, centred on them;
+/// `None` when they alone are longer than `body`.
+pub fn window_around(n: usize, first: usize, last: usize, body: usize) -> Option<(usize, usize)> {
+    if n <= body {
+        return Some((0, n));
+    }
+    let need = last - first + 1;
+    if need > body {
+        return None;
+    }
+    let left = (body - need) / 2;
+    let start = first.saturating_sub(left).min(n - body);
+    Some((start, start + body))
+}
+
+/// Candidate pairs `(subject, object)` of mention indices among `in_sentence` (mentions of one
+/// sentence), for the type `pairs` (lower case), and how many the cap left out: the nearest
+/// pairs are kept. Overlapping mentions are never paired.
+pub fn candidate_pairs(
+    mentions: &[Mention],
+    in_sentence: &[usize],
+    pairs: &[(String, String)],
+    directed: bool,
+    cap: usize,
+) -> (Vec<(usize, usize)>, usize) {
+    let mut found: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let of_type = |ty: &str| -> Vec<usize> {
+        in_sentence
+            .iter()
+            .copied()
+            .filter(|&i| mentions[i].ty.to_lowercase() == ty)
+            .collect()
+    };
+    let first_in_text = |i: usize, j: usize| {
+        let (a, b) = (&mentions[i], &mentions[j]);
+        if (a.start, a.end, i) <= (b.start, b.end, j) {
+            (i, j)
+        } else {
+            (j, i)
+        }
+    };
+    for (sa, sb) in pairs {
+        let objects = of_type(sb);
+        for i in of_type(sa) {
+            for &j in &objects {
+                let (a, b) = (&mentions[i], &mentions[j]);
+                if i == j || (a.start < b.end && b.start < a.end) {
+                    continue;
+                }
+                found.insert(if directed && sa != sb {
+                    (i, j)
+                } else {
+                    first_in_text(i, j)
+                });
+            }
+        }
+    }
+    let mut out: Vec<(usize, usize)> = found.into_iter().collect();
+    let dropped = out.len().saturating_sub(cap);
+    if dropped > 0 {
+        let gap = |&(i, j): &(usize, usize)| {
+            let (a, b) = (&mentions[i], &mentions[j]);
+            a.start.max(b.start).saturating_sub(a.end.min(b.end))
+        };
+        out.sort_by_key(|p| (gap(p), *p));
+        out.truncate(cap);
+        out.sort_unstable();
+    }
+    (out, dropped)
+}
+
+/// The sentence (characters of `chars` in `s`) with the mentions `a` and `b` replaced by their
+/// tags, and the characters the tags take in it, from the start of the first to the end of the
+/// second.
+pub fn tagged(
+    chars: &[char],
+    s: Sentence,
+    a: (&Mention, &str),
+    b: (&Mention, &str),
+) -> (String, (usize, usize)) {
+    let (first, second) = if a.0.start <= b.0.start {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let piece = |from: usize, to: usize| chars[from..to].iter().collect::<String>();
+    let (f0, f1) = (first.0.start as usize, first.0.end as usize);
+    let (s0, s1) = (second.0.start as usize, second.0.end as usize);
+    let mut text = piece(s.start, f0);
+    let tag_start = text.chars().count();
+    text.push_str(first.1);
+    text.push_str(&piece(f1, s0));
+    text.push_str(second.1);
+    let tag_end = text.chars().count();
+    text.push_str(&piece(s1, s.end));
+    (text, (tag_start, tag_end))
+}
+
+/// One input to classify.
+struct Row {
+    doc: usize,
+    subject: usize,
+    object: usize,
+}
+
+/// The relations of each document among its `mentions` (as the annotator sorted them: the
+/// relations refer to them by index), from every RE model.
+pub fn extract(
+    models: &mut [ReModel],
+    docs: &[&Document],
+    mentions: &[Vec<Mention>],
+    batch_tokens: usize,
+    stats: &mut ReStats,
+) -> Result<Vec<Vec<Relation>>, AnnotateError> {
+    // Sentences with two mentions or more: (document, passage, sentence, mention indices).
+    let mut groups: Vec<(usize, usize, Sentence, Vec<usize>)> = Vec::new();
+    let mut passage_chars: Vec<Vec<Vec<char>>> = Vec::with_capacity(docs.len());
+    for (d, doc) in docs.iter().enumerate() {
+        let ms = &mentions[d];
+        let mut chars_of = Vec::with_capacity(doc.passages.len());
+        for (p, passage) in doc.passages.iter().enumerate() {
+            let here: Vec<usize> = (0..ms.len())
+                .filter(|&i| ms[i].passage as usize == p)
+                .collect();
+            if here.len() < 2 {
+                chars_of.push(Vec::new());
+                continue;
+            }
+            chars_of.push(passage.text.chars().collect());
+            let spans: Vec<(usize, usize)> = here
+                .iter()
+                .map(|&i| (ms[i].start as usize, ms[i].end as usize))
+                .collect();
+            let sentences = merge_around(split(&passage.text), &spans);
+            let mut by_sentence: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+            for &i in &here {
+                if let Some(k) = sentence_of(&sentences, ms[i].start as usize, ms[i].end as usize) {
+                    by_sentence.entry(k).or_default().push(i);
+                }
+            }
+            for (k, idx) in by_sentence {
+                if idx.len() >= 2 {
+                    groups.push((d, p, sentences[k], idx));
+                }
+            }
+        }
+        passage_chars.push(chars_of);
+    }
+    stats.sentences += groups.len() as u64;
+    let mut out: Vec<Vec<Relation>> = vec![Vec::new(); docs.len()];
+    for m in models.iter_mut() {
+        let pairs: Vec<(String, String)> = m
+            .settings
+            .pairs
+            .iter()
+            .map(|[a, b]| (a.to_lowercase(), b.to_lowercase()))
+            .collect();
+        let mut rows: Vec<Row> = Vec::new();
+        let mut inputs: Vec<Vec<u32>> = Vec::new();
+        for (d, p, s, idx) in &groups {
+            let ms = &mentions[*d];
+            let (cands, dropped) =
+                candidate_pairs(ms, idx, &pairs, m.settings.directed, m.settings.max_pairs);
+            if dropped > 0 {
+                stats.pairs_capped += dropped as u64;
+                tracing::debug!(model = %m.dir.name, dropped, "pairs over the per-sentence cap left out");
+            }
+            for (i, j) in cands {
+                let (ti, tj) = (m.settings.tag(&ms[i].ty), m.settings.tag(&ms[j].ty));
+                let (text, around) =
+                    tagged(&passage_chars[*d][*p], *s, (&ms[i], &ti), (&ms[j], &tj));
+                match m.input_ids(&text, Some(around))? {
+                    Some(ids) => {
+                        rows.push(Row {
+                            doc: *d,
+                            subject: i,
+                            object: j,
+                        });
+                        inputs.push(ids);
+                    }
+                    None => stats.pairs_too_long += 1,
+                }
+            }
+        }
+        stats.pairs += rows.len() as u64;
+        let probs = m.classify(&inputs, batch_tokens, stats)?;
+        for (row, p) in rows.iter().zip(probs) {
+            if let Some((k, score)) = m.best(&p)
+                && score >= m.settings.threshold
+            {
+                out[row.doc].push(Relation {
+                    subject: row.subject as u32,
+                    object: row.object as u32,
+                    ty: m.relation_type(k),
+                    score,
+                    model: m.dir.name.clone(),
+                });
+            }
+        }
+    }
+    for rels in &mut out {
+        stats.relations += rels.len() as u64;
+        rels.sort_by(|a, b| (a.subject, a.object, &a.model).cmp(&(b.subject, b.object, &b.model)));
+    }
+    Ok(out)
+}
+
+/// Where a settings file given on the command line is: `DIR=FILE` names one, `DIR` alone uses
+/// `DIR/re.json`.
+pub fn split_model_arg(arg: &Path) -> (PathBuf, Option<PathBuf>) {
+    let s = arg.to_string_lossy();
+    match s.rsplit_once('=') {
+        Some((dir, file)) if !dir.is_empty() && !file.is_empty() && !arg.exists() => {
+            (PathBuf::from(dir), Some(PathBuf::from(file)))
+        }
+        _ => (arg.to_path_buf(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mention(start: u32, end: u32, ty: &str) -> Mention {
+        Mention {
+            passage: 0,
+            start,
+            end,
+            text: String::new(),
+            ty: ty.into(),
+            score: 1.0,
+            model: "m".into(),
+        }
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(a, b)| (a.to_lowercase(), b.to_lowercase()))
+            .collect()
+    }
+
+    #[test]
+    fn candidates_follow_types_and_direction() {
+        // Disease at 0, Gene at 10, Chemical at 20, Gene at 30.
+        let ms = vec![
+            mention(0, 5, "Disease"),
+            mention(10, 15, "Gene"),
+            mention(20, 25, "Chemical"),
+            mention(30, 35, "GENE"),
+        ];
+        let all = [0, 1, 2, 3];
+        let (p, d) = candidate_pairs(&ms, &all, &pairs(&[("Gene", "Disease")]), true, 10);
+        assert_eq!((p, d), (vec![(1, 0), (3, 0)], 0));
+        // Undirected: the subject is the first in the text, and both orders give one pair.
+        let both = pairs(&[("Gene", "Disease"), ("Disease", "Gene")]);
+        let (p, _) = candidate_pairs(&ms, &all, &both, false, 10);
+        assert_eq!(p, [(0, 1), (0, 3)]);
+        // One type: each two mentions once.
+        let (p, _) = candidate_pairs(&ms, &all, &pairs(&[("Gene", "Gene")]), true, 10);
+        assert_eq!(p, [(1, 3)]);
+        // Only the sentence's mentions.
+        let (p, _) = candidate_pairs(&ms, &[0, 1], &pairs(&[("Gene", "Disease")]), true, 10);
+        assert_eq!(p, [(1, 0)]);
+    }
+
+    #[test]
+    fn cap_keeps_the_nearest_pairs_and_counts_the_rest() {
+        let ms = vec![
+            mention(0, 5, "Chemical"),
+            mention(7, 10, "Gene"),
+            mention(50, 55, "Gene"),
+            mention(90, 95, "Gene"),
+        ];
+        let (p, d) = candidate_pairs(&ms, &[0, 1, 2, 3], &pairs(&[("Chemical", "Gene")]), true, 2);
+        assert_eq!((p, d), (vec![(0, 1), (0, 2)], 1));
+    }
+
+    #[test]
+    fn overlapping_mentions_are_not_paired() {
+        let ms = vec![mention(0, 10, "Gene"), mention(5, 12, "Disease")];
+        let (p, _) = candidate_pairs(&ms, &[0, 1], &pairs(&[("Gene", "Disease")]), true, 10);
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn tags_replace_the_pair_only() {
+        let text = "So, BRCA1 and TP53 raise breast cancer risk.";
+        let chars: Vec<char> = text.chars().collect();
+        let s = Sentence {
+            start: 4,
+            end: chars.len(),
+        };
+        let gene = mention(14, 18, "Gene");
+        let disease = mention(25, 38, "Disease");
+        let (t, around) = tagged(&chars, s, (&disease, "@DISEASE$"), (&gene, "@GENE$"));
+        assert_eq!(t, "BRCA1 and @GENE$ raise @DISEASE$ risk.");
+        assert_eq!(around, (10, 32));
+        let settings = ReSettings::new(&[["Gene", "Disease"]]);
+        assert_eq!(settings.tag("gene"), "@GENE$");
+        let mut custom = settings.clone();
+        custom.tags.insert("Disease".into(), "@DIS$".into());
+        assert_eq!(custom.tag("DISEASE"), "@DIS$");
+        assert_eq!(
+            tag_span("x @GENE$ y @DIS$ z", &["@GENE$".into(), "@DIS$".into()]),
+            Some((2, 16))
+        );
+    }
+
+    #[test]
+    fn windows_never_cut_the_pair() {
+        assert_eq!(window_around(10, 2, 5, 126), Some((0, 10)));
+        // Centred on the pair.
+        assert_eq!(window_around(300, 100, 109, 20), Some((95, 115)));
+        // Against either end.
+        assert_eq!(window_around(300, 1, 4, 20), Some((0, 20)));
+        assert_eq!(window_around(300, 290, 299, 20), Some((280, 300)));
+        // The pair alone is too long.
+        assert_eq!(window_around(300, 10, 40, 20), None);
+        for (first, last) in [(0, 0), (7, 19), (250, 260), (280, 299)] {
+            let (s, e) = window_around(300, first, last, 20).unwrap();
+            assert!(s <= first && last < e && e - s == 20 && e <= 300);
+        }
+    }
+
+    #[test]
+    fn settings_file() {
+        let dir = std::env::temp_dir().join(format!("pubmine-re-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("re.json");
+        std::fs::write(
+            &f,
+            r#"{"pairs": [["Chemical", "Gene"]], "threshold": 0.7, "negative": "false"}"#,
+        )
+        .unwrap();
+        let s = ReSettings::read(&f).unwrap();
+        assert_eq!(s.pairs, [["Chemical".to_string(), "Gene".to_string()]]);
+        assert_eq!((s.threshold, s.max_len, s.directed), (0.7, 128, true));
+        std::fs::write(&f, r#"{"pairs": [["A", "B"]], "treshold": 0.7}"#).unwrap();
+        assert!(
+            ReSettings::read(&f)
+                .unwrap_err()
+                .to_string()
+                .contains("treshold")
+        );
+        std::fs::write(&f, r#"{"pairs": []}"#).unwrap();
+        assert!(ReSettings::read(&f).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            split_model_arg(Path::new("models/x=my.json")),
+            (PathBuf::from("models/x"), Some(PathBuf::from("my.json")))
+        );
+        assert_eq!(
+            split_model_arg(Path::new("models/x")),
+            (PathBuf::from("models/x"), None)
+        );
+    }
+}
