@@ -1,4 +1,4 @@
-//! `pubmine db`: migrations.
+//! `pubmine db`: migrations and the dashboards' materialized views.
 
 use std::process::ExitCode;
 
@@ -19,6 +19,12 @@ enum DbCommand {
         #[command(flatten)]
         db: DbOpts,
     },
+    /// Refresh the materialized dashboard views (readers are not blocked); run it on a
+    /// schedule, such as after each daily update file.
+    Refresh {
+        #[command(flatten)]
+        db: DbOpts,
+    },
 }
 
 pub async fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
@@ -26,6 +32,13 @@ pub async fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
         DbCommand::Migrate { db } => {
             db.connect("db migrate").await?;
             tracing::info!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        DbCommand::Refresh { db } => {
+            let pool = db.connect("db refresh").await?;
+            for (view, took) in pubmine_store::views::refresh(&pool).await? {
+                tracing::info!(view, ms = took.as_millis() as u64, "view refreshed");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

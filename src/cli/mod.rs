@@ -5,6 +5,7 @@ mod annotate;
 mod db;
 mod eval;
 mod ingest;
+mod store;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -28,6 +29,8 @@ pub enum Command {
     Ingest(Box<ingest::IngestArgs>),
     /// Find entity mentions with BioBERT-style NER models (ONNX Runtime).
     Annotate(Box<annotate::AnnotateArgs>),
+    /// Write annotations to Postgres (exactly once), for SQL and dashboards.
+    Store(Box<store::StoreArgs>),
     /// Database administration.
     Db(db::DbArgs),
     /// Evaluate models on labelled data.
@@ -68,6 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => ingest::run(*args).await,
         Command::Annotate(args) => annotate::run(*args).await,
+        Command::Store(args) => store::run(*args).await,
         Command::Db(args) => db::run(args).await,
         Command::Eval(args) => eval::run(args).await,
     }

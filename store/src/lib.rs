@@ -2,6 +2,9 @@
 //! stage. Every SQL statement of the project lives here or in `migrations/`.
 
 pub mod files;
+pub mod sink;
+pub mod testing;
+pub mod views;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
@@ -15,6 +18,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("query failed: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("failed to encode a record: {0}")]
+    Encode(String),
 }
 
 impl StoreError {
@@ -22,11 +27,19 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         match self {
             StoreError::Connect(_) => true,
+            StoreError::Query(sqlx::Error::Database(db)) => {
+                // Serialization failure and deadlock (40), connection trouble (08),
+                // insufficient resources (53), the server shutting down (57P01..57P03).
+                let code = db.code().unwrap_or_default();
+                ["40", "08", "53", "57P0"]
+                    .iter()
+                    .any(|c| code.starts_with(c))
+            }
             StoreError::Query(e) => matches!(
                 e,
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
             ),
-            StoreError::Migrate(_) => false,
+            StoreError::Migrate(_) | StoreError::Encode(_) => false,
         }
     }
 }

@@ -25,6 +25,15 @@ pub enum SourceKind {
     Pmc,
 }
 
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Pubmed => "pubmed",
+            SourceKind::Pmc => "pmc",
+        }
+    }
+}
+
 /// One article, as every later stage sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Document {
@@ -386,6 +395,19 @@ pub struct Mention {
     pub model: String,
 }
 
+/// The form entities are grouped and searched by: lowercased, whitespace runs collapsed to one
+/// space, trimmed (`Breast  Cancer` and `breast cancer` are one entity).
+pub fn normalize_entity(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    out
+}
+
 /// A relation between two mentions (indices into [`Annotations::mentions`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Relation {
@@ -424,6 +446,13 @@ mod tests {
         assert_eq!(pubmed_id("123"), "pmid:123");
         assert_eq!(pmc_id("PMC42"), "pmc:PMC42");
         assert_eq!(pmc_id("42"), "pmc:PMC42");
+    }
+
+    #[test]
+    fn entities_normalize() {
+        assert_eq!(normalize_entity(" Breast\n  Cancer "), "breast cancer");
+        assert_eq!(normalize_entity("TNF-α"), "tnf-α");
+        assert_eq!(normalize_entity("ΑΒΓ"), "αβγ");
     }
 
     #[test]

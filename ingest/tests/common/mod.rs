@@ -20,12 +20,6 @@ pub fn brokers() -> String {
     )
 }
 
-/// Postgres admin URL without a database (trust auth on the test machine).
-pub fn pg_admin_url() -> String {
-    std::env::var("PUBMINE_PG_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
 /// A file of ingest/tests/fixtures.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,48 +46,8 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// A database of its own for one test, dropped by [`TestDb::drop_db`].
-pub struct TestDb {
-    pub name: String,
-    pub url: String,
-    pub pool: pubmine_store::Pool,
-}
-
-impl TestDb {
-    pub async fn new() -> TestDb {
-        let name = unique("pubmine_test").replace('-', "_");
-        let admin = sqlx_admin().await;
-        sqlx_exec(&admin, &format!("CREATE DATABASE {name}")).await;
-        let url = format!("{}/{name}", pg_admin_url());
-        let pool = pubmine_store::connect(&url)
-            .await
-            .expect("connect to test db");
-        pubmine_store::migrate(&pool)
-            .await
-            .expect("migrate test db");
-        TestDb { name, url, pool }
-    }
-
-    pub async fn drop_db(self) {
-        self.pool.close().await;
-        let admin = sqlx_admin().await;
-        sqlx_exec(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        )
-        .await;
-    }
-}
-
-async fn sqlx_admin() -> pubmine_store::Pool {
-    pubmine_store::connect(&format!("{}/postgres", pg_admin_url()))
-        .await
-        .expect("connect to Postgres (is it running on 127.0.0.1:5432?)")
-}
-
-async fn sqlx_exec(pool: &pubmine_store::Pool, sql: &str) {
-    pubmine_store::admin_execute(pool, sql).await.expect(sql);
-}
+#[allow(unused_imports)]
+pub use pubmine_store::testing::TestDb;
 
 /// Reads `topic` from the beginning until `n` records arrived (or 60 s passed), then waits 2 s
 /// more for any record beyond them, so a test sees duplicates: keys and values.

@@ -1,0 +1,70 @@
+//! `pubmine store`: a consumer group on the annotations topic writing documents, mentions and
+//! relations to Postgres, each batch in one transaction with the offsets it covers.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use pubmine_store::sink::PgSink;
+use pubmine_stream::sink::{CrashPoint, SinkConfig};
+use pubmine_stream::{shutdown, topics};
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(flatten)]
+    db: super::DbOpts,
+    #[command(flatten)]
+    broker: super::BrokerOpts,
+    /// Consumer group of the store; also the name its offsets are kept under in Postgres.
+    #[arg(long, env = "PUBMINE_STORE_GROUP", default_value = "pubmine-store")]
+    group: String,
+    /// Topic annotations are read from.
+    #[arg(long, env = "PUBMINE_ANNOTATIONS_TOPIC", default_value = topics::ANNOTATIONS)]
+    input_topic: String,
+    /// Topic records that cannot be decoded go to.
+    #[arg(long, env = "PUBMINE_DEAD_LETTER_TOPIC", default_value = topics::DEAD_LETTER)]
+    dead_letter_topic: String,
+    /// Records per transaction.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// How long a batch waits to fill after its first record.
+    #[arg(long, default_value = "200ms", value_parser = super::parse_duration)]
+    linger: std::time::Duration,
+    /// For tests of crash recovery only: exit after the N-th committed batch, before the group
+    /// offset commit (`after-write:N`).
+    #[arg(long, env = "PUBMINE_CRASH", hide = true)]
+    crash: Option<CrashPoint>,
+}
+
+pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
+    let kafka = args.broker.config("store reads the annotations topic")?;
+    let pool = args.db.connect("store").await?;
+    kafka
+        .ensure_topics(&[&args.input_topic, &args.dead_letter_topic], 6, 1)
+        .await
+        .context("failed to create the topics")?;
+    let consumer = kafka.consumer(&args.group, &[&args.input_topic])?;
+    let producer = kafka.producer()?;
+    let mut sink = PgSink::new(pool, &args.group);
+    let cfg = SinkConfig {
+        stage: "store".into(),
+        dead_letter_topic: args.dead_letter_topic.clone(),
+        batch_records: args.batch,
+        linger: args.linger,
+        idle_flush: std::time::Duration::from_secs(1),
+        crash: args.crash,
+    };
+    tracing::info!(group = %args.group, input = %args.input_topic, "store started");
+    let token = shutdown::on_signal();
+    let stats = pubmine_stream::sink::run(&consumer, &producer, &mut sink, &cfg, &token).await?;
+    tracing::info!(
+        documents = stats.documents,
+        deletions = stats.deletions,
+        dead_lettered = stats.dead_lettered,
+        skipped = stats.skipped,
+        batches = stats.batches,
+        "store stopped"
+    );
+    println!("{}", serde_json::to_string(&stats)?);
+    Ok(ExitCode::SUCCESS)
+}

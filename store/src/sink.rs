@@ -1,0 +1,641 @@
+//! The Postgres sink: each batch of annotation records is written in one transaction together
+//! with the Kafka offsets it covers (exactly-once, DESIGN.md). The transaction first locks the
+//! sink's offset rows and drops the records below them, so a consumer that lost its partitions
+//! without knowing it (a zombie) cannot write anything twice.
+//!
+//! Writing a document again replaces its passages and, for each model its record names, that
+//! model's mentions and relations (and the relations that pointed at them); a tombstone deletes
+//! the document and everything about it. Rows go in as arrays (`UNNEST`), one statement per
+//! table per batch, never a statement per row.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures::future::BoxFuture;
+use pubmine_stream::kafka::Offsets;
+use pubmine_stream::record::{Annotations, Document, ModelRef, normalize_entity};
+use pubmine_stream::sink::{Sink, SinkBatch, SinkError, SinkItem};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::StoreError;
+
+/// Writes annotation records to Postgres; `name` (the consumer group) keys its offsets.
+#[derive(Debug, Clone)]
+pub struct PgSink {
+    pool: PgPool,
+    name: String,
+}
+
+/// What one batch wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    pub documents: u64,
+    pub deletions: u64,
+    pub mentions: u64,
+    pub relations: u64,
+    /// Records below the stored offsets: written before, skipped.
+    pub skipped: u64,
+}
+
+impl PgSink {
+    pub fn new(pool: PgPool, name: impl Into<String>) -> Self {
+        PgSink {
+            pool,
+            name: name.into(),
+        }
+    }
+
+    /// The next offsets recorded for `partitions`.
+    pub async fn offsets(&self, partitions: &[(String, i32)]) -> Result<Offsets, StoreError> {
+        let (topics, parts): (Vec<String>, Vec<i32>) = partitions.iter().cloned().unzip();
+        let rows = sqlx::query!(
+            "SELECT s.topic, s.partition, s.next_offset
+             FROM sink_offsets s
+             JOIN UNNEST($2::text[], $3::int[]) AS x(topic, partition)
+               ON s.topic = x.topic AND s.partition = x.partition
+             WHERE s.sink = $1",
+            self.name,
+            &topics,
+            &parts
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ((r.topic, r.partition), r.next_offset))
+            .collect())
+    }
+
+    /// Writes the batch and its offsets in one transaction; returns the offsets now stored.
+    pub async fn write_batch(&self, batch: &SinkBatch) -> Result<(Offsets, Written), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let stored = lock_offsets(&mut tx, &self.name, &batch.next).await?;
+        let mut written = Written::default();
+        let fresh: Vec<&SinkItem> = batch
+            .items
+            .iter()
+            .filter(|i| {
+                let below = stored
+                    .get(&(i.topic.clone(), i.partition))
+                    .is_some_and(|&next| i.offset < next);
+                written.skipped += u64::from(below);
+                !below
+            })
+            .collect();
+        // A document named twice in one batch: its records apply in order, one round each.
+        let mut round: Vec<&SinkItem> = Vec::new();
+        let mut keys: HashSet<&str> = HashSet::new();
+        for item in fresh {
+            if !keys.insert(item.key.as_str()) {
+                apply(&mut tx, &round, &mut written).await?;
+                round.clear();
+                keys.clear();
+                keys.insert(item.key.as_str());
+            }
+            round.push(item);
+        }
+        apply(&mut tx, &round, &mut written).await?;
+        let mut done = Offsets::new();
+        for (tp, &next) in &batch.next {
+            let at = stored.get(tp).copied().unwrap_or(0).max(next);
+            done.insert(tp.clone(), at);
+        }
+        store_offsets(&mut tx, &self.name, &done).await?;
+        tx.commit().await?;
+        Ok((done, written))
+    }
+}
+
+impl Sink for PgSink {
+    fn stored_offsets<'a>(
+        &'a mut self,
+        partitions: &'a [(String, i32)],
+    ) -> BoxFuture<'a, Result<Offsets, SinkError>> {
+        Box::pin(async move { self.offsets(partitions).await.map_err(sink_error) })
+    }
+
+    fn write(&mut self, batch: SinkBatch) -> BoxFuture<'_, Result<Option<Offsets>, SinkError>> {
+        Box::pin(async move {
+            let (done, w) = self.write_batch(&batch).await.map_err(sink_error)?;
+            tracing::debug!(
+                documents = w.documents,
+                deletions = w.deletions,
+                mentions = w.mentions,
+                relations = w.relations,
+                skipped = w.skipped,
+                "batch stored"
+            );
+            Ok(Some(done))
+        })
+    }
+
+    fn flush(&mut self) -> BoxFuture<'_, Result<Option<Offsets>, SinkError>> {
+        // Every write is already committed.
+        Box::pin(async { Ok(None) })
+    }
+}
+
+fn sink_error(e: StoreError) -> SinkError {
+    if e.is_transient() {
+        SinkError::Transient(Box::new(e))
+    } else {
+        SinkError::Fatal(Box::new(e))
+    }
+}
+
+/// Makes sure the offset rows exist, locks them, and returns their values.
+async fn lock_offsets(
+    tx: &mut Transaction<'_, Postgres>,
+    sink: &str,
+    next: &Offsets,
+) -> Result<Offsets, StoreError> {
+    let (topics, parts): (Vec<String>, Vec<i32>) = next.keys().cloned().unzip();
+    sqlx::query!(
+        "INSERT INTO sink_offsets (sink, topic, partition, next_offset)
+         SELECT $1, topic, partition, 0 FROM UNNEST($2::text[], $3::int[]) AS x(topic, partition)
+         ON CONFLICT DO NOTHING",
+        sink,
+        &topics,
+        &parts
+    )
+    .execute(&mut **tx)
+    .await?;
+    let rows = sqlx::query!(
+        "SELECT s.topic, s.partition, s.next_offset
+         FROM sink_offsets s
+         JOIN UNNEST($2::text[], $3::int[]) AS x(topic, partition)
+           ON s.topic = x.topic AND s.partition = x.partition
+         WHERE s.sink = $1
+         ORDER BY s.topic, s.partition
+         FOR UPDATE OF s",
+        sink,
+        &topics,
+        &parts
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.topic, r.partition), r.next_offset))
+        .collect())
+}
+
+async fn store_offsets(
+    tx: &mut Transaction<'_, Postgres>,
+    sink: &str,
+    done: &Offsets,
+) -> Result<(), StoreError> {
+    let mut topics = Vec::new();
+    let mut parts = Vec::new();
+    let mut offsets = Vec::new();
+    for ((t, p), &o) in done {
+        topics.push(t.clone());
+        parts.push(*p);
+        offsets.push(o);
+    }
+    sqlx::query!(
+        "UPDATE sink_offsets s SET next_offset = x.next_offset, updated_at = now()
+         FROM UNNEST($2::text[], $3::int[], $4::bigint[]) AS x(topic, partition, next_offset)
+         WHERE s.sink = $1 AND s.topic = x.topic AND s.partition = x.partition",
+        sink,
+        &topics,
+        &parts,
+        &offsets
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Applies records about distinct documents.
+async fn apply(
+    tx: &mut Transaction<'_, Postgres>,
+    items: &[&SinkItem],
+    written: &mut Written,
+) -> Result<(), StoreError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let mut deleted: Vec<String> = Vec::new();
+    let mut upserts: Vec<&Annotations> = Vec::new();
+    for item in items {
+        match &item.annotations {
+            Some(a) => upserts.push(a),
+            None => deleted.push(item.key.clone()),
+        }
+    }
+    if !deleted.is_empty() {
+        delete_documents(tx, &deleted).await?;
+        written.deletions += deleted.len() as u64;
+    }
+    if upserts.is_empty() {
+        return Ok(());
+    }
+    let model_ids = register_models(tx, &upserts).await?;
+    write_documents(tx, &upserts).await?;
+    replace_model_rows(tx, &upserts).await?;
+    let rows = Rows::build(&upserts, &model_ids);
+    insert_mentions(tx, &rows.mentions).await?;
+    insert_relations(tx, &rows.relations).await?;
+    written.documents += upserts.len() as u64;
+    written.mentions += rows.mentions.document_id.len() as u64;
+    written.relations += rows.relations.document_id.len() as u64;
+    Ok(())
+}
+
+async fn delete_documents(
+    tx: &mut Transaction<'_, Postgres>,
+    ids: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query!("DELETE FROM relations WHERE document_id = ANY($1)", ids)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query!("DELETE FROM mentions WHERE document_id = ANY($1)", ids)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query!("DELETE FROM passages WHERE document_id = ANY($1)", ids)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query!("DELETE FROM documents WHERE id = ANY($1)", ids)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The id of every model version the records name, registered on first sight.
+async fn register_models(
+    tx: &mut Transaction<'_, Postgres>,
+    upserts: &[&Annotations],
+) -> Result<HashMap<String, i32>, StoreError> {
+    let mut seen: BTreeMap<(&str, &str), &ModelRef> = BTreeMap::new();
+    for a in upserts {
+        for m in &a.models {
+            seen.entry((m.name.as_str(), m.hash.as_str())).or_insert(m);
+        }
+    }
+    let mut ids = HashMap::new();
+    for m in seen.values() {
+        let id = sqlx::query_scalar!(
+            "WITH ins AS (
+                 INSERT INTO models (name, hash, task, labels) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name, hash) DO NOTHING RETURNING id)
+             SELECT id AS \"id!\" FROM ins
+             UNION ALL SELECT id FROM models WHERE name = $1 AND hash = $2
+             LIMIT 1",
+            m.name,
+            m.hash,
+            m.task,
+            &m.labels
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        ids.insert(model_key(&m.name, &m.hash), id);
+    }
+    Ok(ids)
+}
+
+fn model_key(name: &str, hash: &str) -> String {
+    format!("{name}\u{0}{hash}")
+}
+
+/// Upserts the documents' rows and replaces their passages.
+async fn write_documents(
+    tx: &mut Transaction<'_, Postgres>,
+    upserts: &[&Annotations],
+) -> Result<(), StoreError> {
+    let mut d = DocumentRows::default();
+    for a in upserts {
+        d.push(a)?;
+    }
+    sqlx::query!(
+        "INSERT INTO documents (id, source, pmid, pmcid, doi, title, journal, pub_year, pub_month,
+                                retracted, publication_types, mesh, languages, metadata)
+         SELECT x.id, x.source, x.pmid, x.pmcid, x.doi, x.title, x.journal, x.pub_year,
+                x.pub_month, x.retracted,
+                ARRAY(SELECT jsonb_array_elements(x.metadata::jsonb -> 'publication_types') ->> 'name'),
+                ARRAY(SELECT jsonb_array_elements(x.metadata::jsonb -> 'mesh') -> 'descriptor' ->> 'name'),
+                ARRAY(SELECT jsonb_array_elements_text(x.metadata::jsonb -> 'languages')),
+                x.metadata::jsonb
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::int[], $9::smallint[], $10::bool[], $11::text[])
+              AS x(id, source, pmid, pmcid, doi, title, journal, pub_year, pub_month, retracted,
+                   metadata)
+         ON CONFLICT (id) DO UPDATE SET
+             source = EXCLUDED.source, pmid = EXCLUDED.pmid, pmcid = EXCLUDED.pmcid,
+             doi = EXCLUDED.doi, title = EXCLUDED.title, journal = EXCLUDED.journal,
+             pub_year = EXCLUDED.pub_year, pub_month = EXCLUDED.pub_month,
+             retracted = EXCLUDED.retracted, publication_types = EXCLUDED.publication_types,
+             mesh = EXCLUDED.mesh, languages = EXCLUDED.languages,
+             metadata = EXCLUDED.metadata, updated_at = now()",
+        &d.id,
+        &d.source,
+        &d.pmid as &[Option<String>],
+        &d.pmcid as &[Option<String>],
+        &d.doi as &[Option<String>],
+        &d.title,
+        &d.journal as &[Option<String>],
+        &d.pub_year as &[Option<i32>],
+        &d.pub_month as &[Option<i16>],
+        &d.retracted,
+        &d.metadata
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!("DELETE FROM passages WHERE document_id = ANY($1)", &d.id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query!(
+        "INSERT INTO passages (document_id, idx, kind, section, text)
+         SELECT * FROM UNNEST($1::text[], $2::int[], $3::text[], $4::text[], $5::text[])",
+        &d.p_document,
+        &d.p_idx,
+        &d.p_kind,
+        &d.p_section as &[Option<String>],
+        &d.p_text
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Deletes, for each document, the mentions and relations of the models its record names
+/// (any version of them), and the relations that pointed at those mentions.
+async fn replace_model_rows(
+    tx: &mut Transaction<'_, Postgres>,
+    upserts: &[&Annotations],
+) -> Result<(), StoreError> {
+    let mut docs = Vec::new();
+    let mut names = Vec::new();
+    for a in upserts {
+        for m in &a.models {
+            docs.push(a.id.clone());
+            names.push(m.name.clone());
+        }
+    }
+    sqlx::query!(
+        "WITH gone AS (
+             SELECT x.document_id, mo.id AS model_id
+             FROM UNNEST($1::text[], $2::text[]) AS x(document_id, name)
+             JOIN models mo ON mo.name = x.name)
+         DELETE FROM relations r USING gone g
+         WHERE r.document_id = g.document_id
+           AND g.model_id IN (r.model_id, r.subject_model_id, r.object_model_id)",
+        &docs,
+        &names
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM mentions m
+         USING UNNEST($1::text[], $2::text[]) AS x(document_id, name)
+         JOIN models mo ON mo.name = x.name
+         WHERE m.document_id = x.document_id AND m.model_id = mo.id",
+        &docs,
+        &names
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_mentions(
+    tx: &mut Transaction<'_, Postgres>,
+    m: &MentionRows,
+) -> Result<(), StoreError> {
+    if m.document_id.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        "INSERT INTO mentions (document_id, model_id, idx, passage, start_offset, end_offset,
+                               text, normalized, type, score)
+         SELECT * FROM UNNEST($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[],
+                              $7::text[], $8::text[], $9::text[], $10::real[])",
+        &m.document_id,
+        &m.model_id,
+        &m.idx,
+        &m.passage,
+        &m.start,
+        &m.end,
+        &m.text,
+        &m.normalized,
+        &m.ty,
+        &m.score
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_relations(
+    tx: &mut Transaction<'_, Postgres>,
+    r: &RelationRows,
+) -> Result<(), StoreError> {
+    if r.document_id.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        "INSERT INTO relations (document_id, model_id, idx, type, score,
+                                subject_model_id, subject_idx, subject_type, subject_normalized,
+                                object_model_id, object_idx, object_type, object_normalized)
+         SELECT * FROM UNNEST($1::text[], $2::int[], $3::int[], $4::text[], $5::real[],
+                              $6::int[], $7::int[], $8::text[], $9::text[],
+                              $10::int[], $11::int[], $12::text[], $13::text[])",
+        &r.document_id,
+        &r.model_id,
+        &r.idx,
+        &r.ty,
+        &r.score,
+        &r.subject_model_id,
+        &r.subject_idx,
+        &r.subject_type,
+        &r.subject_normalized,
+        &r.object_model_id,
+        &r.object_idx,
+        &r.object_type,
+        &r.object_normalized
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Column arrays of the documents and passages tables.
+#[derive(Default)]
+struct DocumentRows {
+    id: Vec<String>,
+    source: Vec<String>,
+    pmid: Vec<Option<String>>,
+    pmcid: Vec<Option<String>>,
+    doi: Vec<Option<String>>,
+    title: Vec<String>,
+    journal: Vec<Option<String>>,
+    pub_year: Vec<Option<i32>>,
+    pub_month: Vec<Option<i16>>,
+    retracted: Vec<bool>,
+    metadata: Vec<String>,
+    p_document: Vec<String>,
+    p_idx: Vec<i32>,
+    p_kind: Vec<String>,
+    p_section: Vec<Option<String>>,
+    p_text: Vec<String>,
+}
+
+impl DocumentRows {
+    fn push(&mut self, a: &Annotations) -> Result<(), StoreError> {
+        // A record without its document still stores its mentions, under a bare document row.
+        let fallback;
+        let doc: &Document = match &a.document {
+            Some(d) => d,
+            None => {
+                fallback = Document {
+                    id: a.id.clone(),
+                    ..Default::default()
+                };
+                &fallback
+            }
+        };
+        let mut meta = serde_json::to_value(doc).map_err(|e| StoreError::Encode(e.to_string()))?;
+        if let Some(o) = meta.as_object_mut() {
+            o.remove("passages");
+        }
+        self.id.push(a.id.clone());
+        self.source.push(doc.source.as_str().to_string());
+        self.pmid.push(doc.pmid.clone());
+        self.pmcid.push(doc.pmcid.clone());
+        self.doi.push(doc.doi.clone());
+        self.title.push(doc.title.clone());
+        self.journal.push(
+            doc.journal
+                .as_ref()
+                .and_then(|j| j.title.clone().or_else(|| j.iso_abbreviation.clone())),
+        );
+        self.pub_year
+            .push(doc.pub_date.as_ref().and_then(|d| d.year));
+        self.pub_month
+            .push(doc.pub_date.as_ref().and_then(|d| d.month).map(i16::from));
+        self.retracted.push(doc.retracted);
+        self.metadata.push(meta.to_string());
+        for (i, p) in doc.passages.iter().enumerate() {
+            self.p_document.push(a.id.clone());
+            self.p_idx.push(i as i32);
+            self.p_kind.push(p.kind.as_str().to_string());
+            self.p_section.push(p.section.clone());
+            self.p_text.push(p.text.clone());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct MentionRows {
+    document_id: Vec<String>,
+    model_id: Vec<i32>,
+    idx: Vec<i32>,
+    passage: Vec<i32>,
+    start: Vec<i32>,
+    end: Vec<i32>,
+    text: Vec<String>,
+    normalized: Vec<String>,
+    ty: Vec<String>,
+    score: Vec<f32>,
+}
+
+#[derive(Default)]
+struct RelationRows {
+    document_id: Vec<String>,
+    model_id: Vec<i32>,
+    idx: Vec<i32>,
+    ty: Vec<String>,
+    score: Vec<f32>,
+    subject_model_id: Vec<i32>,
+    subject_idx: Vec<i32>,
+    subject_type: Vec<String>,
+    subject_normalized: Vec<String>,
+    object_model_id: Vec<i32>,
+    object_idx: Vec<i32>,
+    object_type: Vec<String>,
+    object_normalized: Vec<String>,
+}
+
+struct Rows {
+    mentions: MentionRows,
+    relations: RelationRows,
+}
+
+impl Rows {
+    /// Mentions are numbered per model within their document; relations name them by
+    /// (model, number). A mention or relation of a model the record does not list is dropped
+    /// with a warning, as is a relation pointing past the mentions.
+    fn build(upserts: &[&Annotations], model_ids: &HashMap<String, i32>) -> Rows {
+        let mut m = MentionRows::default();
+        let mut r = RelationRows::default();
+        for a in upserts {
+            let by_name: HashMap<&str, i32> = a
+                .models
+                .iter()
+                .filter_map(|mr| {
+                    model_ids
+                        .get(&model_key(&mr.name, &mr.hash))
+                        .map(|&id| (mr.name.as_str(), id))
+                })
+                .collect();
+            let mut next: HashMap<i32, i32> = HashMap::new();
+            // (model id, idx, normalized) of each mention, by its index in the record.
+            let mut keys: Vec<Option<(i32, i32, String)>> = Vec::with_capacity(a.mentions.len());
+            for mention in &a.mentions {
+                let Some(&model) = by_name.get(mention.model.as_str()) else {
+                    tracing::warn!(document = %a.id, model = %mention.model, "mention of a model the record does not list, dropped");
+                    keys.push(None);
+                    continue;
+                };
+                let n = next.entry(model).or_insert(0);
+                let idx = *n;
+                *n += 1;
+                let normalized = normalize_entity(&mention.text);
+                m.document_id.push(a.id.clone());
+                m.model_id.push(model);
+                m.idx.push(idx);
+                m.passage.push(mention.passage as i32);
+                m.start.push(mention.start as i32);
+                m.end.push(mention.end as i32);
+                m.text.push(mention.text.clone());
+                m.normalized.push(normalized.clone());
+                m.ty.push(mention.ty.clone());
+                m.score.push(mention.score);
+                keys.push(Some((model, idx, normalized)));
+            }
+            let mut next_rel: HashMap<i32, i32> = HashMap::new();
+            for rel in &a.relations {
+                let Some(&model) = by_name.get(rel.model.as_str()) else {
+                    tracing::warn!(document = %a.id, model = %rel.model, "relation of a model the record does not list, dropped");
+                    continue;
+                };
+                let key = |i: u32| keys.get(i as usize).and_then(Option::as_ref);
+                let (Some(s), Some(o)) = (key(rel.subject), key(rel.object)) else {
+                    tracing::warn!(document = %a.id, subject = rel.subject, object = rel.object, "relation names a mention that is not there, dropped");
+                    continue;
+                };
+                let n = next_rel.entry(model).or_insert(0);
+                r.document_id.push(a.id.clone());
+                r.model_id.push(model);
+                r.idx.push(*n);
+                *n += 1;
+                r.ty.push(rel.ty.clone());
+                r.score.push(rel.score);
+                r.subject_model_id.push(s.0);
+                r.subject_idx.push(s.1);
+                r.subject_type
+                    .push(a.mentions[rel.subject as usize].ty.clone());
+                r.subject_normalized.push(s.2.clone());
+                r.object_model_id.push(o.0);
+                r.object_idx.push(o.1);
+                r.object_type
+                    .push(a.mentions[rel.object as usize].ty.clone());
+                r.object_normalized.push(o.2.clone());
+            }
+        }
+        Rows {
+            mentions: m,
+            relations: r,
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! The Postgres sink against the real Postgres: a fresh database per test.
+
+use pubmine_store::sink::PgSink;
+use pubmine_store::testing::TestDb;
+use pubmine_stream::kafka::Offsets;
+use pubmine_stream::record::{
+    Annotations, Document, Mention, ModelRef, Passage, PassageKind, PubDate, Relation,
+    SCHEMA_VERSION, SourceKind,
+};
+use pubmine_stream::sink::{SinkBatch, SinkItem};
+
+const TOPIC: &str = "pubmed.annotations";
+
+fn model(name: &str, hash: &str, task: &str) -> ModelRef {
+    ModelRef {
+        name: name.into(),
+        hash: hash.into(),
+        task: task.into(),
+        labels: vec!["Disease".into()],
+    }
+}
+
+fn mention(passage: u32, text: &str, in_text: &str, ty: &str, model: &str) -> Mention {
+    let byte = in_text.find(text).expect("mention in its passage");
+    let start = in_text[..byte].chars().count() as u32;
+    Mention {
+        passage,
+        start,
+        end: start + text.chars().count() as u32,
+        text: text.into(),
+        ty: ty.into(),
+        score: 0.9,
+        model: model.into(),
+    }
+}
+
+const TITLE: &str = "Aspirin and BRCA1 in breast cancer";
+const ABSTRACT: &str = "Naïve β-cells: aspirin lowered BRCA1 in Breast  Cancer patients.";
+
+/// A document with a title and an abstract, annotated by a disease model, a gene model and a
+/// relation model.
+fn annotations(id: &str, year: i32) -> Annotations {
+    let mut doc = Document::new(SourceKind::Pubmed, id.into());
+    doc.pmid = id.strip_prefix("pmid:").map(str::to_string);
+    doc.title = TITLE.into();
+    doc.pub_date = Some(PubDate {
+        year: Some(year),
+        ..Default::default()
+    });
+    doc.passages = vec![
+        Passage::new(PassageKind::Title, TITLE.into()),
+        Passage::new(PassageKind::Abstract, ABSTRACT.into()),
+    ];
+    Annotations {
+        schema_version: SCHEMA_VERSION,
+        id: id.into(),
+        models: vec![
+            model("disease", "h1", "ner"),
+            model("gene", "g1", "ner"),
+            model("gd", "r1", "re"),
+        ],
+        mentions: vec![
+            mention(0, "BRCA1", TITLE, "Gene", "gene"),
+            mention(0, "breast cancer", TITLE, "Disease", "disease"),
+            mention(1, "BRCA1", ABSTRACT, "Gene", "gene"),
+            mention(1, "Breast  Cancer", ABSTRACT, "Disease", "disease"),
+        ],
+        relations: vec![Relation {
+            subject: 2,
+            object: 3,
+            ty: "association".into(),
+            score: 0.8,
+            model: "gd".into(),
+        }],
+        document: Some(Box::new(doc)),
+    }
+}
+
+fn item(partition: i32, offset: i64, key: &str, a: Option<Annotations>) -> SinkItem {
+    SinkItem {
+        topic: TOPIC.into(),
+        partition,
+        offset,
+        key: key.into(),
+        annotations: a.map(Box::new),
+    }
+}
+
+fn batch(items: Vec<SinkItem>) -> SinkBatch {
+    let mut next = Offsets::new();
+    for i in &items {
+        let e = next.entry((i.topic.clone(), i.partition)).or_insert(0);
+        *e = (*e).max(i.offset + 1);
+    }
+    SinkBatch { items, next }
+}
+
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+        .fetch_one(&db.pool)
+        .await
+        .expect(sql)
+}
+
+#[tokio::test]
+async fn documents_mentions_and_relations_are_stored_with_char_offsets() {
+    let db = TestDb::new().await;
+    let sink = PgSink::new(db.pool.clone(), "store-test");
+    let (done, w) = sink
+        .write_batch(&batch(vec![item(
+            0,
+            0,
+            "pmid:1",
+            Some(annotations("pmid:1", 2020)),
+        )]))
+        .await
+        .unwrap();
+    assert_eq!(done[&(TOPIC.to_string(), 0)], 1);
+    assert_eq!((w.documents, w.mentions, w.relations), (1, 4, 1));
+
+    // Offsets count characters: substr() gives the mention back, non-ASCII text before it.
+    let bad: i64 = count(
+        &db,
+        "SELECT count(*) FROM mentions m JOIN passages p
+           ON p.document_id = m.document_id AND p.idx = m.passage
+         WHERE substr(p.text, m.start_offset + 1, m.end_offset - m.start_offset) <> m.text",
+    )
+    .await;
+    assert_eq!(bad, 0);
+    let norm: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT normalized FROM mentions WHERE type = 'Disease' ORDER BY 1",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(norm, ["breast cancer"]);
+    let (rtype, subj, obj): (String, String, String) =
+        sqlx::query_as("SELECT type, subject_normalized, object_normalized FROM relations")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (rtype.as_str(), subj.as_str(), obj.as_str()),
+        ("association", "brca1", "breast cancer")
+    );
+    let (year, pmid): (Option<i32>, Option<String>) =
+        sqlx::query_as("SELECT pub_year, pmid FROM documents WHERE id = 'pmid:1'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((year, pmid.as_deref()), (Some(2020), Some("1")));
+    assert_eq!(count(&db, "SELECT count(*) FROM models").await, 3);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn rewriting_replaces_per_model_and_tombstones_delete_everything() {
+    let db = TestDb::new().await;
+    let sink = PgSink::new(db.pool.clone(), "store-test");
+    sink.write_batch(&batch(vec![
+        item(0, 0, "pmid:1", Some(annotations("pmid:1", 2020))),
+        item(1, 0, "pmid:2", Some(annotations("pmid:2", 2021))),
+    ]))
+    .await
+    .unwrap();
+    // pmid:1 again, annotated by a new version of the disease model only: its disease
+    // mentions are replaced, the gene mentions stay, the relation over a replaced mention goes.
+    let mut again = annotations("pmid:1", 2020);
+    again.models = vec![model("disease", "h2", "ner")];
+    again.mentions = vec![mention(0, "cancer", TITLE, "Disease", "disease")];
+    again.relations.clear();
+    sink.write_batch(&batch(vec![item(0, 1, "pmid:1", Some(again))]))
+        .await
+        .unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.normalized, mo.hash FROM mentions m JOIN models mo ON mo.id = m.model_id
+         WHERE m.document_id = 'pmid:1' ORDER BY 1, 2",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(rows, [("brca1", "g1"), ("brca1", "g1"), ("cancer", "h2")]);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM relations WHERE document_id = 'pmid:1'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM mentions WHERE document_id = 'pmid:2'"
+        )
+        .await,
+        4
+    );
+
+    // A tombstone removes the document from every table; pmid:2 is untouched.
+    sink.write_batch(&batch(vec![item(0, 2, "pmid:1", None)]))
+        .await
+        .unwrap();
+    for table in [
+        "documents WHERE id",
+        "passages WHERE document_id",
+        "mentions WHERE document_id",
+        "relations WHERE document_id",
+    ] {
+        assert_eq!(
+            count(&db, &format!("SELECT count(*) FROM {table} = 'pmid:1'")).await,
+            0,
+            "{table}"
+        );
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM relations WHERE document_id = 'pmid:2'"
+        )
+        .await,
+        1
+    );
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn records_below_the_stored_offsets_are_skipped() {
+    let db = TestDb::new().await;
+    let sink = PgSink::new(db.pool.clone(), "store-test");
+    let first = batch(vec![
+        item(0, 0, "pmid:1", Some(annotations("pmid:1", 2020))),
+        item(0, 1, "pmid:2", Some(annotations("pmid:2", 2020))),
+    ]);
+    sink.write_batch(&first).await.unwrap();
+    // The same batch again, as after a crash before the group commit: nothing is written.
+    let (done, w) = sink.write_batch(&first).await.unwrap();
+    assert_eq!((w.skipped, w.documents), (2, 0));
+    assert_eq!(done[&(TOPIC.to_string(), 0)], 2);
+    // A batch overlapping the stored offset writes only what is new.
+    let (_, w) = sink
+        .write_batch(&batch(vec![
+            item(0, 1, "pmid:2", None),
+            item(0, 2, "pmid:3", Some(annotations("pmid:3", 2020))),
+        ]))
+        .await
+        .unwrap();
+    assert_eq!((w.skipped, w.documents, w.deletions), (1, 1, 0));
+    assert_eq!(count(&db, "SELECT count(*) FROM documents").await, 3);
+    // Another sink name keeps offsets of its own.
+    let other = PgSink::new(db.pool.clone(), "other-store");
+    let parts = [(TOPIC.to_string(), 0), (TOPIC.to_string(), 5)];
+    assert!(other.offsets(&parts).await.unwrap().is_empty());
+    let stored = sink.offsets(&parts).await.unwrap();
+    assert_eq!(
+        stored.into_iter().collect::<Vec<_>>(),
+        [((TOPIC.to_string(), 0), 3)]
+    );
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_document_twice_in_one_batch_ends_as_its_last_record() {
+    let db = TestDb::new().await;
+    let sink = PgSink::new(db.pool.clone(), "store-test");
+    let mut later = annotations("pmid:1", 2020);
+    later.models = vec![model("disease", "h1", "ner")];
+    later.mentions = vec![mention(1, "Breast  Cancer", ABSTRACT, "Disease", "disease")];
+    later.relations.clear();
+    sink.write_batch(&batch(vec![
+        item(0, 0, "pmid:1", Some(annotations("pmid:1", 2020))),
+        item(0, 1, "pmid:1", None),
+        item(0, 2, "pmid:1", Some(later)),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM mentions").await, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM documents").await, 1);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn views_refresh_and_answer_dashboard_queries() {
+    let db = TestDb::new().await;
+    let sink = PgSink::new(db.pool.clone(), "store-test");
+    sink.write_batch(&batch(vec![
+        item(0, 0, "pmid:1", Some(annotations("pmid:1", 2020))),
+        item(0, 1, "pmid:2", Some(annotations("pmid:2", 2020))),
+        item(0, 2, "pmid:3", Some(annotations("pmid:3", 2021))),
+    ]))
+    .await
+    .unwrap();
+    pubmine_store::views::refresh(&db.pool).await.unwrap();
+    let by_year: Vec<(String, Option<i32>, i64, i64)> = sqlx::query_as(
+        "SELECT type, pub_year, mentions, documents FROM mentions_by_type_year ORDER BY 1, 2",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        by_year,
+        [
+            ("Disease".into(), Some(2020), 4, 2),
+            ("Disease".into(), Some(2021), 2, 1),
+            ("Gene".into(), Some(2020), 4, 2),
+            ("Gene".into(), Some(2021), 2, 1)
+        ]
+    );
+    let top: (String, i64) = sqlx::query_as(
+        "SELECT normalized, documents FROM top_entities WHERE type = 'Gene' ORDER BY documents DESC LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(top, ("brca1".into(), 3));
+    assert_eq!(count(&db, "SELECT count(*) FROM entity_documents WHERE type = 'Disease' AND normalized = 'breast cancer'").await, 3);
+    assert_eq!(count(&db, "SELECT documents FROM co_mention_pairs WHERE entity_a = 'breast cancer' AND entity_b = 'brca1'").await, 3);
+    assert_eq!(count(&db, "SELECT documents FROM co_mentions WHERE entity_a = 'brca1' AND entity_b = 'breast cancer'").await, 3);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT relations FROM relation_pairs WHERE subject_normalized = 'brca1'"
+        )
+        .await,
+        3
+    );
+    // The read-only role can read and cannot write.
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL ROLE pubmine_reader")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM top_entities")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert!(n > 0);
+    let err = sqlx::query("DELETE FROM documents")
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("permission denied"), "{err}");
+    drop(tx);
+    db.drop_db().await;
+}
