@@ -1,0 +1,223 @@
+//! The index's schema, built in one function ([`build`]), its analyzer, and the normal forms of
+//! entity names and types that both the writer and the searcher use.
+
+use std::path::Path;
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+};
+use tantivy::{Index, TantivyDocument};
+use unicode_normalization::UnicodeNormalization as _;
+
+use crate::IndexError;
+
+/// The analyzer of mention texts, titles and journals: words split on anything that is not a
+/// letter or digit, lowercased, accents folded (`Sjögren` finds `Sjogren`), words over 64 bytes
+/// dropped.
+pub const ANALYZER: &str = "pubmine_entity";
+
+/// The fields of the index, resolved once from [`build`].
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// The document id (`pmid:<n>`, `pmc:PMC<n>`), raw: what replacement and deletion key on.
+    pub id: Field,
+    pub pmid: Field,
+    pub pmcid: Field,
+    pub doi: Field,
+    /// The title, analyzed and stored (for display; `title:` in a query).
+    pub title: Field,
+    /// Journal title (or ISO abbreviation), analyzed and stored.
+    pub journal: Field,
+    /// Publication year: indexed, fast (range filters) and stored.
+    pub year: Field,
+    /// Kinds of the document's passages (`title`, `abstract`, `paragraph`, ...), raw.
+    pub passage_kind: Field,
+    /// Each mention's text, analyzed with positions (one value per mention): the default field of
+    /// a query.
+    pub mention: Field,
+    /// Mention texts under their type's key (`{"chemical": ["aspirin", ...]}`), analyzed with
+    /// positions: what a query restricted to one entity type searches, so the type and the words
+    /// must hold for the same mention.
+    pub by_type: Field,
+    /// Exact forms, raw: `<normal form>` and `<type key>:<normal form>`.
+    pub entity: Field,
+    /// Type keys of the mentions, raw.
+    pub entity_type: Field,
+    /// One facet per distinct entity, `/<Type>/<normal form>`: co-mention counts.
+    pub facet: Field,
+    /// Names of the models whose mentions the document holds, raw.
+    pub model: Field,
+    /// The mentions as JSON (stored only), with snippets: what search shows and what a partial
+    /// re-annotation keeps.
+    pub mentions: Field,
+}
+
+/// The schema, and its fields. The only place the schema is defined.
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let analyzed = |stored: bool| {
+        let opts = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        if stored { opts.set_stored() } else { opts }
+    };
+    let by_type_opts = JsonObjectOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        pmid: b.add_text_field("pmid", STRING | STORED),
+        pmcid: b.add_text_field("pmcid", STRING | STORED),
+        doi: b.add_text_field("doi", STRING | STORED),
+        title: b.add_text_field("title", analyzed(true)),
+        journal: b.add_text_field("journal", analyzed(true)),
+        year: b.add_i64_field("year", INDEXED | FAST | STORED),
+        passage_kind: b.add_text_field("passage_kind", STRING),
+        mention: b.add_text_field("mention", analyzed(false)),
+        by_type: b.add_json_field("by_type", by_type_opts),
+        entity: b.add_text_field("entity", STRING),
+        entity_type: b.add_text_field("type", STRING),
+        facet: b.add_facet_field("entity_facet", tantivy::schema::FacetOptions::default()),
+        model: b.add_text_field("model", STRING),
+        mentions: b.add_text_field("mentions", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// Opens the index in `dir`, creating the directory and the index when there is none, and
+/// checks that its schema is this version's.
+pub fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> {
+    let (schema, fields) = build();
+    std::fs::create_dir_all(dir).map_err(|source| IndexError::Dir {
+        dir: dir.to_owned(),
+        source,
+    })?;
+    let index = if dir.join("meta.json").exists() {
+        Index::open_in_dir(dir)?
+    } else {
+        Index::create_in_dir(dir, schema.clone())?
+    };
+    check_schema(&index, &schema, dir)?;
+    register(&index);
+    Ok((index, fields))
+}
+
+/// Opens an existing index for reading.
+pub fn open_existing(dir: &Path) -> Result<(Index, Fields), IndexError> {
+    let (schema, fields) = build();
+    if !dir.join("meta.json").exists() {
+        return Err(IndexError::Missing(dir.to_owned()));
+    }
+    let index = Index::open_in_dir(dir)?;
+    check_schema(&index, &schema, dir)?;
+    register(&index);
+    Ok((index, fields))
+}
+
+fn check_schema(index: &Index, schema: &Schema, dir: &Path) -> Result<(), IndexError> {
+    let same = serde_json::to_value(index.schema()).ok() == serde_json::to_value(schema).ok();
+    if same {
+        Ok(())
+    } else {
+        Err(IndexError::SchemaMismatch(dir.to_owned()))
+    }
+}
+
+fn register(index: &Index) {
+    let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    index.tokenizers().register(ANALYZER, analyzer);
+}
+
+/// The words of `text` as the index analyzes them.
+pub fn words(index: &Index, text: &str) -> Vec<String> {
+    let Some(mut analyzer) = index.tokenizers().get(ANALYZER) else {
+        return Vec::new();
+    };
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while let Some(t) = tantivy::tokenizer::TokenStream::next(&mut stream) {
+        out.push(t.text.clone());
+    }
+    out
+}
+
+/// The normal form of an entity name: Unicode NFKC, lowercased, runs of whitespace collapsed to
+/// one space, trimmed. `IL-6` and `il-6`, `Type 2  diabetes` and `type 2 diabetes` are one entity.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut space = false;
+    let lowered: String = if name.is_ascii() {
+        name.to_ascii_lowercase()
+    } else {
+        name.nfkc().collect::<String>().to_lowercase()
+    };
+    for c in lowered.chars() {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The key of an entity type in raw fields and JSON paths: lowercased, anything but letters,
+/// digits and `_` turned into `_` (`Cell Line` → `cell_line`), so `--type chemical` finds
+/// `Chemical`.
+pub fn type_key(ty: &str) -> String {
+    ty.chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The first text value of `field` in a stored document.
+pub(crate) fn stored_str(doc: &TantivyDocument, field: Field) -> Option<String> {
+    use tantivy::schema::Value as _;
+    doc.get_first(field)
+        .and_then(|v| v.as_str().map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_forms() {
+        assert_eq!(normalize("  Type 2\u{a0} Diabetes "), "type 2 diabetes");
+        assert_eq!(normalize("IL-6"), "il-6");
+        // NFKC: the ligature and the full-width letters fold.
+        assert_eq!(normalize("ﬁbrosis"), "fibrosis");
+        assert_eq!(normalize("ＴＮＦ"), "tnf");
+        assert_eq!(type_key("Cell Line"), "cell_line");
+        assert_eq!(type_key("Chemical"), "chemical");
+    }
+
+    #[test]
+    fn the_analyzer_folds_and_splits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = open_or_create(dir.path()).unwrap();
+        assert_eq!(words(&index, "Sjögren's IL-6"), ["sjogren", "s", "il", "6"]);
+    }
+}

@@ -1,0 +1,626 @@
+//! Entity search: papers ranked by their mentions, with the mentions that match and their
+//! snippets, filters by entity type and year, co-mention (`with`), and the top co-mentioned
+//! entities per type. The request and response are plain serde types, for the CLI and for
+//! `pubmine serve`.
+//!
+//! Query syntax: plain words are one phrase within one mention (`type 2 diabetes`, `IL-6`);
+//! otherwise tantivy's syntax: `"..."` phrases, `AND`, `OR`, `NOT`, `+`/`-`, parentheses, `x*`
+//! prefixes, `*` for every paper, and the fields `title:` and `journal:`. Words without a field
+//! search the mention texts (of the requested type only, with `type`).
+
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery};
+use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
+use tantivy::schema::{Facet, Value as _};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use crate::IndexError;
+use crate::doc::StoredMention;
+use crate::schema::{self, Fields, normalize, type_key};
+
+/// The most papers one request returns.
+pub const MAX_LIMIT: usize = 100;
+/// The deepest page: `offset + limit` at most this.
+pub const MAX_DEPTH: usize = 10_000;
+/// The most entities listed per type in facets.
+pub const MAX_FACETS: usize = 100;
+
+/// One search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    /// The entity to find (see the module docs for the syntax).
+    pub query: String,
+    /// Only mentions of this entity type (case-insensitive: `chemical` finds `Chemical`).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<String>,
+    /// Papers published in or after this year (papers without a year are then left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_from: Option<i32>,
+    /// Papers published in or before this year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_to: Option<i32>,
+    /// A second entity the papers must mention too (any type; same syntax as `query`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
+    /// Papers to return, capped at [`MAX_LIMIT`].
+    #[serde(default = "default_limit")]
+    pub limit: usize,
+    /// Papers to skip (paging).
+    #[serde(default)]
+    pub offset: usize,
+    /// Count the entities co-mentioned in the matching papers, per type.
+    #[serde(default)]
+    pub facets: bool,
+    /// Entities listed per type, capped at [`MAX_FACETS`].
+    #[serde(default = "default_facet_limit")]
+    pub facet_limit: usize,
+}
+
+fn default_limit() -> usize {
+    10
+}
+
+fn default_facet_limit() -> usize {
+    10
+}
+
+impl SearchRequest {
+    /// A request for `query` with the defaults: 10 papers, no filter, no facets.
+    pub fn new(query: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            entity_type: None,
+            year_from: None,
+            year_to: None,
+            with: None,
+            limit: default_limit(),
+            offset: 0,
+            facets: false,
+            facet_limit: default_facet_limit(),
+        }
+    }
+}
+
+/// What a search found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// Papers matching, over all pages.
+    pub total: usize,
+    pub offset: usize,
+    /// The page size used (the request's, capped).
+    pub limit: usize,
+    pub hits: Vec<Hit>,
+    /// Per entity type, the entities most often mentioned in the matching papers (the searched
+    /// entities themselves left out), most papers first; types with most papers first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facets: Vec<FacetGroup>,
+}
+
+/// One paper.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pmid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pmcid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doi: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    pub score: f32,
+    /// All mentions in the paper.
+    pub mention_count: usize,
+    /// The mentions that match the query or `with`, in document order.
+    pub mentions: Vec<MatchedMention>,
+}
+
+/// A mention that matched, and which part of the request it matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchedMention {
+    #[serde(flatten)]
+    pub mention: StoredMention,
+    pub matched: Matched,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Matched {
+    Query,
+    With,
+}
+
+/// The top co-mentioned entities of one type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacetGroup {
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Matching papers that mention an entity of this type.
+    pub papers: u64,
+    pub entities: Vec<FacetEntity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacetEntity {
+    /// The normal form.
+    pub name: String,
+    /// Matching papers that mention it.
+    pub papers: u64,
+}
+
+/// Why a search failed. [`SearchError::is_client_error`] tells a bad request (HTTP 400) from a
+/// failure of the index (500).
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("bad query {query:?}: {reason}")]
+    BadQuery { query: String, reason: String },
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+impl SearchError {
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, SearchError::Index(_))
+    }
+}
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        SearchError::Index(IndexError::Tantivy(e))
+    }
+}
+
+/// The read side of an index directory; cheap to share (`Send + Sync`), sees new commits within
+/// a moment of their landing.
+#[derive(Clone)]
+pub struct Searcher {
+    index: Index,
+    fields: Fields,
+    reader: IndexReader,
+    parser: QueryParser,
+}
+
+impl std::fmt::Debug for Searcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Searcher").finish_non_exhaustive()
+    }
+}
+
+/// A parsed query and what a mention must contain to count as matching it.
+struct Parsed {
+    query: Box<dyn Query>,
+    /// Word sequences (phrases) of the positive literals; a mention containing one matches.
+    phrases: Vec<Phrase>,
+    /// The query matches every mention (`*`).
+    all: bool,
+}
+
+struct Phrase {
+    words: Vec<String>,
+    prefix: bool,
+}
+
+impl Searcher {
+    /// Opens the index in `dir` (which must exist) for reading.
+    pub fn open(dir: &Path) -> Result<Searcher, IndexError> {
+        let (index, fields) = schema::open_existing(dir)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        let mut parser = QueryParser::for_index(&index, vec![fields.mention]);
+        // Only for one-word prefixes, which `retarget` turns into regexes; a regex the user
+        // writes is refused there.
+        parser.allow_regexes();
+        // `aspirin "colorectal cancer"`: both, as `--with` does.
+        parser.set_conjunction_by_default();
+        Ok(Searcher {
+            index,
+            fields,
+            reader,
+            parser,
+        })
+    }
+
+    /// Picks up the latest commit now (it is otherwise picked up within a moment).
+    pub fn reload(&self) -> Result<(), IndexError> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// Papers in the index.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let limit = req.limit.clamp(1, MAX_LIMIT);
+        if req.offset + limit > MAX_DEPTH {
+            return Err(SearchError::BadRequest(format!(
+                "offset + limit must be at most {MAX_DEPTH}"
+            )));
+        }
+        if let (Some(a), Some(b)) = (req.year_from, req.year_to)
+            && a > b
+        {
+            return Err(SearchError::BadRequest(format!(
+                "year_from {a} is after year_to {b}"
+            )));
+        }
+        let ty = req
+            .entity_type
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(type_key);
+        let target = match &ty {
+            Some(key) => format!("by_type.{key}"),
+            None => "mention".to_owned(),
+        };
+        let main = self.parse(&req.query, &target)?;
+        let with = match req.with.as_deref() {
+            Some(w) => Some(self.parse(w, "mention")?),
+            None => None,
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, main.query.box_clone())];
+        if let Some(w) = &with {
+            clauses.push((Occur::Must, w.query.box_clone()));
+        }
+        if let Some(key) = &ty
+            && main.all
+        {
+            // `*` with a type: the papers that mention that type at all.
+            clauses.push((
+                Occur::Must,
+                Box::new(tantivy::query::TermQuery::new(
+                    Term::from_field_text(self.fields.entity_type, key),
+                    tantivy::schema::IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if req.year_from.is_some() || req.year_to.is_some() {
+            let bound = |y: Option<i32>| match y {
+                Some(y) => Bound::Included(Term::from_field_i64(self.fields.year, i64::from(y))),
+                None => Bound::Unbounded,
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(req.year_from), bound(req.year_to))),
+            ));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let (top, total) = searcher.search(
+            &query,
+            &(
+                TopDocs::with_limit(limit)
+                    .and_offset(req.offset)
+                    .order_by_score(),
+                Count,
+            ),
+        )?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            hits.push(self.hit(&doc, score, ty.as_deref(), &main, with.as_ref())?);
+        }
+        let facets = if req.facets {
+            let mut searched: HashSet<String> = HashSet::new();
+            for p in main
+                .phrases
+                .iter()
+                .chain(with.iter().flat_map(|w| &w.phrases))
+            {
+                searched.insert(normalize(&p.words.join(" ")));
+            }
+            self.facets(
+                &searcher,
+                &query,
+                req.facet_limit.clamp(1, MAX_FACETS),
+                &searched,
+            )?
+        } else {
+            Vec::new()
+        };
+        Ok(SearchResponse {
+            total,
+            offset: req.offset,
+            limit,
+            hits,
+            facets,
+        })
+    }
+
+    /// Parses `text`, pointing every term without a field at `target`.
+    fn parse(&self, text: &str, target: &str) -> Result<Parsed, SearchError> {
+        let bad = |reason: String| SearchError::BadQuery {
+            query: text.to_owned(),
+            reason,
+        };
+        if text.trim().is_empty() {
+            return Err(bad("the query is empty".into()));
+        }
+        let ast = query_grammar::parse_query(text).map_err(|_| {
+            bad("not a valid query: quote phrases with \"...\", combine with AND, OR, NOT, +, - and parentheses".into())
+        })?;
+        let ast = as_one_phrase(ast);
+        let mut phrases = Vec::new();
+        let mut all = false;
+        let ast = self
+            .retarget(ast, target, true, &mut phrases, &mut all)
+            .map_err(bad)?;
+        let query = self
+            .parser
+            .build_query_from_user_input_ast(ast)
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(Parsed {
+            query,
+            phrases,
+            all,
+        })
+    }
+
+    /// Sets `target` as the field of the leaves without one, and collects the positive phrases.
+    fn retarget(
+        &self,
+        ast: UserInputAst,
+        target: &str,
+        positive: bool,
+        phrases: &mut Vec<Phrase>,
+        all: &mut bool,
+    ) -> Result<UserInputAst, String> {
+        Ok(match ast {
+            UserInputAst::Clause(clauses) => UserInputAst::Clause(
+                clauses
+                    .into_iter()
+                    .map(|(occur, sub)| {
+                        let pos = positive && occur != Some(query_grammar::Occur::MustNot);
+                        Ok((occur, self.retarget(sub, target, pos, phrases, all)?))
+                    })
+                    .collect::<Result<_, String>>()?,
+            ),
+            UserInputAst::Boost(sub, boost) => UserInputAst::Boost(
+                Box::new(self.retarget(*sub, target, positive, phrases, all)?),
+                boost,
+            ),
+            UserInputAst::Leaf(leaf) => {
+                let leaf = match *leaf {
+                    UserInputLeaf::Literal(mut lit) if lit.field_name.is_none() => {
+                        // The grammar keeps the `*` of an unquoted word in the word.
+                        if lit.delimiter == Delimiter::None
+                            && let Some(stem) = lit.phrase.strip_suffix('*')
+                        {
+                            lit.phrase = stem.to_owned();
+                            lit.prefix = true;
+                        }
+                        let words = schema::words(&self.index, &lit.phrase);
+                        let one_word_prefix = lit.prefix && words.len() == 1;
+                        let leaf = if one_word_prefix {
+                            // tantivy's prefixes need a phrase of two words or more; one word is
+                            // a prefix regex on the term dictionary (words are letters and
+                            // digits only, nothing to escape).
+                            if target != "mention" {
+                                return Err(format!(
+                                    "a one-word prefix ({}*) cannot be combined with a type; give two words (\"{} ...\"*) or no type",
+                                    lit.phrase, lit.phrase
+                                ));
+                            }
+                            UserInputLeaf::Regex {
+                                field: Some(target.to_owned()),
+                                pattern: format!("{}.*", words[0]),
+                            }
+                        } else {
+                            lit.field_name = Some(target.to_owned());
+                            UserInputLeaf::Literal(lit.clone())
+                        };
+                        if positive {
+                            phrases.push(Phrase {
+                                words,
+                                prefix: lit.prefix,
+                            });
+                        }
+                        leaf
+                    }
+                    UserInputLeaf::Regex { .. } => {
+                        return Err("regular expressions are not supported".into());
+                    }
+                    UserInputLeaf::All => {
+                        *all |= positive;
+                        UserInputLeaf::All
+                    }
+                    UserInputLeaf::Range {
+                        field: None,
+                        lower,
+                        upper,
+                    } => UserInputLeaf::Range {
+                        field: Some(target.to_owned()),
+                        lower,
+                        upper,
+                    },
+                    UserInputLeaf::Set {
+                        field: None,
+                        elements,
+                    } => UserInputLeaf::Set {
+                        field: Some(target.to_owned()),
+                        elements,
+                    },
+                    other => other,
+                };
+                UserInputAst::Leaf(Box::new(leaf))
+            }
+        })
+    }
+
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        score: f32,
+        ty: Option<&str>,
+        main: &Parsed,
+        with: Option<&Parsed>,
+    ) -> Result<Hit, SearchError> {
+        let f = &self.fields;
+        let json = schema::stored_str(doc, f.mentions).unwrap_or_default();
+        let all: Vec<StoredMention> =
+            serde_json::from_str(&json).map_err(|e| SearchError::Index(IndexError::Payload(e)))?;
+        let mention_count = all.len();
+        let mut mentions = Vec::new();
+        for m in all {
+            let words = schema::words(&self.index, &m.text);
+            let of_type = ty.is_none_or(|t| type_key(&m.ty) == t);
+            let matched = if of_type && main.matches(&words) {
+                Some(Matched::Query)
+            } else if with.is_some_and(|w| w.matches(&words)) {
+                Some(Matched::With)
+            } else {
+                None
+            };
+            if let Some(matched) = matched {
+                mentions.push(MatchedMention {
+                    mention: m,
+                    matched,
+                });
+            }
+        }
+        Ok(Hit {
+            id: schema::stored_str(doc, f.id).unwrap_or_default(),
+            pmid: schema::stored_str(doc, f.pmid),
+            pmcid: schema::stored_str(doc, f.pmcid),
+            doi: schema::stored_str(doc, f.doi),
+            title: schema::stored_str(doc, f.title).filter(|t| !t.is_empty()),
+            journal: schema::stored_str(doc, f.journal),
+            year: doc
+                .get_first(f.year)
+                .and_then(|v| v.as_i64())
+                .and_then(|y| i32::try_from(y).ok()),
+            score,
+            mention_count,
+            mentions,
+        })
+    }
+
+    fn facets(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        k: usize,
+        searched: &HashSet<String>,
+    ) -> Result<Vec<FacetGroup>, SearchError> {
+        let mut by_type = FacetCollector::for_field("entity_facet");
+        by_type.add_facet(Facet::root());
+        let counts = searcher.search(query, &by_type)?;
+        let mut types: Vec<(String, u64)> = counts
+            .get(Facet::root())
+            .filter_map(|(facet, n)| facet.to_path().first().map(|t| ((*t).to_owned(), n)))
+            .collect();
+        if types.is_empty() {
+            return Ok(Vec::new());
+        }
+        types.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut per_entity = FacetCollector::for_field("entity_facet");
+        for (ty, _) in &types {
+            per_entity.add_facet(Facet::from_path([ty.as_str()]));
+        }
+        let counts = searcher.search(query, &per_entity)?;
+        let mut groups = Vec::with_capacity(types.len());
+        for (ty, papers) in types {
+            let top = counts.top_k(Facet::from_path([ty.as_str()]), k + searched.len());
+            let mut entities: Vec<FacetEntity> = top
+                .into_iter()
+                .filter_map(|(facet, n)| {
+                    let name = facet.to_path().get(1).map(|s| (*s).to_owned())?;
+                    (!searched.contains(&name)).then_some(FacetEntity { name, papers: n })
+                })
+                .collect();
+            entities.sort_by(|a, b| b.papers.cmp(&a.papers).then_with(|| a.name.cmp(&b.name)));
+            entities.truncate(k);
+            groups.push(FacetGroup {
+                ty,
+                papers,
+                entities,
+            });
+        }
+        Ok(groups)
+    }
+}
+
+impl Parsed {
+    /// Whether a mention with these words matches one of the query's phrases.
+    fn matches(&self, words: &[String]) -> bool {
+        self.all || self.phrases.iter().any(|p| p.found_in(words))
+    }
+}
+
+impl Phrase {
+    fn found_in(&self, words: &[String]) -> bool {
+        let n = self.words.len();
+        if n == 0 || n > words.len() {
+            return false;
+        }
+        words.windows(n).any(|w| {
+            w.iter().zip(&self.words).enumerate().all(|(i, (a, b))| {
+                if self.prefix && i == n - 1 {
+                    a.starts_with(b.as_str())
+                } else {
+                    a == b
+                }
+            })
+        })
+    }
+}
+
+/// Plain words with no operator, quote or field (`type 2 diabetes`) become one phrase: an
+/// entity name is searched as written, within one mention.
+fn as_one_phrase(ast: UserInputAst) -> UserInputAst {
+    // A plain literal, and whether it ends with `*`.
+    let plain = |a: &UserInputAst| match a {
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Literal(l)
+                if l.field_name.is_none() && l.delimiter == Delimiter::None && l.slop == 0 =>
+            {
+                match l.phrase.strip_suffix('*') {
+                    Some(stem) => Some((stem.to_owned(), true)),
+                    None => Some((l.phrase.clone(), l.prefix)),
+                }
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let UserInputAst::Clause(clauses) = &ast else {
+        return ast;
+    };
+    let Some(words) = clauses
+        .iter()
+        .map(|(o, a)| if o.is_none() { plain(a) } else { None })
+        .collect::<Option<Vec<(String, bool)>>>()
+    else {
+        return ast;
+    };
+    let n = words.len();
+    if n < 2 || words[..n - 1].iter().any(|(_, prefix)| *prefix) {
+        return ast;
+    }
+    UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(UserInputLiteral {
+        field_name: None,
+        phrase: words
+            .iter()
+            .map(|(w, _)| w.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        delimiter: Delimiter::DoubleQuotes,
+        slop: 0,
+        prefix: words[n - 1].1,
+    })))
+}

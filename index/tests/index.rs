@@ -1,0 +1,401 @@
+//! The index on a real tantivy directory: replacement, deletion, the offsets in the commit
+//! payload, resuming and skipping, and search with its filters and facets.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{batch, corpus, del, mention, paper, up};
+use pubmine_index::search::{Matched, SearchError, SearchRequest};
+use pubmine_index::{IndexConfig, IndexSink, Indexer, Searcher};
+use pubmine_stream::sink::Sink;
+
+fn config(commit_docs: usize) -> IndexConfig {
+    IndexConfig {
+        commit_docs,
+        commit_interval: Duration::from_secs(3600),
+        threads: 1,
+        memory_bytes: 20 << 20,
+    }
+}
+
+fn indexed(dir: &std::path::Path) -> Searcher {
+    let mut ix = Indexer::open(dir, config(1000)).unwrap();
+    ix.write(&batch("t", 0, 0, corpus().into_iter().map(up).collect()))
+        .unwrap();
+    ix.commit().unwrap();
+    ix.close().unwrap();
+    Searcher::open(dir).unwrap()
+}
+
+fn ids(s: &Searcher, req: &SearchRequest) -> Vec<String> {
+    let mut ids: Vec<String> = s
+        .search(req)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn search_finds_papers_with_their_matching_mentions() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = indexed(dir.path());
+    assert_eq!(s.num_docs(), 3);
+
+    let r = s.search(&SearchRequest::new("aspirin")).unwrap();
+    assert_eq!(r.total, 2);
+    let first = &r.hits[0];
+    assert_eq!(
+        first.title.as_deref(),
+        Some("Paper 1").or(first.title.as_deref())
+    );
+    for h in &r.hits {
+        assert_eq!(h.mentions.len(), 1, "{h:?}");
+        let m = &h.mentions[0];
+        assert_eq!(m.matched, Matched::Query);
+        assert_eq!(m.mention.normalized, "aspirin");
+        assert_eq!(m.mention.passage_kind.as_deref(), Some("abstract"));
+        let chars: Vec<char> = m.mention.snippet.chars().collect();
+        let at: String = chars[m.mention.snippet_start as usize..m.mention.snippet_end as usize]
+            .iter()
+            .collect();
+        assert_eq!(at, m.mention.text);
+    }
+    let p1 = r.hits.iter().find(|h| h.id == "pmid:1").unwrap();
+    assert_eq!(p1.pmid.as_deref(), Some("1"));
+    assert_eq!(p1.year, Some(2015));
+    assert_eq!(p1.journal.as_deref(), Some("Journal of Tests"));
+    assert_eq!(p1.mention_count, 2);
+
+    // Plain words are one phrase within a mention.
+    assert_eq!(
+        ids(&s, &SearchRequest::new("Colorectal  Cancer")),
+        ["pmid:1", "pmid:3"]
+    );
+    assert_eq!(
+        ids(&s, &SearchRequest::new("cancer colorectal")),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids(&s, &SearchRequest::new("type 2 diabetes")), ["pmid:3"]);
+    // Operators, prefixes, fields.
+    assert_eq!(
+        ids(&s, &SearchRequest::new("headache OR metformin")),
+        ["pmid:2", "pmid:3"]
+    );
+    assert_eq!(ids(&s, &SearchRequest::new("parac*")), ["pmid:2"]);
+    assert_eq!(
+        ids(&s, &SearchRequest::new("colorectal ca*")),
+        ["pmid:1", "pmid:3"]
+    );
+    assert_eq!(
+        ids(&s, &SearchRequest::new("aspirin \"colorectal cancer\"")),
+        ["pmid:1"]
+    );
+    assert_eq!(
+        ids(&s, &SearchRequest::new("aspirin -headache")),
+        ["pmid:1"]
+    );
+    assert_eq!(
+        ids(&s, &SearchRequest::new("title:paper AND metformin")),
+        ["pmid:3"]
+    );
+    assert_eq!(s.search(&SearchRequest::new("*")).unwrap().total, 3);
+}
+
+#[test]
+fn type_year_and_with_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = indexed(dir.path());
+    let req = |q: &str| SearchRequest::new(q);
+
+    let mut r = req("colorectal cancer");
+    r.entity_type = Some("disease".into());
+    assert_eq!(ids(&s, &r), ["pmid:1", "pmid:3"]);
+    r.entity_type = Some("Chemical".into());
+    assert!(
+        ids(&s, &r).is_empty(),
+        "the words must be in a mention of that type"
+    );
+
+    let mut r = req("colorectal cancer");
+    r.year_from = Some(2016);
+    assert_eq!(ids(&s, &r), ["pmid:3"]);
+    r.year_from = None;
+    r.year_to = Some(2015);
+    assert_eq!(ids(&s, &r), ["pmid:1"]);
+    r.year_from = Some(2015);
+    r.year_to = Some(2021);
+    assert_eq!(ids(&s, &r), ["pmid:1", "pmid:3"]);
+
+    let mut r = req("colorectal cancer");
+    r.with = Some("aspirin".into());
+    let found = s.search(&r).unwrap();
+    assert_eq!(found.total, 1);
+    let hit = &found.hits[0];
+    assert_eq!(hit.id, "pmid:1");
+    let roles: Vec<(Matched, &str)> = hit
+        .mentions
+        .iter()
+        .map(|m| (m.matched, m.mention.text.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (Matched::With, "Aspirin"),
+            (Matched::Query, "colorectal cancer")
+        ]
+    );
+
+    // `*` with a type: every paper with a mention of that type.
+    let mut r = req("*");
+    r.entity_type = Some("disease".into());
+    assert_eq!(s.search(&r).unwrap().total, 3);
+}
+
+#[test]
+fn facets_count_co_mentioned_entities_per_paper() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = indexed(dir.path());
+    let mut r = SearchRequest::new("colorectal cancer");
+    r.facets = true;
+    let found = s.search(&r).unwrap();
+    let chem = found.facets.iter().find(|g| g.ty == "Chemical").unwrap();
+    assert_eq!(chem.papers, 2);
+    let names: Vec<(&str, u64)> = chem
+        .entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.papers))
+        .collect();
+    assert_eq!(names, [("aspirin", 1), ("metformin", 1)]);
+    let disease = found.facets.iter().find(|g| g.ty == "Disease").unwrap();
+    // The searched entity itself is left out.
+    let names: Vec<&str> = disease.entities.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["type 2 diabetes"]);
+
+    let mut r = SearchRequest::new("aspirin");
+    r.facets = true;
+    r.facet_limit = 1;
+    let found = s.search(&r).unwrap();
+    let chem = found.facets.iter().find(|g| g.ty == "Chemical").unwrap();
+    assert_eq!(chem.entities.len(), 1);
+    assert_eq!(chem.entities[0].name, "paracetamol");
+}
+
+#[test]
+fn malformed_requests_are_client_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = indexed(dir.path());
+    for q in [
+        "(aspirin",
+        "",
+        "   ",
+        "nosuchfield:x",
+        "\"unclosed",
+        "mention:/a.*/",
+    ] {
+        let e = s.search(&SearchRequest::new(q)).unwrap_err();
+        assert!(matches!(e, SearchError::BadQuery { .. }), "{q:?}: {e}");
+        assert!(e.is_client_error());
+    }
+    let typed_prefix = SearchRequest {
+        entity_type: Some("chemical".into()),
+        ..SearchRequest::new("asp*")
+    };
+    let e = s.search(&typed_prefix).unwrap_err();
+    assert!(
+        e.is_client_error() && e.to_string().contains("prefix"),
+        "{e}"
+    );
+    let mut r = SearchRequest::new("aspirin");
+    r.year_from = Some(2020);
+    r.year_to = Some(2010);
+    assert!(s.search(&r).unwrap_err().is_client_error());
+    let mut r = SearchRequest::new("aspirin");
+    r.limit = 100_000;
+    assert_eq!(s.search(&r).unwrap().limit, 100, "page size is capped");
+    r.offset = 1_000_000;
+    assert!(s.search(&r).unwrap_err().is_client_error());
+    let with = SearchRequest {
+        with: Some("(".into()),
+        ..SearchRequest::new("aspirin")
+    };
+    assert!(s.search(&with).unwrap_err().is_client_error());
+    // A request decoded from JSON, as `serve` would.
+    let r: SearchRequest =
+        serde_json::from_str(r#"{"query":"aspirin","type":"chemical","limit":5}"#).unwrap();
+    assert_eq!(s.search(&r).unwrap().total, 2);
+    assert!(serde_json::from_str::<SearchRequest>(r#"{"query":"x","bogus":1}"#).is_err());
+}
+
+#[test]
+fn reannotation_replaces_and_tombstones_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ix = Indexer::open(dir.path(), config(1000)).unwrap();
+    ix.write(&batch("t", 0, 0, corpus().into_iter().map(up).collect()))
+        .unwrap();
+    ix.commit().unwrap();
+    // Paper 2 annotated again by the same model: aspirin no longer found; paper 3 deleted.
+    let again = paper(
+        2,
+        2019,
+        "Low-dose aspirin relieved headache; aspirin was well tolerated, as was paracetamol.",
+        "ner-a",
+        &[("headache", "Disease")],
+    );
+    ix.write(&batch("t", 0, 3, vec![up(again), del("pmid:3")]))
+        .unwrap();
+    ix.commit().unwrap();
+    let s = Searcher::open(dir.path()).unwrap();
+    assert_eq!(s.num_docs(), 2);
+    assert_eq!(ids(&s, &SearchRequest::new("aspirin")), ["pmid:1"]);
+    assert_eq!(ids(&s, &SearchRequest::new("headache")), ["pmid:2"]);
+    assert!(ids(&s, &SearchRequest::new("metformin")).is_empty());
+    // A deleted paper annotated again comes back.
+    let back = corpus().remove(2);
+    ix.write(&batch("t", 0, 5, vec![up(back)])).unwrap();
+    ix.commit().unwrap();
+    s.reload().unwrap();
+    assert_eq!(ids(&s, &SearchRequest::new("metformin")), ["pmid:3"]);
+    assert_eq!(s.num_docs(), 3);
+}
+
+#[test]
+fn reannotation_by_one_model_keeps_the_other_models_mentions() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Aspirin use was associated with a lower risk of colorectal cancer and BRCA1.";
+    let chem = paper(7, 2020, text, "chem", &[("Aspirin", "Chemical")]);
+    let mut gene = paper(7, 2020, text, "gene", &[("BRCA1", "Gene")]);
+    let mut ix = Indexer::open(dir.path(), config(1000)).unwrap();
+    // Within one commit window (the earlier entry is still buffered)...
+    ix.write(&batch("t", 0, 0, vec![up(chem.clone()), up(gene.clone())]))
+        .unwrap();
+    ix.commit().unwrap();
+    let s = Searcher::open(dir.path()).unwrap();
+    assert_eq!(ids(&s, &SearchRequest::new("aspirin")), ["pmid:7"]);
+    assert_eq!(ids(&s, &SearchRequest::new("brca1")), ["pmid:7"]);
+    // ...and across commits: the gene model again, now finding a disease too.
+    gene.mentions
+        .push(mention(text, "colorectal cancer", "Disease", "gene"));
+    ix.write(&batch("t", 0, 2, vec![up(gene)])).unwrap();
+    ix.commit().unwrap();
+    s.reload().unwrap();
+    let r = s.search(&SearchRequest::new("*")).unwrap();
+    assert_eq!(r.total, 1);
+    assert_eq!(r.hits[0].mention_count, 3);
+    assert_eq!(ix.stats().mentions_kept, 2);
+    // Both models again in one record: the old mentions all go.
+    let mut both = paper(7, 2020, text, "chem", &[("Aspirin", "Chemical")]);
+    both.models.push(common::model_ref("gene"));
+    ix.write(&batch("t", 0, 3, vec![up(both)])).unwrap();
+    ix.commit().unwrap();
+    s.reload().unwrap();
+    assert_eq!(
+        s.search(&SearchRequest::new("*")).unwrap().hits[0].mention_count,
+        1
+    );
+    assert!(ids(&s, &SearchRequest::new("brca1")).is_empty());
+}
+
+#[test]
+fn offsets_ride_in_the_commit_payload_and_resume_skips_what_is_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = corpus();
+    {
+        let mut ix = Indexer::open(dir.path(), config(2)).unwrap();
+        assert!(ix.stored_offsets().is_empty());
+        // Two documents on partition 0: the commit threshold; its offsets come back.
+        let done = ix
+            .write(&batch(
+                "t",
+                0,
+                10,
+                vec![up(docs[0].clone()), up(docs[1].clone())],
+            ))
+            .unwrap()
+            .expect("a commit at 2 documents");
+        assert_eq!(done.get(&("t".into(), 0)), Some(&12));
+        // One on partition 1, buffered only: lost with the process.
+        assert!(
+            ix.write(&batch("t", 1, 0, vec![up(docs[2].clone())]))
+                .unwrap()
+                .is_none()
+        );
+        // No close, no commit: a crash.
+    }
+    let mut ix = Indexer::open(dir.path(), config(2)).unwrap();
+    let stored = ix.stored_offsets().clone();
+    assert_eq!(stored.get(&("t".into(), 0)), Some(&12));
+    assert_eq!(stored.get(&("t".into(), 1)), None);
+    // The broker delivers again from before the stored offset: those records are skipped.
+    ix.write(&batch(
+        "t",
+        0,
+        10,
+        vec![up(docs[0].clone()), up(docs[1].clone())],
+    ))
+    .unwrap();
+    ix.write(&batch("t", 1, 0, vec![up(docs[2].clone())]))
+        .unwrap();
+    let done = ix.commit().unwrap().unwrap();
+    assert_eq!(done.get(&("t".into(), 1)), Some(&1));
+    assert_eq!(done.get(&("t".into(), 0)), None, "partition 0 did not move");
+    let st = ix.stats();
+    assert_eq!((st.skipped, st.documents), (2, 1));
+    // Nothing buffered: no commit.
+    assert!(ix.commit().unwrap().is_none());
+    ix.close().unwrap();
+    let s = Searcher::open(dir.path()).unwrap();
+    assert_eq!(s.num_docs(), 3);
+    let ix = Indexer::open(dir.path(), config(2)).unwrap();
+    assert_eq!(ix.stored_offsets().get(&("t".into(), 1)), Some(&1));
+}
+
+#[test]
+fn only_one_writer_per_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let _ix = Indexer::open(dir.path(), config(2)).unwrap();
+    let e = Indexer::open(dir.path(), config(2)).unwrap_err();
+    assert!(e.to_string().contains("locked"), "{e}");
+    assert!(Searcher::open(&dir.path().join("nothing")).is_err());
+}
+
+#[tokio::test]
+async fn the_sink_commits_on_flush_and_reports_offsets_of_asked_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = IndexSink::new(Indexer::open(dir.path(), config(1000)).unwrap());
+    let docs = corpus();
+    assert!(
+        sink.write(batch("t", 0, 0, vec![up(docs[0].clone())]))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Dead-lettered records move the offsets without items.
+    let mut b = batch("t", 3, 0, vec![]);
+    b.next.insert(("t".into(), 3), 4);
+    assert!(sink.write(b).await.unwrap().is_none());
+    let done = sink.flush().await.unwrap().unwrap();
+    assert_eq!(done.get(&("t".into(), 0)), Some(&1));
+    assert_eq!(done.get(&("t".into(), 3)), Some(&4));
+    assert!(sink.flush().await.unwrap().is_none());
+    // stored_offsets commits what is buffered first.
+    sink.write(batch("t", 1, 5, vec![up(docs[1].clone())]))
+        .await
+        .unwrap();
+    let asked = [("t".to_string(), 1), ("t".to_string(), 2)];
+    let stored = sink.stored_offsets(&asked).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored.get(&("t".into(), 1)), Some(&6));
+    sink.into_inner().unwrap().close().unwrap();
+    assert_eq!(Searcher::open(dir.path()).unwrap().num_docs(), 2);
+}
+
+#[test]
+fn the_searcher_can_be_shared_by_a_server() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<Searcher>();
+}
