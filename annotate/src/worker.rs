@@ -1,9 +1,9 @@
 //! The annotate worker: a consumer group on the documents topic producing to the annotations
-//! topic. Each batch of records is decoded, annotated on a blocking thread (never on the async
-//! runtime), and its outputs produced; the batch's offsets are committed only once every output
-//! is acknowledged. Tombstones pass through; a record that cannot be decoded, or whose
-//! annotation fails, is dead-lettered with the reason; on shutdown the batch in hand is finished
-//! and committed before the worker returns.
+//! topic. Each batch of records is decoded, annotated (NER, then RE when RE models are set) on a
+//! blocking thread (never on the async runtime), and its outputs produced; the batch's offsets
+//! are committed only once every output is acknowledged. Tombstones pass through; a record that
+//! cannot be decoded, or whose annotation fails, is dead-lettered with the reason; on shutdown
+//! the batch in hand is finished and committed before the worker returns.
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use pubmine_stream::record::{Annotations, DeadLetter, Document, SCHEMA_VERSION};
 use pubmine_stream::transport::{Ack, OutRecord, Producer, TransportError};
 use tokio_util::sync::CancellationToken;
 
-use crate::ner::Annotator;
+use crate::ner::{Annotator, Found};
 
 /// Settings of the worker.
 #[derive(Debug, Clone)]
@@ -35,6 +35,7 @@ pub struct WorkerStats {
     pub tombstones: u64,
     pub dead_lettered: u64,
     pub mentions: u64,
+    pub relations: u64,
     pub batches: u64,
 }
 
@@ -115,13 +116,13 @@ pub async fn run(
         // that one bad document does not hold back the others.
         let (back, results) = tokio::task::spawn_blocking(move || {
             let refs: Vec<&Document> = docs.iter().collect();
-            let results: Vec<Result<Vec<_>, String>> = match annotator.annotate(&refs) {
+            let results: Vec<Result<Found, String>> = match annotator.annotate_all(&refs) {
                 Ok(all) => all.into_iter().map(Ok).collect(),
                 Err(_) => refs
                     .iter()
                     .map(|d| {
                         annotator
-                            .annotate(&[d])
+                            .annotate_all(&[d])
                             .map(|mut m| m.remove(0))
                             .map_err(|e| e.to_string())
                     })
@@ -136,15 +137,19 @@ pub async fn run(
         let mut outputs: Vec<Option<OutRecord>> = Vec::with_capacity(docs.len());
         for ((doc, result), &ri) in docs.into_iter().zip(results).zip(&doc_records) {
             outputs.push(Some(match result {
-                Ok(mentions) => {
+                Ok(Found {
+                    mentions,
+                    relations,
+                }) => {
                     stats.documents += 1;
                     stats.mentions += mentions.len() as u64;
+                    stats.relations += relations.len() as u64;
                     let a = Annotations {
                         schema_version: SCHEMA_VERSION,
                         id: doc.id.clone(),
                         models: models.clone(),
                         mentions,
-                        relations: Vec::new(),
+                        relations,
                         document: Some(Box::new(doc)),
                     };
                     OutRecord {

@@ -1,5 +1,6 @@
-//! `pubmine annotate`: NER over documents. With `--input`, JSON lines from `ingest parse` (a
-//! file or `-` for stdin) to annotation JSON lines on stdout, with no broker.
+//! `pubmine annotate`: NER over documents, and relation extraction between the mentions found
+//! when RE models are given. With `--input`, JSON lines from `ingest parse` (a file or `-` for
+//! stdin) to annotation JSON lines on stdout, with no broker.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -7,7 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+use pubmine_annotate::ner::{Annotator, Found, NerModel, NerOptions};
+use pubmine_annotate::re::{ReModel, ReSettings, split_model_arg};
 use pubmine_annotate::session::{Device, SessionOptions};
 use pubmine_annotate::worker::WorkerConfig;
 use pubmine_stream::codec::decode_document;
@@ -25,6 +27,12 @@ pub struct AnnotateArgs {
         required = true
     )]
     models: Vec<PathBuf>,
+    /// A relation-extraction model directory (sequence classification, BioBERT-style tagged
+    /// input), run on the mentions the NER models find; repeatable. Its settings (entity type
+    /// pairs, tags, negative label, threshold, ...) are read from DIR/re.json, or from FILE with
+    /// `DIR=FILE`.
+    #[arg(long = "re-model", env = "PUBMINE_RE_MODELS", value_delimiter = ',')]
+    re_models: Vec<PathBuf>,
     /// Documents as JSON lines (`pubmine ingest parse` output; `-` reads stdin): annotations
     /// are printed, no broker used. Without it, the worker consumes the documents topic.
     #[arg(long)]
@@ -104,6 +112,7 @@ async fn worker(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
         tombstones = stats.tombstones,
         dead_lettered = stats.dead_lettered,
         mentions = stats.mentions,
+        relations = stats.relations,
         "annotate worker stopped"
     );
     Ok(ExitCode::SUCCESS)
@@ -130,7 +139,33 @@ fn open_models(args: &AnnotateArgs) -> anyhow::Result<Annotator> {
     for m in &models {
         tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], types = ?m.labels.types, "model loaded");
     }
-    Ok(Annotator::new(models, &opts))
+    let mut relation_models = Vec::with_capacity(args.re_models.len());
+    for arg in &args.re_models {
+        let (dir, settings_file) = split_model_arg(arg);
+        let settings = settings_file
+            .map(|f| ReSettings::read(&f))
+            .transpose()
+            .with_context(|| {
+                format!("failed to read the settings of RE model {}", dir.display())
+            })?;
+        let m = ReModel::open(&dir, settings, session)
+            .with_context(|| format!("failed to open RE model {}", dir.display()))?;
+        let types: std::collections::BTreeSet<String> = models
+            .iter()
+            .flat_map(|n| n.labels.types.iter())
+            .map(|t| t.to_lowercase())
+            .collect();
+        for [a, b] in &m.settings.pairs {
+            for t in [a, b] {
+                if !types.contains(&t.to_lowercase()) {
+                    tracing::warn!(model = %m.dir.name, r#type = %t, "no NER model finds this entity type: the RE model will see no such pairs");
+                }
+            }
+        }
+        tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], pairs = ?m.settings.pairs, labels = ?m.labels, negative = %m.labels[m.negative], threshold = m.settings.threshold, "RE model loaded");
+        relation_models.push(m);
+    }
+    Ok(Annotator::new(models, &opts).with_relations(relation_models))
 }
 
 /// What one input line is.
@@ -163,17 +198,23 @@ fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result
                 Line::Deleted(_) => None,
             })
             .collect();
-        let mut mentions = annotator.annotate(&docs)?.into_iter();
+        let mut found = annotator.annotate_all(&docs)?.into_iter();
         for line in batch.drain(..) {
             let json = match line {
-                Line::Doc(d) => serde_json::to_string(&Annotations {
-                    schema_version: SCHEMA_VERSION,
-                    id: d.id.clone(),
-                    models: models.clone(),
-                    mentions: mentions.next().unwrap_or_default(),
-                    relations: Vec::new(),
-                    document: Some(d),
-                })?,
+                Line::Doc(d) => {
+                    let Found {
+                        mentions,
+                        relations,
+                    } = found.next().unwrap_or_default();
+                    serde_json::to_string(&Annotations {
+                        schema_version: SCHEMA_VERSION,
+                        id: d.id.clone(),
+                        models: models.clone(),
+                        mentions,
+                        relations,
+                        document: Some(d),
+                    })?
+                }
                 Line::Deleted(id) => serde_json::json!({"id": id, "deleted": true}).to_string(),
             };
             writeln!(out, "{json}")?;
@@ -224,6 +265,19 @@ fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result
         inference_seconds = st.inference_seconds,
         "annotated"
     );
+    if !annotator.relation_models.is_empty() {
+        let re = st.re;
+        tracing::info!(
+            sentences = re.sentences,
+            pairs = re.pairs,
+            pairs_capped = re.pairs_capped,
+            pairs_too_long = re.pairs_too_long,
+            relations = re.relations,
+            batches = re.batches,
+            inference_seconds = re.inference_seconds,
+            "relations extracted"
+        );
+    }
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {
