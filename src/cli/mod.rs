@@ -4,7 +4,9 @@
 mod annotate;
 mod db;
 mod eval;
+mod index;
 mod ingest;
+mod search;
 mod store;
 
 use std::process::ExitCode;
@@ -31,6 +33,10 @@ pub enum Command {
     Annotate(Box<annotate::AnnotateArgs>),
     /// Write annotations to Postgres (exactly once), for SQL and dashboards.
     Store(Box<store::StoreArgs>),
+    /// Build the tantivy entity index from the annotations topic (exactly once).
+    Index(Box<index::IndexArgs>),
+    /// Search the entity index: papers mentioning an entity, with snippets and facets.
+    Search(Box<search::SearchArgs>),
     /// Database administration.
     Db(db::DbArgs),
     /// Evaluate models on labelled data.
@@ -72,6 +78,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => ingest::run(*args).await,
         Command::Annotate(args) => annotate::run(*args).await,
         Command::Store(args) => store::run(*args).await,
+        Command::Index(args) => index::run(*args).await,
+        Command::Search(args) => search::run(*args).await,
         Command::Db(args) => db::run(args).await,
         Command::Eval(args) => eval::run(args).await,
     }
