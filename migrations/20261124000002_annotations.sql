@@ -34,6 +34,8 @@ CREATE TABLE passages (
     idx         INTEGER NOT NULL,
     kind        TEXT    NOT NULL,  -- title | abstract | other_abstract | paragraph | caption | table | footnote
     section     TEXT,
+    category    TEXT,              -- NLM category of a structured-abstract section
+    lang        TEXT,              -- language of an other abstract
     text        TEXT    NOT NULL,
     PRIMARY KEY (document_id, idx)
 );

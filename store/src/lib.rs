@@ -1,7 +1,9 @@
 //! Postgres for pubmine: connection, migrations (from `../migrations`), and the queries of each
 //! stage. Every SQL statement of the project lives here or in `migrations/`.
 
+pub mod export;
 pub mod files;
+pub mod read;
 pub mod sink;
 pub mod testing;
 pub mod views;

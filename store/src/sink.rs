@@ -344,12 +344,15 @@ async fn write_documents(
         .execute(&mut **tx)
         .await?;
     sqlx::query!(
-        "INSERT INTO passages (document_id, idx, kind, section, text)
-         SELECT * FROM UNNEST($1::text[], $2::int[], $3::text[], $4::text[], $5::text[])",
+        "INSERT INTO passages (document_id, idx, kind, section, category, lang, text)
+         SELECT * FROM UNNEST($1::text[], $2::int[], $3::text[], $4::text[], $5::text[],
+                              $6::text[], $7::text[])",
         &d.p_document,
         &d.p_idx,
         &d.p_kind,
         &d.p_section as &[Option<String>],
+        &d.p_category as &[Option<String>],
+        &d.p_lang as &[Option<String>],
         &d.p_text
     )
     .execute(&mut **tx)
@@ -476,6 +479,8 @@ struct DocumentRows {
     p_idx: Vec<i32>,
     p_kind: Vec<String>,
     p_section: Vec<Option<String>>,
+    p_category: Vec<Option<String>>,
+    p_lang: Vec<Option<String>>,
     p_text: Vec<String>,
 }
 
@@ -519,6 +524,8 @@ impl DocumentRows {
             self.p_idx.push(i as i32);
             self.p_kind.push(p.kind.as_str().to_string());
             self.p_section.push(p.section.clone());
+            self.p_category.push(p.category.clone());
+            self.p_lang.push(p.lang.clone());
             self.p_text.push(p.text.clone());
         }
         Ok(())

@@ -47,10 +47,11 @@ fn annotations(id: &str, year: i32) -> Annotations {
         year: Some(year),
         ..Default::default()
     });
-    doc.passages = vec![
-        Passage::new(PassageKind::Title, TITLE.into()),
-        Passage::new(PassageKind::Abstract, ABSTRACT.into()),
-    ];
+    let mut abstract_ = Passage::new(PassageKind::Abstract, ABSTRACT.into());
+    abstract_.section = Some("Results".into());
+    abstract_.category = Some("RESULTS".into());
+    abstract_.lang = Some("eng".into());
+    doc.passages = vec![Passage::new(PassageKind::Title, TITLE.into()), abstract_];
     Annotations {
         schema_version: SCHEMA_VERSION,
         id: id.into(),
@@ -342,5 +343,50 @@ async fn views_refresh_and_answer_dashboard_queries() {
         .unwrap_err();
     assert!(err.to_string().contains("permission denied"), "{err}");
     drop(tx);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_stored_document_reads_back_as_it_was_annotated() {
+    let db = TestDb::new().await;
+    let sink = PgSink::new(db.pool.clone(), "store-test");
+    let original = annotations("pmid:1", 2020);
+    sink.write_batch(&batch(vec![item(0, 0, "pmid:1", Some(original.clone()))]))
+        .await
+        .unwrap();
+    let back = pubmine_store::read::document(&db.pool, "pmid:1")
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(back.document, original.document);
+    // Mentions come back ordered by passage and offset; the relation still joins the same two.
+    let mut want = original.mentions.clone();
+    want.sort_by_key(|m| (m.passage, m.start, m.end));
+    assert_eq!(back.mentions, want);
+    let r = &back.relations[0];
+    let names = |i: u32| back.mentions[i as usize].text.clone();
+    assert_eq!(
+        (names(r.subject), names(r.object)),
+        ("BRCA1".into(), "Breast  Cancer".into())
+    );
+    assert_eq!(back.models.len(), 3);
+    assert!(
+        pubmine_store::read::document(&db.pool, "pmid:404")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // And as PubTator, whose offsets index the title and the abstract joined by a space.
+    let text = format!("{TITLE} {ABSTRACT}");
+    for line in pubmine_store::export::pubtator(&back)
+        .lines()
+        .skip(2)
+        .take(4)
+    {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (s, e): (usize, usize) = (f[1].parse().unwrap(), f[2].parse().unwrap());
+        let got: String = text.chars().skip(s).take(e - s).collect();
+        assert_eq!(got, f[3], "{line}");
+    }
     db.drop_db().await;
 }

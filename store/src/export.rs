@@ -1,0 +1,259 @@
+//! A document's annotations in the formats users' tools read: PubTator and BioC JSON.
+//! Offsets in both count Unicode characters, as pubmine's do.
+
+use pubmine_stream::record::{Annotations, Document, PassageKind, normalize_entity};
+use serde_json::{Value, json};
+
+/// The PMID when there is one, else the document id: what both formats call the document.
+fn doc_key(a: &Annotations, doc: &Document) -> String {
+    doc.pmid.clone().unwrap_or_else(|| a.id.clone())
+}
+
+/// Character offset of each passage in the document's text, passages joined by one space
+/// (BioC's document offsets; PubTator's title-then-abstract offsets).
+fn passage_offsets(doc: &Document) -> Vec<u32> {
+    let mut at = 0u32;
+    doc.passages
+        .iter()
+        .map(|p| {
+            let start = at;
+            at += p.text.chars().count() as u32 + 1;
+            start
+        })
+        .collect()
+}
+
+/// PubTator: `ID|t|title`, `ID|a|text` (every passage after the title, joined by spaces, so
+/// full texts fit too), then one line per mention `ID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id`
+/// and per relation `ID<TAB>type<TAB>subject<TAB>object`. pubmine does not link entities to
+/// database identifiers: the identifier column holds the normalized text.
+pub fn pubtator(a: &Annotations) -> String {
+    let empty = Document::default();
+    let doc = a.document.as_deref().unwrap_or(&empty);
+    let key = doc_key(a, doc);
+    let title_idx = doc
+        .passages
+        .iter()
+        .position(|p| p.kind == PassageKind::Title);
+    let mut out = String::new();
+    let clean = |s: &str| s.replace(['\n', '\r', '|'], " ");
+    // A document with no title passage gets an empty `t` line.
+    let title = title_idx
+        .map(|i| doc.passages[i].text.as_str())
+        .unwrap_or("");
+    out.push_str(&format!("{key}|t|{}\n", clean(title)));
+    let rest: Vec<&str> = doc
+        .passages
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != title_idx)
+        .map(|(_, p)| p.text.as_str())
+        .collect();
+    out.push_str(&format!("{key}|a|{}\n", clean(&rest.join(" "))));
+    // Offsets follow the t and a lines: title, one space, then the other passages in order.
+    let title_len = title.chars().count() as u32;
+    let mut shifted = vec![0u32; doc.passages.len()];
+    let mut at = if title_idx.is_some() {
+        title_len + 1
+    } else {
+        1
+    };
+    for (i, p) in doc.passages.iter().enumerate() {
+        if Some(i) == title_idx {
+            shifted[i] = 0;
+        } else {
+            shifted[i] = at;
+            at += p.text.chars().count() as u32 + 1;
+        }
+    }
+    for m in &a.mentions {
+        let base = shifted.get(m.passage as usize).copied().unwrap_or(0);
+        out.push_str(&format!(
+            "{key}\t{}\t{}\t{}\t{}\t{}\n",
+            base + m.start,
+            base + m.end,
+            clean(&m.text),
+            m.ty,
+            normalize_entity(&m.text)
+        ));
+    }
+    for r in &a.relations {
+        let name = |i: u32| {
+            a.mentions
+                .get(i as usize)
+                .map(|m| normalize_entity(&m.text))
+                .unwrap_or_default()
+        };
+        out.push_str(&format!(
+            "{key}\t{}\t{}\t{}\n",
+            r.ty,
+            name(r.subject),
+            name(r.object)
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// A BioC JSON collection holding the one document: passages with their document offsets and
+/// annotations (`T<n>`, locations at document offsets), relations (`R<n>`) with subject and
+/// object nodes.
+pub fn bioc(a: &Annotations) -> Value {
+    let empty = Document::default();
+    let doc = a.document.as_deref().unwrap_or(&empty);
+    let offsets = passage_offsets(doc);
+    let mut passages: Vec<Value> = doc
+        .passages
+        .iter()
+        .zip(&offsets)
+        .map(|(p, &offset)| {
+            let mut infons = json!({"type": p.kind.as_str()});
+            if let Some(s) = &p.section {
+                infons["section"] = json!(s);
+            }
+            json!({"offset": offset, "infons": infons, "text": p.text, "sentences": [],
+                   "annotations": [], "relations": []})
+        })
+        .collect();
+    for (i, m) in a.mentions.iter().enumerate() {
+        let Some(p) = passages.get_mut(m.passage as usize) else {
+            continue;
+        };
+        let base = offsets[m.passage as usize];
+        let ann = json!({
+            "id": format!("T{i}"),
+            "infons": {"type": m.ty, "identifier": normalize_entity(&m.text),
+                       "score": m.score, "model": m.model},
+            "text": m.text,
+            "locations": [{"offset": base + m.start, "length": m.end - m.start}],
+        });
+        if let Some(list) = p["annotations"].as_array_mut() {
+            list.push(ann);
+        }
+    }
+    let relations: Vec<Value> = a
+        .relations
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            json!({
+                "id": format!("R{i}"),
+                "infons": {"type": r.ty, "score": r.score, "model": r.model},
+                "nodes": [{"refid": format!("T{}", r.subject), "role": "subject"},
+                          {"refid": format!("T{}", r.object), "role": "object"}],
+            })
+        })
+        .collect();
+    let mut infons = json!({});
+    for (k, v) in [
+        ("pmid", &doc.pmid),
+        ("pmcid", &doc.pmcid),
+        ("doi", &doc.doi),
+    ] {
+        if let Some(v) = v {
+            infons[k] = json!(v);
+        }
+    }
+    json!({
+        "source": "pubmine",
+        "date": "",
+        "key": "pubmine.key",
+        "infons": {},
+        "documents": [{
+            "id": doc_key(a, doc),
+            "infons": infons,
+            "passages": passages,
+            "relations": relations,
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pubmine_stream::record::{Mention, Passage, Relation, SourceKind};
+
+    fn sample() -> Annotations {
+        let mut doc = Document::new(SourceKind::Pubmed, "pmid:7".into());
+        doc.pmid = Some("7".into());
+        doc.passages = vec![
+            Passage::new(PassageKind::Title, "Naïve asthma".into()),
+            Passage::new(PassageKind::Abstract, "β-agonists and IL13.".into()),
+            Passage::new(PassageKind::Abstract, "IL13 in asthma.".into()),
+        ];
+        let m = |passage, start, end, text: &str, ty: &str| Mention {
+            passage,
+            start,
+            end,
+            text: text.into(),
+            ty: ty.into(),
+            score: 0.5,
+            model: "m".into(),
+        };
+        Annotations {
+            id: "pmid:7".into(),
+            mentions: vec![
+                m(0, 6, 12, "asthma", "Disease"),
+                m(1, 15, 19, "IL13", "Gene"),
+                m(2, 8, 14, "asthma", "Disease"),
+            ],
+            relations: vec![Relation {
+                subject: 1,
+                object: 2,
+                ty: "assoc".into(),
+                score: 0.9,
+                model: "r".into(),
+            }],
+            document: Some(Box::new(doc)),
+            ..Default::default()
+        }
+    }
+
+    /// The text of `[start, end)` in characters.
+    fn chars(s: &str, start: usize, end: usize) -> String {
+        s.chars().skip(start).take(end - start).collect()
+    }
+
+    #[test]
+    fn pubtator_offsets_index_title_then_abstract() {
+        let out = pubtator(&sample());
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "7|t|Naïve asthma");
+        assert_eq!(lines[1], "7|a|β-agonists and IL13. IL13 in asthma.");
+        let text = format!("{} {}", &lines[0][4..], &lines[1][4..]);
+        for line in &lines[2..5] {
+            let f: Vec<&str> = line.split('\t').collect();
+            let (s, e): (usize, usize) = (f[1].parse().unwrap(), f[2].parse().unwrap());
+            assert_eq!(chars(&text, s, e), f[3], "{line}");
+        }
+        assert_eq!(lines[5], "7\tassoc\til13\tasthma");
+        assert!(out.ends_with("\n\n"));
+    }
+
+    #[test]
+    fn bioc_locations_are_document_offsets() {
+        let v = bioc(&sample());
+        let d = &v["documents"][0];
+        assert_eq!(d["id"], "7");
+        let mut text = String::new();
+        for p in d["passages"].as_array().unwrap() {
+            let offset = p["offset"].as_u64().unwrap() as usize;
+            while text.chars().count() < offset {
+                text.push(' ');
+            }
+            text.push_str(p["text"].as_str().unwrap());
+        }
+        let mut n = 0;
+        for p in d["passages"].as_array().unwrap() {
+            for a in p["annotations"].as_array().unwrap() {
+                let loc = &a["locations"][0];
+                let s = loc["offset"].as_u64().unwrap() as usize;
+                let l = loc["length"].as_u64().unwrap() as usize;
+                assert_eq!(chars(&text, s, s + l), a["text"].as_str().unwrap());
+                n += 1;
+            }
+        }
+        assert_eq!(n, 3);
+        assert_eq!(d["relations"][0]["nodes"][1]["refid"], "T2");
+    }
+}
