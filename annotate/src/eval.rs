@@ -1,6 +1,7 @@
 //! Entity-level evaluation in the manner of conlleval and seqeval (default, non-strict mode), on
 //! CoNLL-style files (`token<TAB>tag`, a blank line between sentences): the format of the BioBERT
-//! NER datasets, so users can reproduce published F1 with their checkpoint.
+//! NER datasets, so users can reproduce published F1 with their checkpoint. And relation
+//! classification on BioBERT's RE TSV files, scored as its `re_eval.py` does.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -211,6 +212,175 @@ pub fn evaluate(
     Ok(score(&gold, &pred))
 }
 
+/// A labelled sentence of BioBERT's RE data sets: the two candidates already replaced by their
+/// tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReExample {
+    pub sentence: String,
+    pub label: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReEvalError {
+    #[error("line {line}: {reason}")]
+    Format { line: usize, reason: String },
+    #[error("labels {unknown:?} of the data are not among the model's labels {model:?}")]
+    Labels {
+        unknown: Vec<String>,
+        model: Vec<String>,
+    },
+    #[error(transparent)]
+    Annotate(#[from] crate::ner::AnnotateError),
+}
+
+/// Reads an RE TSV file: `sentence<TAB>label` lines (BioBERT's train/dev files), or, after an
+/// `index<TAB>sentence<TAB>label` header, `index<TAB>sentence<TAB>label` lines (its test files).
+pub fn read_re_tsv(text: &str) -> Result<Vec<ReExample>, ReEvalError> {
+    let mut out = Vec::new();
+    let mut indexed = false;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        if i == 0 && cols.first().map(|c| c.trim()) == Some("index") {
+            indexed = true;
+            continue;
+        }
+        let want = if indexed { 3 } else { 2 };
+        if cols.len() != want {
+            return Err(ReEvalError::Format {
+                line: i + 1,
+                reason: format!(
+                    "expected {}, got {} columns",
+                    if indexed {
+                        "index<TAB>sentence<TAB>label"
+                    } else {
+                        "sentence<TAB>label"
+                    },
+                    cols.len()
+                ),
+            });
+        }
+        out.push(ReExample {
+            sentence: cols[want - 2].to_string(),
+            label: cols[want - 1].trim().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Relation-classification scores, as BioBERT's `re_eval.py` computes them: for a binary task,
+/// precision, recall and F1 of the positive class (and specificity, the recall of the negative
+/// one); for more classes (ChemProt), micro-averaged precision, recall and F1 over every class
+/// but the negative one.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReScore {
+    /// `binary` or `multiclass`.
+    pub task: &'static str,
+    pub examples: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Gold relations (examples whose label is not the negative one), predicted relations, and
+    /// predictions of the right relation class.
+    pub true_relations: usize,
+    pub predicted: usize,
+    pub correct: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specificity: Option<f64>,
+    pub accuracy: f64,
+    /// Per relation class (not the negative one).
+    pub per_label: BTreeMap<String, Score>,
+}
+
+/// Scores predicted against gold label indices; `labels` are the class names by index and
+/// `negative` the index of "no relation".
+pub fn score_re(gold: &[usize], pred: &[usize], labels: &[String], negative: usize) -> ReScore {
+    let positive = |k: usize| k != negative;
+    let counts = |class: &dyn Fn(usize) -> bool| {
+        let correct = gold
+            .iter()
+            .zip(pred)
+            .filter(|&(g, p)| g == p && class(*g))
+            .count();
+        let predicted = pred.iter().filter(|&&p| class(p)).count();
+        let true_n = gold.iter().filter(|&&g| class(g)).count();
+        Score::from_counts(correct, predicted, true_n)
+    };
+    let total = counts(&positive);
+    let per_label = (0..labels.len())
+        .filter(|&k| positive(k))
+        .map(|k| (labels[k].clone(), counts(&|x| x == k)))
+        .collect();
+    let binary = labels.len() == 2;
+    let specificity = binary.then(|| counts(&|x| x == negative).recall);
+    let right = gold.iter().zip(pred).filter(|(g, p)| g == p).count();
+    ReScore {
+        task: if binary { "binary" } else { "multiclass" },
+        examples: gold.len(),
+        precision: total.precision,
+        recall: total.recall,
+        f1: total.f1,
+        true_relations: total.true_entities,
+        predicted: total.predicted,
+        correct: total.correct,
+        specificity,
+        accuracy: if gold.is_empty() {
+            0.0
+        } else {
+            right as f64 / gold.len() as f64
+        },
+        per_label,
+    }
+}
+
+/// Classifies the examples' sentences with `model` (the label of highest probability, as
+/// `re_eval.py` takes it: the threshold does not apply) and scores them.
+pub fn evaluate_re(
+    model: &mut crate::re::ReModel,
+    examples: &[ReExample],
+    batch_tokens: usize,
+    stats: &mut crate::re::ReStats,
+) -> Result<ReScore, ReEvalError> {
+    let index = |label: &str| {
+        model.labels.iter().position(|l| l == label).or_else(|| {
+            model
+                .labels
+                .iter()
+                .position(|l| l.eq_ignore_ascii_case(label))
+        })
+    };
+    let mut gold = Vec::with_capacity(examples.len());
+    let mut unknown: Vec<String> = Vec::new();
+    for e in examples {
+        match index(&e.label) {
+            Some(k) => gold.push(k),
+            None if !unknown.contains(&e.label) => unknown.push(e.label.clone()),
+            None => {}
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(ReEvalError::Labels {
+            unknown,
+            model: model.labels.clone(),
+        });
+    }
+    let texts: Vec<&str> = examples.iter().map(|e| e.sentence.as_str()).collect();
+    let probs = model.classify_texts(&texts, batch_tokens, stats)?;
+    let pred: Vec<usize> = probs
+        .iter()
+        .map(|p| {
+            p.iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+                .map_or(0, |(k, _)| k)
+        })
+        .collect();
+    Ok(score_re(&gold, &pred, &model.labels, model.negative))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +435,59 @@ mod tests {
         assert_eq!(s[0].tokens, ["Aspirin", "works"]);
         assert_eq!(s[1].tags, ["B"]);
         assert!(read_conll("lonely\n").is_err());
+    }
+
+    fn names(l: &[&str]) -> Vec<String> {
+        l.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn re_binary_scores_the_positive_class() {
+        // sklearn precision_recall_fscore_support(y_true, y_pred): class 1 P 2/3, R 2/4,
+        // F1 4/7; class 0 recall (specificity) 2/3.
+        let gold = [1, 1, 1, 1, 0, 0, 0];
+        let pred = [1, 1, 0, 0, 1, 0, 0];
+        let s = score_re(&gold, &pred, &names(&["0", "1"]), 0);
+        assert_eq!(s.task, "binary");
+        assert_eq!((s.correct, s.predicted, s.true_relations), (2, 3, 4));
+        assert!((s.precision - 2.0 / 3.0).abs() < 1e-12);
+        assert!((s.recall - 0.5).abs() < 1e-12);
+        assert!((s.f1 - 4.0 / 7.0).abs() < 1e-12);
+        assert!((s.specificity.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert!((s.accuracy - 4.0 / 7.0).abs() < 1e-12);
+        // The negative label need not be index 0.
+        let flipped: Vec<usize> = gold.iter().map(|g| 1 - g).collect();
+        let fp: Vec<usize> = pred.iter().map(|p| 1 - p).collect();
+        assert_eq!(score_re(&flipped, &fp, &names(&["1", "0"]), 1).f1, s.f1);
+    }
+
+    #[test]
+    fn re_multiclass_is_micro_over_relation_classes() {
+        // ChemProt's label order in BioBERT: CPR:3..CPR:9, then false (index 5). sklearn with
+        // labels=[0,1,2,3,4], average="micro": TP 3, predicted 5, true 5.
+        let labels = names(&["CPR:3", "CPR:4", "CPR:5", "CPR:6", "CPR:9", "false"]);
+        let gold = [0, 1, 1, 2, 5, 5, 4, 3];
+        let pred = [0, 1, 2, 5, 5, 3, 4, 5];
+        let s = score_re(&gold, &pred, &labels, 5);
+        assert_eq!(s.task, "multiclass");
+        assert_eq!((s.correct, s.predicted, s.true_relations), (3, 5, 6));
+        assert!((s.precision - 0.6).abs() < 1e-12);
+        assert!((s.recall - 0.5).abs() < 1e-12);
+        assert!((s.f1 - 6.0 / 11.0).abs() < 1e-12);
+        assert_eq!(s.specificity, None);
+        assert_eq!(s.per_label["CPR:4"].correct, 1);
+        assert!(!s.per_label.contains_key("false"));
+    }
+
+    #[test]
+    fn reads_re_tsv() {
+        let train =
+            read_re_tsv("@GENE$ causes @DISEASE$.\t1\nno @GENE$ in @DISEASE$.\t0\r\n").unwrap();
+        assert_eq!(train.len(), 2);
+        assert_eq!(train[1].label, "0");
+        let test = read_re_tsv("index\tsentence\tlabel\n0\t@GENE$ and @DISEASE$.\t1\n").unwrap();
+        assert_eq!(test[0].sentence, "@GENE$ and @DISEASE$.");
+        assert!(read_re_tsv("index\tsentence\tlabel\n@GENE$ only two\t1\n").is_err());
+        assert!(read_re_tsv("one column\n").is_err());
     }
 }

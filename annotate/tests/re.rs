@@ -182,3 +182,49 @@ fn settings_are_checked_at_start_up() {
     let e = ReModel::open(&model_dir("demo-ner"), None, SessionOptions::default()).unwrap_err();
     assert!(e.to_string().contains("re.json"), "{e}");
 }
+
+#[test]
+fn long_sentences_are_cut_around_the_pair() {
+    let m = re_model();
+    let filler = "the cohort was followed for years and ".repeat(30);
+    let text = format!("{filler}@GENE$ variants raise the risk of @DISEASE$ in {filler}.");
+    let start = text.find("@GENE$").unwrap();
+    let end = text.find("@DISEASE$").unwrap() + "@DISEASE$".len();
+    let ids = m.input_ids(&text, Some((start, end))).unwrap().unwrap();
+    assert_eq!(ids.len(), 126, "128 tokens with [CLS] and [SEP]");
+    let (gene, disease) = (
+        m.dir.tokenizer.token_to_id("@GENE$").unwrap(),
+        m.dir.tokenizer.token_to_id("@DISEASE$").unwrap(),
+    );
+    let g = ids.iter().position(|&i| i == gene).unwrap();
+    let d = ids.iter().position(|&i| i == disease).unwrap();
+    // Centred: about as much context on each side.
+    assert!(g.abs_diff(ids.len() - 1 - d) <= 1, "{g} {d}");
+    // Tags further apart than the model's length: no input.
+    let apart = format!("@GENE$ {filler}{filler} @DISEASE$.");
+    let end = apart.chars().count() - 1;
+    assert_eq!(m.input_ids(&apart, Some((0, end))).unwrap(), None);
+}
+
+#[test]
+fn eval_on_the_tsv_fixtures() {
+    let mut m = re_model();
+    let fixtures = model_dir("fixtures");
+    for file in ["re.tsv", "re_test.tsv"] {
+        let text = std::fs::read_to_string(fixtures.join(file)).unwrap();
+        let examples = pubmine_annotate::eval::read_re_tsv(&text).unwrap();
+        assert_eq!(examples.len(), 40, "{file}");
+        let mut stats = ReStats::default();
+        let s = pubmine_annotate::eval::evaluate_re(&mut m, &examples, 8192, &mut stats).unwrap();
+        let positives = examples.iter().filter(|e| e.label == "1").count();
+        assert_eq!(s.task, "binary");
+        assert_eq!((s.examples, s.true_relations), (40, positives));
+        assert!(s.f1 > 0.9, "{file}: {s:?}");
+        assert_eq!(stats.pairs, 40);
+    }
+    // Labels the model does not have are refused.
+    let bad = pubmine_annotate::eval::read_re_tsv("@GENE$ and @DISEASE$.\tCPR:3\n").unwrap();
+    let e = pubmine_annotate::eval::evaluate_re(&mut m, &bad, 8192, &mut ReStats::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("CPR:3"), "{e}");
+}

@@ -1,12 +1,14 @@
-//! `pubmine eval`: entity-level precision, recall and F1 of NER models on a CoNLL-style file.
+//! `pubmine eval`: entity-level precision, recall and F1 of NER models on a CoNLL-style file, and
+//! of RE models on BioBERT's RE TSV files.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use pubmine_annotate::eval::{evaluate, read_conll};
+use pubmine_annotate::eval::{evaluate, evaluate_re, read_conll, read_re_tsv};
 use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+use pubmine_annotate::re::{ReModel, ReSettings, ReStats, split_model_arg};
 use pubmine_annotate::session::{Device, SessionOptions};
 
 #[derive(Debug, Args)]
@@ -31,6 +33,26 @@ enum EvalCommand {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// Precision, recall and F1 of an RE model on BioBERT's RE TSV format (`sentence<TAB>label`
+    /// with the tags in the sentence; test files: an `index<TAB>sentence<TAB>label` header), as
+    /// its re_eval.py computes them: the positive class of a binary task, micro-averaged over
+    /// the relation classes (all but the negative label) otherwise.
+    Re {
+        /// Model directory; its settings (tags, negative label, max_len) from DIR/re.json, or
+        /// from FILE with DIR=FILE.
+        #[arg(long)]
+        model: PathBuf,
+        /// The TSV file.
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "cpu")]
+        device: Device,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Padded tokens per inference batch.
+        #[arg(long, default_value_t = 8192)]
+        batch_tokens: usize,
+    },
 }
 
 pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
@@ -41,6 +63,13 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             device,
             threads,
         } => eval_ner(&models, &data, device, threads),
+        EvalCommand::Re {
+            model,
+            data,
+            device,
+            threads,
+            batch_tokens,
+        } => eval_re(&model, &data, device, threads, batch_tokens),
     })
     .await?
 }
@@ -81,5 +110,43 @@ fn eval_ner(
             "per_type": per_type,
         })
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_re(
+    model: &std::path::Path,
+    data: &std::path::Path,
+    device: Device,
+    threads: usize,
+    batch_tokens: usize,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(data)
+        .with_context(|| format!("failed to read {}", data.display()))?;
+    let examples = read_re_tsv(&text).with_context(|| format!("in {}", data.display()))?;
+    let (dir, settings_file) = split_model_arg(model);
+    let settings = settings_file
+        .map(|f| ReSettings::read(&f))
+        .transpose()
+        .context("failed to read the RE settings")?;
+    let session = SessionOptions {
+        device,
+        intra_threads: threads,
+    };
+    let mut m = ReModel::open(&dir, settings, session)
+        .with_context(|| format!("failed to open RE model {}", dir.display()))?;
+    let mut stats = ReStats::default();
+    let started = std::time::Instant::now();
+    let score = evaluate_re(&mut m, &examples, batch_tokens, &mut stats)
+        .with_context(|| format!("failed to evaluate on {}", data.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut out = serde_json::to_value(&score)?;
+    out["model"] = m.dir.name.clone().into();
+    out["negative"] = m.labels[m.negative].clone().into();
+    out["seconds"] = seconds.into();
+    out["pairs_per_s"] = (examples.len() as f64 / seconds.max(1e-9)).into();
+    out["inference_seconds"] = stats.inference_seconds.into();
+    out["padded_tokens"] = stats.padded_tokens.into();
+    out["tokens"] = stats.tokens.into();
+    println!("{out}");
     Ok(ExitCode::SUCCESS)
 }
