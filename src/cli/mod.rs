@@ -7,6 +7,7 @@ mod eval;
 mod index;
 mod ingest;
 mod search;
+mod serve;
 mod store;
 
 use std::process::ExitCode;
@@ -37,6 +38,9 @@ pub enum Command {
     Index(Box<index::IndexArgs>),
     /// Search the entity index: papers mentioning an entity, with snippets and facets.
     Search(Box<search::SearchArgs>),
+    /// The HTTP JSON API: entity search, a document's annotations (JSON, PubTator, BioC), top
+    /// entities.
+    Serve(Box<serve::ServeArgs>),
     /// Database administration.
     Db(db::DbArgs),
     /// Evaluate models on labelled data.
@@ -80,6 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store(args) => store::run(*args).await,
         Command::Index(args) => index::run(*args).await,
         Command::Search(args) => search::run(*args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Db(args) => db::run(args).await,
         Command::Eval(args) => eval::run(args).await,
     }
