@@ -337,13 +337,14 @@ pub fn score_re(gold: &[usize], pred: &[usize], labels: &[String], negative: usi
 }
 
 /// Classifies the examples' sentences with `model` (the label of highest probability, as
-/// `re_eval.py` takes it: the threshold does not apply) and scores them.
+/// `re_eval.py` takes it: the threshold does not apply) and scores them; also returns each
+/// example's label probabilities.
 pub fn evaluate_re(
     model: &mut crate::re::ReModel,
     examples: &[ReExample],
     batch_tokens: usize,
     stats: &mut crate::re::ReStats,
-) -> Result<ReScore, ReEvalError> {
+) -> Result<(ReScore, Vec<Vec<f32>>), ReEvalError> {
     let index = |label: &str| {
         model.labels.iter().position(|l| l == label).or_else(|| {
             model
@@ -378,7 +379,7 @@ pub fn evaluate_re(
                 .map_or(0, |(k, _)| k)
         })
         .collect();
-    Ok(score_re(&gold, &pred, &model.labels, model.negative))
+    Ok((score_re(&gold, &pred, &model.labels, model.negative), probs))
 }
 
 #[cfg(test)]

@@ -215,7 +215,9 @@ fn eval_on_the_tsv_fixtures() {
         let examples = pubmine_annotate::eval::read_re_tsv(&text).unwrap();
         assert_eq!(examples.len(), 40, "{file}");
         let mut stats = ReStats::default();
-        let s = pubmine_annotate::eval::evaluate_re(&mut m, &examples, 8192, &mut stats).unwrap();
+        let (s, probs) =
+            pubmine_annotate::eval::evaluate_re(&mut m, &examples, 8192, &mut stats).unwrap();
+        assert_eq!(probs.len(), 40);
         let positives = examples.iter().filter(|e| e.label == "1").count();
         assert_eq!(s.task, "binary");
         assert_eq!((s.examples, s.true_relations), (40, positives));

@@ -52,6 +52,11 @@ enum EvalCommand {
         /// Padded tokens per inference batch.
         #[arg(long, default_value_t = 8192)]
         batch_tokens: usize,
+        /// Also write each example's label probabilities here, tab-separated in the model's
+        /// label order, one line per example: BioBERT's test_results.tsv, which its re_eval.py
+        /// reads.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
     },
 }
 
@@ -69,7 +74,15 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             device,
             threads,
             batch_tokens,
-        } => eval_re(&model, &data, device, threads, batch_tokens),
+            predictions,
+        } => eval_re(
+            &model,
+            &data,
+            device,
+            threads,
+            batch_tokens,
+            predictions.as_deref(),
+        ),
     })
     .await?
 }
@@ -119,6 +132,7 @@ fn eval_re(
     device: Device,
     threads: usize,
     batch_tokens: usize,
+    predictions: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(data)
         .with_context(|| format!("failed to read {}", data.display()))?;
@@ -136,9 +150,18 @@ fn eval_re(
         .with_context(|| format!("failed to open RE model {}", dir.display()))?;
     let mut stats = ReStats::default();
     let started = std::time::Instant::now();
-    let score = evaluate_re(&mut m, &examples, batch_tokens, &mut stats)
+    let (score, probs) = evaluate_re(&mut m, &examples, batch_tokens, &mut stats)
         .with_context(|| format!("failed to evaluate on {}", data.display()))?;
     let seconds = started.elapsed().as_secs_f64();
+    if let Some(path) = predictions {
+        let mut tsv = String::new();
+        for p in &probs {
+            let cols: Vec<String> = p.iter().map(|x| x.to_string()).collect();
+            tsv.push_str(&cols.join("\t"));
+            tsv.push('\n');
+        }
+        std::fs::write(path, tsv).with_context(|| format!("failed to write {}", path.display()))?;
+    }
     let mut out = serde_json::to_value(&score)?;
     out["model"] = m.dir.name.clone().into();
     out["negative"] = m.labels[m.negative].clone().into();
