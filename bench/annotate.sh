@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # NER throughput: pubmine (ONNX Runtime) beside the Hugging Face token-classification pipeline
 # (PyTorch) on the same BERT-base-size model (random weights), the same realistic abstracts
-# (bench/gen_medline.py), the same number of CPU threads; and whether their spans agree.
+# (bench/gen_medline.py), the same number of CPU threads; and whether their spans agree. pubmine
+# also runs the model quantized to int8 (models/export.py --from-onnx --int8).
 #   bench/annotate.sh [ARTICLES] [THREADS]     (default 300 articles, 2 threads)
 # Needs the venv of models/requirements.txt (PyTorch) for the reference side.
 set -euo pipefail
@@ -16,6 +17,7 @@ mkdir -p "$out"
 ORT_DYLIB_PATH=$(scripts/install-onnxruntime.sh)
 export ORT_DYLIB_PATH
 [ -f "$model/model.onnx" ] || "$py" bench/annotate_reference.py make "$model" >&2
+[ -f "$model-int8/model.onnx" ] || "$py" models/export.py --from-onnx --int8 "$model" "$model-int8" >&2
 xml=$out/abstracts_${articles}.xml
 [ -f "$xml" ] || python3 bench/gen_medline.py --articles "$articles" "$xml" >&2
 cargo build --release --locked -q
@@ -24,31 +26,41 @@ bin=target/release/pubmine
 
 "$bin" annotate --input "$out/abstracts.jsonl" --model "$model" --threads "$threads" \
   --log-format json --log info >"$out/pubmine_annotations.jsonl" 2>"$out/pubmine_annotate.log"
+"$bin" annotate --input "$out/abstracts.jsonl" --model "$model-int8" --threads "$threads" \
+  --log-format json --log info >"$out/pubmine_int8_annotations.jsonl" 2>"$out/pubmine_int8_annotate.log"
 "$py" bench/annotate_reference.py run "$model" "$out/abstracts.jsonl" "$out/hf_entities.jsonl" \
   --threads "$threads" >"$out/hf.json"
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
-st = next(json.loads(l)["fields"] for l in open(f"{out}/pubmine_annotate.log")
-          if '"annotated"' in l)
+
+def stats(log):
+    return next(json.loads(l)["fields"] for l in open(f"{out}/{log}") if '"annotated"' in l)
+
+def spans(path, key):
+    got = set()
+    for line in open(f"{out}/{path}"):
+        a = json.loads(line)
+        if key == "pubmine":
+            got |= {(a["id"], m["passage"], m["start"], m["end"], m["type"]) for m in a.get("mentions", [])}
+        else:
+            got.add((a["id"], a["passage"], a["start"], a["end"], a["type"]))
+    return got
+
+def agree(a, b):
+    return f"{len(a & b) / max(1, len(a | b)):.2%} ({len(a & b)} of {len(a | b)}; {len(a)} and {len(b)})"
+
+st, st8 = stats("pubmine_annotate.log"), stats("pubmine_int8_annotate.log")
 hf = json.load(open(f"{out}/hf.json"))
-ours = set()
-for line in open(f"{out}/pubmine_annotations.jsonl"):
-    a = json.loads(line)
-    for m in a.get("mentions", []):
-        ours.add((a["id"], m["passage"], m["start"], m["end"], m["type"]))
-theirs = set()
-for line in open(f"{out}/hf_entities.jsonl"):
-    e = json.loads(line)
-    theirs.add((e["id"], e["passage"], e["start"], e["end"], e["type"]))
-agree = len(ours & theirs) / max(1, len(ours | theirs))
-p_tps = st["tokens_per_s"]
-p_dps = st["documents"] / st["seconds"]
+ours, ours8 = spans("pubmine_annotations.jsonl", "pubmine"), spans("pubmine_int8_annotations.jsonl", "pubmine")
+theirs = spans("hf_entities.jsonl", "hf")
 print(f"{st['documents']} documents, {st['tokens']} tokens; BERT-base size, {hf['threads']} threads")
 print(f"{'runner':44} {'tokens/s':>10} {'docs/s':>8} {'x HF':>6}")
-print(f"{'pubmine (ONNX Runtime 1.31, fp32)':44} {p_tps:10.0f} {p_dps:8.2f} {p_tps / hf['tokens_per_s']:6.2f}")
+for name, s in (("pubmine (ONNX Runtime 1.31, fp32)", st), ("pubmine (ONNX Runtime 1.31, int8)", st8)):
+    print(f"{name:44} {s['tokens_per_s']:10.0f} {s['documents'] / s['seconds']:8.2f} "
+          f"{s['tokens_per_s'] / hf['tokens_per_s']:6.2f}")
 print(f"{hf['runner']:44} {hf['tokens_per_s']:10.0f} {hf['docs_per_s']:8.2f} {1.0:6.2f}")
 print(f"padding: {st['padded_tokens'] / st['tokens'] - 1:.1%} extra token slots over {st['batches']} batches")
-print(f"spans agreeing (same passage, offsets and type): {agree:.2%} "
-      f"({len(ours & theirs)} of {len(ours | theirs)}; pubmine {len(ours)}, HF {len(theirs)})")
+print(f"spans agreeing (same passage, offsets and type), pubmine fp32 and HF: {agree(ours, theirs)}")
+print(f"spans agreeing, pubmine int8 and fp32 (random weights: near-tied logits): {agree(ours8, ours)}")
 PY

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Export a Hugging Face checkpoint to the model directory layout that pubmine reads.
 
-    python models/export.py CHECKPOINT OUT_DIR [--task ner|re] [--fp16 | --int8] [--opset 17]
+    python models/export.py CHECKPOINT OUT_DIR [--task ner|re] [--fp16 [--fp16-logits] | --int8] [--opset 17]
+    python models/export.py --from-onnx MODEL_DIR OUT_DIR (--int8 | --fp16 [--fp16-logits])
 
 CHECKPOINT is a hub id or a local directory (as written by save_pretrained). The script loads it with
 AutoTokenizer and AutoModelForTokenClassification (--task ner, the default) or
@@ -17,10 +18,17 @@ exporter, dynamo=False), and writes OUT_DIR:
 
 --fp16 converts the exported float32 graph to float16 weights and activations with
 onnxconverter-common (keep_io_types: inputs and logits stay int64/float32), for GPU execution
-providers; --int8 quantizes the MatMul weights to int8 with onnxruntime's quantize_dynamic, for CPU.
-Afterwards the script runs the exported model with onnxruntime on a sample text (and a padded batch)
-and prints the largest absolute difference of the logits from PyTorch, and how many argmax labels
-agree. It fails when a float32 export differs by more than 1e-3.
+providers; with --fp16-logits the logits output stays float16 too, as in exports made from a
+half-precision PyTorch model (pubmine reads both). --int8 quantizes the MatMul weights to int8 with
+onnxruntime's quantize_dynamic, for CPU. Afterwards the script runs the exported model with
+onnxruntime on a sample text (and a padded batch) and prints the largest absolute difference of the
+logits from PyTorch, and how many argmax labels agree. It fails when a float32 export differs by
+more than 1e-3.
+
+--from-onnx converts a model directory pubmine already reads (a float32 model.onnx with its
+config.json and tokenizer files, such as models/demo-ner or one this script exported) without
+PyTorch or the hub: the other files are copied, model.onnx is quantized (--int8) or converted
+(--fp16), and the logits are compared with the float32 model's on the sample texts.
 
 Loading from the hub needs network access (and, for private models, HF_TOKEN); once downloaded, the
 checkpoint sits in the Hugging Face cache (HF_HOME) and can be exported offline (HF_HUB_OFFLINE=1).
@@ -59,13 +67,19 @@ ALL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="Export a Hugging Face checkpoint to pubmine's ONNX model directory.")
-    ap.add_argument("checkpoint", help="hub id (e.g. alvaroalon2/biobert_diseases_ner) or local directory")
+    ap.add_argument("checkpoint", help="hub id (e.g. alvaroalon2/biobert_diseases_ner) or local directory; "
+                                       "with --from-onnx, a pubmine model directory with a float32 model.onnx")
     ap.add_argument("out_dir", help="directory to write (created; files in it are replaced)")
     ap.add_argument("--task", choices=["ner", "re"], default="ner",
                     help="ner: token classification (default); re: sequence classification (relation extraction)")
     prec = ap.add_mutually_exclusive_group()
     prec.add_argument("--fp16", action="store_true", help="float16 weights and activations (for GPU)")
     prec.add_argument("--int8", action="store_true", help="dynamic int8 quantization of the MatMul weights (for CPU)")
+    ap.add_argument("--fp16-logits", action="store_true",
+                    help="with --fp16: leave the logits output float16 as well (default: float32)")
+    ap.add_argument("--from-onnx", action="store_true",
+                    help="CHECKPOINT is a pubmine model directory: convert its model.onnx (--int8 or --fp16) "
+                         "without PyTorch")
     ap.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     ap.add_argument("--text", help="sample text for the parity check (default: a built-in sentence)")
     ap.add_argument("--revision", help="hub revision (branch, tag or commit) to load")
@@ -73,7 +87,12 @@ def parse_args(argv=None):
                     help="whether the BERT tokenizer lowercases its input; auto (default) keeps the checkpoint's "
                          "setting, except that a checkpoint with only a cased vocab.txt (as BioBERT's are) is "
                          "not lowercased")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.fp16_logits and not args.fp16:
+        ap.error("--fp16-logits needs --fp16")
+    if args.from_onnx and not (args.fp16 or args.int8):
+        ap.error("--from-onnx needs --int8 or --fp16")
+    return args
 
 
 def load(checkpoint, task, revision=None):
@@ -156,19 +175,82 @@ def export_onnx(model, names, task, path, opset):
     model.eval()
 
 
-def to_fp16(src, dst):
+def to_fp16(src, dst, fp16_logits=False):
     import onnx
     from onnxconverter_common import float16
 
     m = onnx.load(src)
-    m16 = float16.convert_float_to_float16(m, keep_io_types=True)
+    m16 = float16.convert_float_to_float16(m, keep_io_types=not fp16_logits)
     onnx.save(m16, dst)
 
 
 def to_int8(src, dst):
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    # the graph is loaded and saved as it is: a pre-optimised (fused) graph would tie the file to
+    # one onnxruntime version's fusions; pubmine's session optimises at load time anyway
     quantize_dynamic(src, dst, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+
+
+def convert_dir(src, dst, int8=False, fp16=False, fp16_logits=False, texts=None):
+    """--from-onnx: write DST as SRC with its float32 model.onnx quantized (int8) or converted (fp16).
+    Returns (max abs logit difference, argmax agreement, tokens compared) against SRC's model on
+    `texts` (padded into one batch), the special tokens left out."""
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    src_onnx = os.path.join(src, "model.onnx")
+    if not os.path.exists(src_onnx) or not os.path.exists(os.path.join(src, "config.json")):
+        sys.exit("error: {} is not a model directory (model.onnx and config.json)".format(src))
+    if os.path.realpath(src) == os.path.realpath(dst):
+        sys.exit("error: the output directory must differ from the input")
+    os.makedirs(dst, exist_ok=True)
+    for fn in sorted(os.listdir(src)):
+        # golden files and READMEs describe the source model, not the converted one
+        if fn not in ("model.onnx", "golden.json", "README.md") and os.path.isfile(os.path.join(src, fn)):
+            shutil.copy(os.path.join(src, fn), os.path.join(dst, fn))
+    target = os.path.join(dst, "model.onnx")
+    if int8:
+        to_int8(src_onnx, target)
+    else:
+        to_fp16(src_onnx, target, fp16_logits)
+    tok = Tokenizer.from_file(os.path.join(src, "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    encs = [tok.encode(t) for t in (texts or [SAMPLE_TEXT, "BRCA1 variants."])]
+    width = max(len(e.ids) for e in encs)
+    ids = np.zeros((len(encs), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for i, e in enumerate(encs):
+        ids[i, :len(e.ids)] = e.ids
+        mask[i, :len(e.ids)] = 1
+    out = []
+    for path in (src_onnx, target):
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        feed = {i.name: feed[i.name] for i in sess.get_inputs()}
+        out.append(sess.run(["logits"], feed)[0].astype(np.float32))
+    ref, got = out
+    if ref.ndim == 3:
+        keep = mask.astype(bool)
+        ref, got = ref[keep], got[keep]
+    diff = float(np.abs(ref - got).max())
+    agree = float((ref.argmax(-1) == got.argmax(-1)).mean())
+    return diff, agree, ref.shape[0]
+
+
+def main_from_onnx(args):
+    kind = "int8" if args.int8 else "fp16 (float16 logits)" if args.fp16_logits else "fp16"
+    texts = [args.text] if args.text else None
+    diff, agree, n = convert_dir(args.checkpoint, args.out_dir, int8=args.int8, fp16=args.fp16,
+                                 fp16_logits=args.fp16_logits, texts=texts)
+    print("converted {} to {} in {}".format(args.checkpoint, kind, args.out_dir))
+    print("  model.onnx: {:.1f} MB (float32: {:.1f} MB)".format(
+        os.path.getsize(os.path.join(args.out_dir, "model.onnx")) / 1e6,
+        os.path.getsize(os.path.join(args.checkpoint, "model.onnx")) / 1e6))
+    print("  {} vs float32 onnxruntime on {} rows: max abs logit diff {:.3e}, argmax agreement {:.1%}".format(
+        kind, n, diff, agree))
+    return 0
 
 
 def save_tokenizer(tok, out, max_positions):
@@ -224,6 +306,8 @@ def parity(tok, model, names, path, text, task):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.from_onnx:
+        return main_from_onnx(args)
     import torch
 
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
@@ -236,7 +320,7 @@ def main(argv=None):
         fp32 = os.path.join(tmp, "model.onnx")
         export_onnx(model, names, args.task, fp32, args.opset)
         if args.fp16:
-            to_fp16(fp32, target)
+            to_fp16(fp32, target, args.fp16_logits)
         elif args.int8:
             to_int8(fp32, target)
         else:
@@ -247,6 +331,8 @@ def main(argv=None):
 
     text = args.text or (SAMPLE_TEXT if args.task == "ner" else SAMPLE_RE_TEXT)
     kind = "fp16" if args.fp16 else "int8" if args.int8 else "fp32"
+    if args.fp16_logits:
+        kind = "fp16 (float16 logits)"
     try:
         diff, agree, n = parity(tok, model, names, target, text, args.task)
     except Exception as e:  # e.g. an fp16 graph the CPU provider has no kernel for

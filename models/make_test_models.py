@@ -12,9 +12,14 @@ Writes, next to this script:
                               labels "0" (no relation) and "1" (association); input: the sentence with
                               the two candidate mentions replaced by @GENE$ and @DISEASE$; re.json:
                               pubmine's settings for it (entity type pairs, negative label, ...)
+    demo-ner-int8/            demo-ner with its MatMul weights quantized to int8 (export.py --from-onnx --int8)
+    demo-ner-fp16/            demo-ner in float16, logits output float16 too (export.py --from-onnx --fp16 --fp16-logits)
     fixtures/ner.conll        held-out generated sentences, token<TAB>tag (BioBERT NER file format)
+    fixtures/ner_unseen.conll held-out passages whose names were never seen in training (same format)
     fixtures/re.tsv           held-out tagged sentences, sentence<TAB>label (BioBERT RE train.tsv format)
     fixtures/re_test.tsv      the same with an index<TAB>sentence<TAB>label header (BioBERT test.tsv format)
+
+`--derived-only` rewrites only fixtures/ and the two conversions, from the committed demo-ner.
 
 Each model directory holds model.onnx (inputs input_ids, attention_mask, token_type_ids: int64
 [batch, sequence]; output logits), config.json, tokenizer.json, vocab.txt, tokenizer_config.json,
@@ -500,6 +505,50 @@ models venv (see `models/README.md`).
 """
 
 
+def write_conll(path, passages):
+    """token<TAB>tag lines, a blank line after each passage (words as BERT pre-tokenizes them)."""
+    pre = pre_tokenizers.BertPreTokenizer()
+    lines = []
+    for text, spans in passages:
+        for w, (a, b) in pre.pre_tokenize_str(text):
+            lines.append("{}\t{}\n".format(w, word_tag(a, b, spans, NER_LABELS)))
+        lines.append("\n")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(lines))
+
+
+def write_fixtures(out, re_held, ner_unseen):
+    """The evaluation files, in the BioBERT data set formats."""
+    fx = os.path.join(out, "fixtures")
+    os.makedirs(fx, exist_ok=True)
+    g = Gen("ner-conll-{}".format(SEED))
+    write_conll(os.path.join(fx, "ner.conll"), [g.passage(1) for _ in range(40)])
+    # the passages with names never seen in training: where the demo models are unsure, so that a
+    # change of precision (int8, fp16) shows in the F1
+    write_conll(os.path.join(fx, "ner_unseen.conll"), ner_unseen)
+    with open(os.path.join(fx, "re.tsv"), "w", encoding="utf-8") as f:
+        f.write("".join("{}\t{}\n".format(t, l) for t, l in re_held[:40]))
+    with open(os.path.join(fx, "re_test.tsv"), "w", encoding="utf-8") as f:
+        f.write("index\tsentence\tlabel\n")
+        f.write("".join("{}\t{}\t{}\n".format(i, t, l) for i, (t, l) in enumerate(re_held[40:80])))
+
+
+CONVERTED = (("demo-ner-int8", dict(int8=True)), ("demo-ner-fp16", dict(fp16=True, fp16_logits=True)))
+
+
+def write_converted(out):
+    """demo-ner converted by export.py --from-onnx: int8 (dynamic quantization, for CPU) and fp16
+    with float16 logits, for the tests of those paths."""
+    import export
+
+    src = os.path.join(out, "demo-ner")
+    for name, kw in CONVERTED:
+        dst = os.path.join(out, name)
+        diff, agree, n = export.convert_dir(src, dst, **kw)
+        print("{}: vs demo-ner max abs logit diff {:.3e}, argmax agreement {:.1%} on {} tokens".format(
+            name, diff, agree, n), flush=True)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -514,7 +563,14 @@ def main():
     ap.add_argument("--quick", action="store_true", help="few steps, for testing this script only")
     ap.add_argument("--save-torch", metavar="DIR",
                     help="also save the PyTorch checkpoints (save_pretrained) under DIR, e.g. to try models/export.py")
+    ap.add_argument("--derived-only", action="store_true",
+                    help="write only fixtures/ and the int8/fp16 conversions of the existing demo-ner (no training)")
     args = ap.parse_args()
+    if args.derived_only:
+        write_fixtures(args.out, re_dataset("re-held-{}".format(SEED), 400),
+                       ner_dataset("ner-unseen-{}".format(SEED), 300, unseen=True))
+        write_converted(args.out)
+        return 0
 
     torch.set_num_threads(1)
     torch.manual_seed(SEED)
@@ -612,30 +668,14 @@ def main():
     write_json(os.path.join(out, "golden.json"), golden_re(model, tok, RE_FIXTURES, name))
     write_json(os.path.join(out, "re.json"), RE_SETTINGS)
 
-    # ---- fixtures in the BioBERT data set formats
-    fx = os.path.join(args.out, "fixtures")
-    os.makedirs(fx, exist_ok=True)
-    pre = pre_tokenizers.BertPreTokenizer()
-    lines = []
-    g = Gen("ner-conll-{}".format(SEED))
-    conll_sents = [g.passage(1) for _ in range(40)]
-    for text, spans in conll_sents:
-        for w, (a, b) in pre.pre_tokenize_str(text):
-            lines.append("{}\t{}\n".format(w, word_tag(a, b, spans, NER_LABELS)))
-        lines.append("\n")
-    with open(os.path.join(fx, "ner.conll"), "w", encoding="utf-8") as f:
-        f.write("".join(lines))
-    with open(os.path.join(fx, "re.tsv"), "w", encoding="utf-8") as f:
-        f.write("".join("{}\t{}\n".format(t, l) for t, l in re_held[:40]))
-    with open(os.path.join(fx, "re_test.tsv"), "w", encoding="utf-8") as f:
-        f.write("index\tsentence\tlabel\n")
-        f.write("".join("{}\t{}\t{}\n".format(i, t, l) for i, (t, l) in enumerate(re_held[40:80])))
+    write_fixtures(args.out, re_held, ner_unseen)
+    write_converted(args.out)
 
     shutil.rmtree(tokdir)
     summary = {"results": results, "onnx_vs_torch_max_abs_diff": diffs, "vocab_size": V,
                "seconds": round(time.time() - t_start)}
     print(json.dumps(summary, indent=1))
-    for name in ("demo-ner", "demo-ner-gene", "demo-re-gene-disease"):
+    for name in ("demo-ner", "demo-ner-gene", "demo-re-gene-disease") + tuple(n for n, _ in CONVERTED):
         d = os.path.join(args.out, name)
         for fn in sorted(os.listdir(d)):
             print("  {}/{} {} bytes sha256 {}".format(name, fn, os.path.getsize(os.path.join(d, fn)),
