@@ -86,11 +86,14 @@ impl ModelDir {
             .saturating_sub(2)
     }
 
-    /// The labels, checked to be BIO-shaped (token-classification models).
-    pub fn ner_labels(&self) -> Result<LabelSet, ModelError> {
-        LabelSet::from_id2label(&self.id2label).map_err(|source| ModelError::Labels {
-            path: self.path.join("config.json"),
-            source,
+    /// The labels, checked to be BIO-shaped (token-classification models); `entity_type` is
+    /// the type of bare `B`/`I` labels (single-type checkpoints).
+    pub fn ner_labels(&self, entity_type: Option<&str>) -> Result<LabelSet, ModelError> {
+        LabelSet::with_entity_type(&self.id2label, entity_type).map_err(|source| {
+            ModelError::Labels {
+                path: self.path.join("config.json"),
+                source,
+            }
         })
     }
 }

@@ -5,7 +5,7 @@
 //! are added, runs on the mentions found (see [`crate::re`]).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pubmine_stream::record::{Document, Mention, ModelRef, Relation};
 
@@ -74,8 +74,19 @@ impl NerModel {
         session: SessionOptions,
         opts: &NerOptions,
     ) -> Result<Self, AnnotateError> {
+        Self::open_typed(path, None, session, opts)
+    }
+
+    /// As [`NerModel::open`]; `entity_type` is the type of a model whose labels are bare
+    /// `B`/`I`/`O` (required for such a model, refused for others).
+    pub fn open_typed(
+        path: &Path,
+        entity_type: Option<&str>,
+        session: SessionOptions,
+        opts: &NerOptions,
+    ) -> Result<Self, AnnotateError> {
         let dir = load(path)?;
-        let labels = dir.ner_labels()?;
+        let labels = dir.ner_labels(entity_type)?;
         let body = dir.window_body(opts.max_len);
         let stride = opts.stride.min(body.saturating_sub(1));
         windows(body + 1, body, stride)?; // reject a stride the windows cannot honour
@@ -96,6 +107,19 @@ impl NerModel {
             task: "ner".into(),
             labels: self.labels.types.clone(),
         }
+    }
+}
+
+/// A `--model` argument: `DIR`, or `DIR=TYPE` naming the entity type of a model whose labels
+/// are bare `B`/`I`/`O` (single-type BioBERT checkpoints). A path that exists as given is a
+/// directory, even with a `=` in its name.
+pub fn split_entity_type(arg: &Path) -> (PathBuf, Option<String>) {
+    let s = arg.to_string_lossy();
+    match s.rsplit_once('=') {
+        Some((dir, ty)) if !dir.is_empty() && !ty.contains('/') && !arg.exists() => {
+            (PathBuf::from(dir), Some(ty.to_string()))
+        }
+        _ => (arg.to_path_buf(), None),
     }
 }
 
@@ -333,4 +357,39 @@ fn run_model(
             decode(&scored, &m.labels)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_args_name_a_directory_and_maybe_a_type() {
+        assert_eq!(
+            split_entity_type(Path::new("/models/biobert-disease=Disease")),
+            (
+                PathBuf::from("/models/biobert-disease"),
+                Some("Disease".into())
+            )
+        );
+        assert_eq!(
+            split_entity_type(Path::new("/models/biobert-disease")),
+            (PathBuf::from("/models/biobert-disease"), None)
+        );
+        // an empty type is kept, and refused when the labels are read
+        assert_eq!(
+            split_entity_type(Path::new("m=")),
+            (PathBuf::from("m"), Some(String::new()))
+        );
+        // a `=` inside the path, not after the last slash: a directory
+        assert_eq!(
+            split_entity_type(Path::new("a=b/m")),
+            (PathBuf::from("a=b/m"), None)
+        );
+        // a directory that exists with a `=` in its name is that directory
+        let tmp = std::env::temp_dir().join(format!("pubmine-model=x-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        assert_eq!(split_entity_type(&tmp), (tmp.clone(), None));
+        std::fs::remove_dir(&tmp).unwrap();
+    }
 }

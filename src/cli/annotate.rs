@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use pubmine_annotate::ner::{Annotator, Found, NerModel, NerOptions};
+use pubmine_annotate::ner::{Annotator, Found, NerModel, NerOptions, split_entity_type};
 use pubmine_annotate::re::{ReModel, ReSettings, split_model_arg};
 use pubmine_annotate::session::{Device, SessionOptions};
 use pubmine_annotate::worker::WorkerConfig;
@@ -19,7 +19,8 @@ use pubmine_stream::{shutdown, topics};
 #[derive(Debug, Args)]
 pub struct AnnotateArgs {
     /// A NER model directory (model.onnx, config.json, tokenizer.json or vocab.txt); repeat for
-    /// several models (BioBERT ships one per entity type).
+    /// several models (BioBERT ships one per entity type). `DIR=TYPE` names the entity type of
+    /// a model whose labels are bare B/I/O (single-type BioBERT checkpoints).
     #[arg(
         long = "model",
         env = "PUBMINE_NER_MODELS",
@@ -132,8 +133,9 @@ fn open_models(args: &AnnotateArgs) -> anyhow::Result<Annotator> {
         .models
         .iter()
         .map(|m| {
-            NerModel::open(m, session, &opts)
-                .with_context(|| format!("failed to open model {}", m.display()))
+            let (dir, entity_type) = split_entity_type(m);
+            NerModel::open_typed(&dir, entity_type.as_deref(), session, &opts)
+                .with_context(|| format!("failed to open model {}", dir.display()))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     for m in &models {

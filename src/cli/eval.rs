@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use pubmine_annotate::eval::{evaluate, evaluate_re, read_conll, read_re_tsv};
-use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+use pubmine_annotate::ner::{Annotator, NerModel, NerOptions, split_entity_type};
 use pubmine_annotate::re::{ReModel, ReSettings, ReStats, split_model_arg};
 use pubmine_annotate::session::{Device, SessionOptions};
 
@@ -22,7 +22,8 @@ enum EvalCommand {
     /// Entity-level P/R/F1 (conlleval/seqeval semantics) of NER models on a CoNLL file
     /// (`token<TAB>tag`, blank line between sentences), as in the BioBERT NER datasets.
     Ner {
-        /// Model directory; repeat to evaluate models together.
+        /// Model directory (`DIR=TYPE` for a model whose labels are bare B/I/O); repeat to
+        /// evaluate models together.
         #[arg(long = "model", required = true)]
         models: Vec<PathBuf>,
         /// The CoNLL file.
@@ -104,8 +105,9 @@ fn eval_ner(
     let models = models
         .iter()
         .map(|m| {
-            NerModel::open(m, session, &opts)
-                .with_context(|| format!("failed to open model {}", m.display()))
+            let (dir, entity_type) = split_entity_type(m);
+            NerModel::open_typed(&dir, entity_type.as_deref(), session, &opts)
+                .with_context(|| format!("failed to open model {}", dir.display()))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut annotator = Annotator::new(models, &opts);
