@@ -89,7 +89,8 @@ fn environment() -> Result<&'static ort::environment::Environment, SessionError>
 }
 
 /// An inference session over a BERT-family model taking `input_ids`, `attention_mask` and
-/// (when the graph has it) `token_type_ids`, giving `logits`.
+/// (when the graph has it) `token_type_ids`, giving `logits` (float32, or float16 widened to
+/// f32).
 pub struct ModelSession {
     session: Session,
     token_type_ids: bool,
@@ -161,7 +162,13 @@ impl ModelSession {
             .find(|o| o.name() == "logits")
             .ok_or_else(|| bad("no output named \"logits\"".into()))?;
         let n_labels = match logits.dtype() {
-            ort::value::ValueType::Tensor { shape, .. } => {
+            ort::value::ValueType::Tensor { ty, shape, .. } => {
+                use ort::value::TensorElementType::{Float16, Float32};
+                if !matches!(ty, Float32 | Float16) {
+                    return Err(bad(format!(
+                        "output \"logits\" holds {ty:?}; float32 or float16 is needed"
+                    )));
+                }
                 shape.last().copied().filter(|d| *d > 0).map(|d| d as usize)
             }
             _ => return Err(bad("output \"logits\" is not a tensor".into())),
@@ -212,7 +219,24 @@ impl ModelSession {
                 })
                 .map_err(run)?
         };
-        let (_, data) = outputs["logits"].try_extract_tensor::<f32>().map_err(run)?;
-        Ok(data.to_vec())
+        logits_f32(&outputs["logits"]).map_err(run)
+    }
+}
+
+/// The logits as f32: float32 as they are, float16 (fp16 exports that keep half-precision
+/// outputs) widened. Any other element type is an error.
+fn logits_f32(value: &ort::value::DynValue) -> Result<Vec<f32>, ort::Error> {
+    match value.dtype() {
+        ort::value::ValueType::Tensor {
+            ty: ort::value::TensorElementType::Float16,
+            ..
+        } => {
+            let (_, data) = value.try_extract_tensor::<half::f16>()?;
+            Ok(data.iter().map(|x| x.to_f32()).collect())
+        }
+        _ => {
+            let (_, data) = value.try_extract_tensor::<f32>()?;
+            Ok(data.to_vec())
+        }
     }
 }

@@ -60,3 +60,9 @@ fn int8_demo_model_scores_as_the_float32_one() {
     close_to_fp32("demo-ner-int8");
 }
 
+/// models/demo-ner-fp16: float16 weights and activations, and a float16 logits output (as
+/// exports of a half-precision PyTorch model have), run on the CPU provider.
+#[test]
+fn fp16_demo_model_with_float16_logits_scores_as_the_float32_one() {
+    close_to_fp32("demo-ner-fp16");
+}
