@@ -15,9 +15,13 @@ pub struct StoreArgs {
     db: super::DbOpts,
     #[command(flatten)]
     broker: super::BrokerOpts,
-    /// Consumer group of the store; also the name its offsets are kept under in Postgres.
+    /// Consumer group of the store.
     #[arg(long, env = "PUBMINE_STORE_GROUP", default_value = "pubmine-store")]
     group: String,
+    /// The name the store's offsets are kept under in Postgres (default: the group). The
+    /// store resumes from these, whatever the group's committed offsets say.
+    #[arg(long, env = "PUBMINE_STORE_NAME")]
+    sink_name: Option<String>,
     /// Topic annotations are read from.
     #[arg(long, env = "PUBMINE_ANNOTATIONS_TOPIC", default_value = topics::ANNOTATIONS)]
     input_topic: String,
@@ -45,7 +49,7 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
         .context("failed to create the topics")?;
     let consumer = kafka.consumer(&args.group, &[&args.input_topic])?;
     let producer = kafka.producer()?;
-    let mut sink = PgSink::new(pool, &args.group);
+    let mut sink = PgSink::new(pool, args.sink_name.as_deref().unwrap_or(&args.group));
     let cfg = SinkConfig {
         stage: "store".into(),
         dead_letter_topic: args.dead_letter_topic.clone(),

@@ -6,5 +6,6 @@ pub mod kafka;
 pub mod record;
 pub mod shutdown;
 pub mod sink;
+pub mod synthetic;
 pub mod topics;
 pub mod transport;

@@ -1,9 +1,12 @@
 //! The consuming side of a sink stage (store, index): a consumer group on the annotations topic
 //! feeding a [`Sink`] that keeps its own record of the offsets it has written, durably and in
 //! the same unit as the data (a Postgres transaction, a tantivy commit). That record is the
-//! truth: whenever partitions are assigned, the runner asks the sink for its offsets and seeks
-//! there; records below them are skipped. The group's Kafka offsets are committed after each
-//! durable write too, but only so that lag shows in the usual tools (exactly-once, DESIGN.md).
+//! truth. Partitions start at the group's committed offsets, which mirror the sink's (they are
+//! committed only after the sink's write is durable): on every assignment the runner asks the
+//! sink for its offsets and skips the records below them (those written before a crash, for
+//! example); when the first record of a partition is past the sink's offset (the sink was
+//! reset or restored, or the group reused), it seeks back to where the sink stands
+//! (exactly-once, DESIGN.md).
 //!
 //! A record that cannot be decoded goes to the dead-letter topic (acknowledged before the batch
 //! that covers its offset is written), is counted, and the stream goes on.
@@ -14,6 +17,8 @@ use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use crate::codec::{decode_annotations, encode_dead_letter};
+use std::collections::BTreeMap;
+
 use crate::kafka::{InRecord, KafkaConsumer, Offsets, next_offsets};
 use crate::record::{Annotations, DeadLetter, SCHEMA_VERSION};
 use crate::transport::{OutRecord, Producer, TransportError};
@@ -131,23 +136,12 @@ pub async fn run(
     shutdown: &CancellationToken,
 ) -> Result<SinkStats, RunError> {
     let mut stats = SinkStats::default();
-    let mut epoch = None;
-    // The next offset to take per partition, from the sink's own record.
-    let mut position = Offsets::new();
+    let mut epoch = 0;
+    // Per assigned partition: the sink's next offset (`None`: it holds nothing), and whether
+    // the first record since the assignment is still to be checked against it.
+    let mut position: BTreeMap<(String, i32), (Option<i64>, bool)> = BTreeMap::new();
     let mut durable_writes = 0u64;
     loop {
-        let (now, assigned) = consumer.assignment();
-        if epoch != Some(now) && !assigned.is_empty() {
-            let stored = retry!(shutdown, sink.stored_offsets(&assigned))?;
-            position.clear();
-            for (topic, partition) in &assigned {
-                let at = stored.get(&(topic.clone(), *partition)).copied();
-                consumer.seek(topic, *partition, at)?;
-                position.insert((topic.clone(), *partition), at.unwrap_or(0));
-                tracing::info!(stage = %cfg.stage, topic, partition, offset = ?at, "resuming from the sink's offset");
-            }
-            epoch = Some(now);
-        }
         if shutdown.is_cancelled() {
             break;
         }
@@ -159,6 +153,19 @@ pub async fn run(
                 shutdown,
             )
             .await?;
+        // Assignments happen inside a receive: read the sink's offsets for the partitions now
+        // assigned before taking any record (another member may have written them since).
+        let (now, assigned) = consumer.assignment();
+        if now != epoch {
+            let stored = retry!(shutdown, sink.stored_offsets(&assigned))?;
+            position.clear();
+            for tp in assigned {
+                let at = stored.get(&tp).copied();
+                tracing::info!(stage = %cfg.stage, topic = %tp.0, partition = tp.1, offset = ?at, "the sink's offset");
+                position.insert(tp, (at, true));
+            }
+            epoch = now;
+        }
         if records.is_empty() {
             if let Some(done) = retry!(shutdown, sink.flush())? {
                 commit_to_group(consumer, &done);
@@ -166,15 +173,30 @@ pub async fn run(
             continue;
         }
         let mut fresh = Vec::with_capacity(records.len());
+        let mut realigned: Vec<(String, i32)> = Vec::new();
         for r in records {
-            let pos = position.entry((r.topic.clone(), r.partition)).or_insert(0);
-            if r.offset < *pos {
+            let tp = (r.topic.clone(), r.partition);
+            if realigned.contains(&tp) {
+                continue;
+            }
+            let (next, first) = position.entry(tp.clone()).or_insert((None, false));
+            if std::mem::take(first) && r.offset > next.unwrap_or(0) {
+                // The group's offset is past the sink's (the sink was reset or restored, or
+                // the group is reused): go back to where the sink stands. The records after
+                // this one in the batch come again after the seek.
+                tracing::warn!(stage = %cfg.stage, topic = %tp.0, partition = tp.1, group_at = r.offset, sink_at = ?next, "the group is ahead of the sink, seeking back");
+                consumer.seek(&tp.0, tp.1, *next)?;
+                realigned.push(tp);
+                continue;
+            }
+            if next.is_some_and(|n| r.offset < n) {
                 stats.skipped += 1;
                 continue;
             }
-            *pos = r.offset + 1;
+            *next = Some(r.offset + 1);
             fresh.push(r);
         }
+        tracing::debug!(stage = %cfg.stage, fresh = fresh.len(), skipped = stats.skipped, "records received");
         if fresh.is_empty() {
             continue;
         }

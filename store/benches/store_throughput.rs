@@ -1,0 +1,116 @@
+//! Mentions per second into Postgres through the store sink's own write path (one transaction
+//! per batch: offset locking, document upserts, passages, per-model replacement, mentions as
+//! UNNEST arrays, offsets), on generated annotations shaped like real ones. Beside it, in the
+//! same process and database, the reference: `COPY` of the same mention rows alone into a
+//! table shaped and indexed like `mentions`, the floor of what Postgres takes for those rows.
+//!
+//!   cargo bench -p pubmine-store --bench store_throughput -- [PAPERS] [BATCH]
+
+use std::time::{Duration, Instant};
+
+use pubmine_store::sink::PgSink;
+use pubmine_store::testing::TestDb;
+use pubmine_stream::record::{Annotations, normalize_entity};
+use pubmine_stream::synthetic;
+
+async fn pubmine(db: &TestDb, papers: &[Annotations], batch: usize, run: usize) -> Duration {
+    let sink = PgSink::new(db.pool.clone(), format!("bench-{run}"));
+    sqlx::raw_sql("TRUNCATE documents, passages, mentions, relations")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let batches = synthetic::batches(papers, batch, "bench");
+    let start = Instant::now();
+    for b in &batches {
+        sink.write_batch(b).await.unwrap();
+    }
+    start.elapsed()
+}
+
+async fn copy_reference(db: &TestDb, papers: &[Annotations], batch: usize) -> Duration {
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS mentions_copy;
+         CREATE TABLE mentions_copy (LIKE mentions INCLUDING INDEXES)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    // The rows as COPY text, built before the clock starts.
+    let chunks: Vec<String> = papers
+        .chunks(batch)
+        .map(|chunk| {
+            let mut s = String::new();
+            for a in chunk {
+                for (i, m) in a.mentions.iter().enumerate() {
+                    s.push_str(&format!(
+                        "{}\t1\t{i}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                        a.id,
+                        m.passage,
+                        m.start,
+                        m.end,
+                        m.text,
+                        normalize_entity(&m.text),
+                        m.ty,
+                        m.score
+                    ));
+                }
+            }
+            s
+        })
+        .collect();
+    let start = Instant::now();
+    for c in &chunks {
+        let mut tx = db.pool.begin().await.unwrap();
+        let mut copy = tx
+            .copy_in_raw("COPY mentions_copy FROM STDIN")
+            .await
+            .unwrap();
+        copy.send(c.as_bytes()).await.unwrap();
+        copy.finish().await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    start.elapsed()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let batch: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
+    let papers = synthetic::papers(n, 0x9E37_79B9_7F4A_7C15);
+    let mentions: usize = papers.iter().map(|a| a.mentions.len()).sum();
+    println!(
+        "{n} papers, {mentions} mentions ({:.1} per paper), batches of {batch} papers, one transaction each",
+        mentions as f64 / n as f64
+    );
+    let db = TestDb::new().await;
+    let mut ours = Duration::MAX;
+    let mut reference = Duration::MAX;
+    for run in 0..3 {
+        reference = reference.min(copy_reference(&db, &papers, batch).await);
+        ours = ours.min(pubmine(&db, &papers, batch, run).await);
+    }
+    println!(
+        "{:<40} {:>12} {:>10} {:>8}",
+        "run (best of 3)", "mentions/s", "papers/s", "ratio"
+    );
+    let row = |name: &str, d: Duration| {
+        println!(
+            "{name:<40} {:>12.0} {:>10.0} {:>8.2}",
+            mentions as f64 / d.as_secs_f64(),
+            n as f64 / d.as_secs_f64(),
+            reference.as_secs_f64() / d.as_secs_f64()
+        );
+    };
+    row("pubmine store (documents+mentions)", ours);
+    row("reference: COPY of the mention rows", reference);
+    let version: String = sqlx::query_scalar("SHOW server_version")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    println!("Postgres {version}");
+    db.drop_db().await;
+}
