@@ -11,20 +11,10 @@ use pubmine_stream::kafka::KafkaConfig;
 use pubmine_stream::record::{
     Annotations, Document, Mention, ModelRef, Passage, PassageKind, SCHEMA_VERSION, SourceKind,
 };
+use pubmine_stream::testing::{brokers, unique};
 use pubmine_stream::transport::{OutRecord, Producer};
 
 const PARTITIONS: i32 = 2;
-
-fn brokers() -> String {
-    std::env::var("PUBMINE_TEST_BROKERS").expect(
-        "PUBMINE_TEST_BROKERS is not set: run scripts/test.sh, or start a broker \
-         (scripts/broker.sh start) and export PUBMINE_TEST_BROKERS=127.0.0.1:19092",
-    )
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
-}
 
 /// The annotations of document `n`, version `v`: `n % 4 + v` disease mentions.
 fn annotations(n: u32, v: u32) -> Annotations {

@@ -11,21 +11,11 @@ use pubmine_annotate::worker::{WorkerConfig, run};
 use pubmine_stream::codec::encode_document;
 use pubmine_stream::kafka::KafkaConfig;
 use pubmine_stream::record::{Annotations, Document, Passage, PassageKind, SourceKind};
+use pubmine_stream::testing::{brokers, unique};
 use pubmine_stream::transport::{OutRecord, Producer};
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use tokio_util::sync::CancellationToken;
-
-fn brokers() -> String {
-    std::env::var("PUBMINE_TEST_BROKERS").expect(
-        "PUBMINE_TEST_BROKERS is not set: run scripts/test.sh, or start a broker \
-         (scripts/broker.sh start) and export PUBMINE_TEST_BROKERS=127.0.0.1:19092",
-    )
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
-}
 
 fn model_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

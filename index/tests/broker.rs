@@ -15,19 +15,9 @@ use pubmine_stream::codec::encode_annotations;
 use pubmine_stream::kafka::{KafkaConfig, KafkaProducer};
 use pubmine_stream::record::Annotations;
 use pubmine_stream::sink::{SinkConfig, SinkStats, run};
+use pubmine_stream::testing::{brokers, unique};
 use pubmine_stream::transport::{OutRecord, Producer};
 use tokio_util::sync::CancellationToken;
-
-fn brokers() -> String {
-    std::env::var("PUBMINE_TEST_BROKERS").expect(
-        "PUBMINE_TEST_BROKERS is not set: run scripts/test.sh, or start a broker \
-         (scripts/broker.sh start) and export PUBMINE_TEST_BROKERS=127.0.0.1:19092",
-    )
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
-}
 
 async fn send(producer: &KafkaProducer, topic: &str, records: Vec<(String, Option<Vec<u8>>)>) {
     let mut acks = Vec::new();

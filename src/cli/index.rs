@@ -66,12 +66,13 @@ pub async fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let indexer = tokio::task::spawn_blocking(move || Indexer::open(&dir, cfg))
         .await?
         .with_context(|| format!("failed to open the index in {}", args.index.display()))?;
-    kafka
-        .ensure_topics(&[&args.input_topic, &args.dead_letter_topic], 6, 1)
-        .await
-        .context("failed to create the topics")?;
-    let consumer = kafka.consumer(&args.group, &[&args.input_topic])?;
-    let producer = kafka.producer()?;
+    let (consumer, producer) = super::sink_transport(
+        &kafka,
+        &args.group,
+        &args.input_topic,
+        &args.dead_letter_topic,
+    )
+    .await?;
     let mut sink = IndexSink::new(indexer);
     let cfg = SinkConfig {
         stage: "index".into(),

@@ -120,6 +120,25 @@ impl BrokerOpts {
     }
 }
 
+/// A sink stage's consumer (in `group`, on `input`) and its dead-letter producer, with the
+/// topics created where missing.
+pub async fn sink_transport(
+    kafka: &pubmine_stream::kafka::KafkaConfig,
+    group: &str,
+    input: &str,
+    dead_letter: &str,
+) -> anyhow::Result<(
+    pubmine_stream::kafka::KafkaConsumer,
+    pubmine_stream::kafka::KafkaProducer,
+)> {
+    use anyhow::Context as _;
+    kafka
+        .ensure_topics(&[input, dead_letter], 6, 1)
+        .await
+        .context("failed to create the topics")?;
+    Ok((kafka.consumer(group, &[input])?, kafka.producer()?))
+}
+
 /// Postgres connection options.
 #[derive(Debug, Args, Clone)]
 pub struct DbOpts {

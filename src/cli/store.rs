@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::Args;
 use pubmine_store::sink::PgSink;
 use pubmine_stream::sink::{CrashPoint, SinkConfig};
@@ -43,12 +42,13 @@ pub struct StoreArgs {
 pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
     let kafka = args.broker.config("store reads the annotations topic")?;
     let pool = args.db.connect("store").await?;
-    kafka
-        .ensure_topics(&[&args.input_topic, &args.dead_letter_topic], 6, 1)
-        .await
-        .context("failed to create the topics")?;
-    let consumer = kafka.consumer(&args.group, &[&args.input_topic])?;
-    let producer = kafka.producer()?;
+    let (consumer, producer) = super::sink_transport(
+        &kafka,
+        &args.group,
+        &args.input_topic,
+        &args.dead_letter_topic,
+    )
+    .await?;
     let mut sink = PgSink::new(pool, args.sink_name.as_deref().unwrap_or(&args.group));
     let cfg = SinkConfig {
         stage: "store".into(),

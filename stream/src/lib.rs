@@ -7,5 +7,6 @@ pub mod record;
 pub mod shutdown;
 pub mod sink;
 pub mod synthetic;
+pub mod testing;
 pub mod topics;
 pub mod transport;

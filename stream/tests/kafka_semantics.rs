@@ -5,20 +5,10 @@
 use std::time::Duration;
 
 use pubmine_stream::kafka::KafkaConfig;
+use pubmine_stream::testing::{brokers, unique};
 use pubmine_stream::transport::{OutRecord, Producer};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
-
-fn brokers() -> String {
-    std::env::var("PUBMINE_TEST_BROKERS").expect(
-        "PUBMINE_TEST_BROKERS is not set: run scripts/test.sh, or start a broker \
-         (scripts/broker.sh start) and export PUBMINE_TEST_BROKERS=127.0.0.1:19092",
-    )
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
-}
 
 async fn next(consumer: &StreamConsumer) -> (String, Option<Vec<u8>>, i64) {
     let m = tokio::time::timeout(Duration::from_secs(30), consumer.recv())

@@ -8,17 +8,9 @@ use std::path::{Path, PathBuf};
 
 use pubmine_ingest::produce::IngestConfig;
 use pubmine_stream::kafka::{KafkaConfig, KafkaProducer};
+pub use pubmine_stream::testing::{brokers, unique};
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-
-/// The broker under test. The tests need a real Kafka-protocol broker: scripts/test.sh starts
-/// one and sets this variable.
-pub fn brokers() -> String {
-    std::env::var("PUBMINE_TEST_BROKERS").expect(
-        "PUBMINE_TEST_BROKERS is not set: run scripts/test.sh, or start a broker \
-         (scripts/broker.sh start) and export PUBMINE_TEST_BROKERS=127.0.0.1:19092",
-    )
-}
 
 /// A file of ingest/tests/fixtures.
 pub fn fixture(name: &str) -> PathBuf {
@@ -40,10 +32,6 @@ pub async fn producer(kafka: &KafkaConfig, partitions: i32) -> (KafkaProducer, I
         .await
         .expect("create topics");
     (kafka.producer().expect("producer"), cfg)
-}
-
-pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
 #[allow(unused_imports)]
