@@ -44,6 +44,9 @@ pub struct NerOptions {
     pub stride: usize,
     /// Padded tokens per inference batch (rows × longest row).
     pub batch_tokens: usize,
+    /// Largest share of a window's slots that may be padding in its batch (see
+    /// [`crate::batch::batches_within`]); 1.0 batches by the token budget alone.
+    pub max_padding: f64,
 }
 
 impl Default for NerOptions {
@@ -52,6 +55,7 @@ impl Default for NerOptions {
             max_len: None,
             stride: 128,
             batch_tokens: 8192,
+            max_padding: 0.1,
         }
     }
 }
@@ -159,6 +163,7 @@ pub struct Annotator {
     pub models: Vec<NerModel>,
     pub relation_models: Vec<ReModel>,
     batch_tokens: usize,
+    max_padding: f64,
     pub stats: AnnotatorStats,
 }
 
@@ -168,6 +173,7 @@ impl Annotator {
             models,
             relation_models: Vec::new(),
             batch_tokens: opts.batch_tokens.max(1),
+            max_padding: opts.max_padding,
             stats: AnnotatorStats::default(),
         }
     }
@@ -242,7 +248,13 @@ impl Annotator {
         self.stats.passages += passages.len() as u64;
         for m in &mut self.models {
             let tokens = &tokenized[&m.dir.tokenizer_hash];
-            let spans = run_model(m, tokens, self.batch_tokens, &mut self.stats)?;
+            let spans = run_model(
+                m,
+                tokens,
+                self.batch_tokens,
+                self.max_padding,
+                &mut self.stats,
+            )?;
             for (i, passage_spans) in spans.into_iter().enumerate() {
                 let (d, p, text) = passages[i];
                 for s in passage_spans {
@@ -289,6 +301,7 @@ fn run_model(
     m: &mut NerModel,
     tokens: &[Tokens],
     batch_tokens: usize,
+    max_padding: f64,
     stats: &mut AnnotatorStats,
 ) -> Result<Vec<Vec<Span>>, AnnotateError> {
     let n_labels = m.labels.len();
@@ -306,7 +319,7 @@ fn run_model(
     // Scores of every token, from its assigned window.
     let mut probs: Vec<Vec<Vec<f32>>> = tokens.iter().map(|t| vec![Vec::new(); t.len()]).collect();
     let lens: Vec<usize> = rows.iter().map(|r| r.window.len() + 2).collect();
-    for batch in crate::batch::batches(&lens, batch_tokens) {
+    for batch in crate::batch::batches_within(&lens, batch_tokens, max_padding) {
         let cols = lens[batch[0]];
         let mut ids = vec![i64::from(m.dir.pad_id); batch.len() * cols];
         let mut mask = vec![0i64; batch.len() * cols];

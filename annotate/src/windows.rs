@@ -35,7 +35,9 @@ pub struct WindowError {
 }
 
 /// Windows covering `n` tokens, each at most `body` tokens long, consecutive ones overlapping by
-/// at least `stride`. The last window is aligned to the end of the passage, so it is full too.
+/// at least `stride`. A passage longer than `body` gets the fewest windows that can do this, all
+/// of one length and spread evenly from its start to its end, so the overlaps are as small as the
+/// stride allows (a passage of 600 tokens: two windows of 364, not 510 + 510).
 pub fn windows(n: usize, body: usize, stride: usize) -> Result<Vec<Window>, WindowError> {
     if body == 0 || stride >= body {
         return Err(WindowError { body, stride });
@@ -47,23 +49,19 @@ pub fn windows(n: usize, body: usize, stride: usize) -> Result<Vec<Window>, Wind
             vec![Window { start: 0, end: n }]
         });
     }
-    let step = body - stride;
-    let mut out = Vec::with_capacity(n / step + 1);
-    let mut start = 0;
-    loop {
-        if start + body >= n {
-            out.push(Window {
-                start: n - body,
-                end: n,
-            });
-            return Ok(out);
-        }
-        out.push(Window {
-            start,
-            end: start + body,
-        });
-        start += step;
-    }
+    // k windows of `len` tokens overlapping by `stride` cover k * len - (k - 1) * stride tokens
+    let k = (n - stride).div_ceil(body - stride); // >= 2, as n > body
+    let len = (n + (k - 1) * stride).div_ceil(k); // <= body, by the choice of k
+    // starts from 0 to n - len; each step is at most ceil((n - len) / (k - 1)) <= len - stride
+    Ok((0..k)
+        .map(|i| {
+            let start = i * (n - len) / (k - 1);
+            Window {
+                start,
+                end: start + len,
+            }
+        })
+        .collect())
 }
 
 /// For each of the `n` tokens, the index of the window (in `windows`, sorted by start) in which
@@ -98,18 +96,19 @@ mod tests {
     }
 
     #[test]
-    fn long_passages_overlap_and_end_aligned() {
+    fn long_passages_get_even_windows_overlapping_by_the_stride() {
+        // 1000 tokens: 3 windows of ceil((1000 + 2 * 128) / 3) = 419, starts 0, 290, 581
         let w = windows(1000, 510, 128).unwrap();
         assert_eq!(
             w,
             vec![
-                Window { start: 0, end: 510 },
+                Window { start: 0, end: 419 },
                 Window {
-                    start: 382,
-                    end: 892
+                    start: 290,
+                    end: 709
                 },
                 Window {
-                    start: 490,
+                    start: 581,
                     end: 1000
                 },
             ]
@@ -117,8 +116,30 @@ mod tests {
         let a = assign(&w, 1000);
         assert_eq!(a[0], 0);
         assert_eq!(a[999], 2);
-        // Token 450: 450 in window 0 has context min(450, 59) = 59; in window 1 min(68, 441) = 68.
-        assert_eq!(a[450], 1);
+        // Token 360: in window 0 context min(360, 58) = 58; in window 1 min(70, 348) = 70.
+        assert_eq!(a[360], 1);
+        // 600 tokens: two windows of 364 (overlap 128), not 510 + 510
+        assert_eq!(
+            windows(600, 510, 128).unwrap(),
+            vec![
+                Window { start: 0, end: 364 },
+                Window {
+                    start: 236,
+                    end: 600
+                }
+            ]
+        );
+        // one token over: two windows of (511 + 128) / 2 rounded up
+        assert_eq!(
+            windows(511, 510, 128).unwrap(),
+            vec![
+                Window { start: 0, end: 320 },
+                Window {
+                    start: 191,
+                    end: 511
+                }
+            ]
+        );
     }
 
     proptest! {
@@ -137,6 +158,16 @@ mod tests {
             for pair in w.windows(2) {
                 prop_assert!(pair[0].start < pair[1].start);
                 prop_assert!(pair[0].end >= pair[1].start + stride, "overlap below stride");
+            }
+            if n > body {
+                // the fewest windows, and overlaps no longer than the stride needs (rounding
+                // aside): no token slots wasted
+                let k = (n - stride).div_ceil(body - stride);
+                prop_assert_eq!(w.len(), k);
+                prop_assert_eq!(w[0].start, 0);
+                prop_assert_eq!(w[k - 1].end, n);
+                let slots: usize = w.iter().map(Window::len).sum();
+                prop_assert!(slots < n + (k - 1) * stride + k, "{} slots for {} tokens", slots, n);
             }
             for (i, &wi) in a.iter().enumerate() {
                 let win = w[wi];

@@ -143,6 +143,7 @@ fn windows_find_boundary_mentions_once_and_whole() {
         max_len: Some(24),
         stride: 6,
         batch_tokens: 64,
+        ..NerOptions::default()
     };
     let windowed = NerModel::open(&dir, SessionOptions::default(), &small).unwrap();
     let got = Annotator::new(vec![windowed], &small)

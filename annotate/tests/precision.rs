@@ -1,7 +1,8 @@
 //! Reduced-precision versions of the demo model (models/demo-ner-int8: MatMul weights quantized
-//! to int8; made by models/make_test_models.py through `export.py --from-onnx`) against the
-//! float32 model: entity-level F1 on the project's CoNLL files within a stated tolerance. Runs
-//! through the real ONNX Runtime library.
+//! to int8; models/demo-ner-fp16: float16 throughout, logits output included; both made by
+//! models/make_test_models.py through `export.py --from-onnx`) against the float32 model:
+//! entity-level F1 on the project's CoNLL files within a stated tolerance. Runs through the real
+//! ONNX Runtime library.
 
 use std::path::{Path, PathBuf};
 

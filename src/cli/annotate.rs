@@ -75,6 +75,11 @@ pub struct AnnotateArgs {
     /// Padded tokens per inference batch.
     #[arg(long, default_value_t = 8192)]
     batch_tokens: usize,
+    /// Largest share of a window's token slots that may be padding in its batch: windows of
+    /// very different lengths go to different batches. 1 batches by --batch-tokens alone (fuller
+    /// batches, which a GPU may prefer).
+    #[arg(long, default_value_t = 0.1)]
+    max_padding: f64,
     /// Documents annotated together (their windows are batched together).
     #[arg(long, default_value_t = 32)]
     docs_per_batch: usize,
@@ -124,6 +129,7 @@ fn open_models(args: &AnnotateArgs) -> anyhow::Result<Annotator> {
         max_len: args.max_len,
         stride: args.stride,
         batch_tokens: args.batch_tokens,
+        max_padding: args.max_padding,
     };
     let session = SessionOptions {
         device: args.device,
