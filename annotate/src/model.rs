@@ -25,12 +25,9 @@ pub enum ModelError {
     },
     #[error("{path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
-    #[error("{path}: {source}")]
-    Labels {
-        path: PathBuf,
-        #[source]
-        source: LabelError,
-    },
+    // the label error is part of this message, not a source: error chains would print it twice
+    #[error("{path}: {error}")]
+    Labels { path: PathBuf, error: LabelError },
     #[error("{path}: failed to load the tokenizer: {reason}")]
     Tokenizer { path: PathBuf, reason: String },
 }
@@ -89,10 +86,10 @@ impl ModelDir {
     /// The labels, checked to be BIO-shaped (token-classification models); `entity_type` is
     /// the type of bare `B`/`I` labels (single-type checkpoints).
     pub fn ner_labels(&self, entity_type: Option<&str>) -> Result<LabelSet, ModelError> {
-        LabelSet::with_entity_type(&self.id2label, entity_type).map_err(|source| {
+        LabelSet::with_entity_type(&self.id2label, entity_type).map_err(|error| {
             ModelError::Labels {
                 path: self.path.join("config.json"),
-                source,
+                error,
             }
         })
     }
