@@ -78,11 +78,21 @@ pub struct AnnotateArgs {
     /// Largest share of a window's token slots that may be padding in its batch: windows of
     /// very different lengths go to different batches. 1 batches by --batch-tokens alone (fuller
     /// batches, which a GPU may prefer).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = share)]
     max_padding: f64,
     /// Documents annotated together (their windows are batched together).
     #[arg(long, default_value_t = 32)]
     docs_per_batch: usize,
+}
+
+/// A share between 0 and 1.
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "{s:?} is not a share between 0 and 1 (such as 0.1)"
+        )),
+    }
 }
 
 pub async fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
