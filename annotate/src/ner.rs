@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pubmine_stream::record::{Document, Mention, ModelRef, Relation};
+use tokenizers::Tokenizer;
 
 use crate::decode::{ScoredToken, Span, decode, softmax};
 use crate::labels::LabelSet;
@@ -32,6 +33,9 @@ pub enum AnnotateError {
         path: std::path::PathBuf,
         reason: String,
     },
+    /// Tokens prepared for other documents or other models than the annotator's.
+    #[error("the prepared tokens do not match these documents and models")]
+    NotPrepared,
 }
 
 /// How windows are cut and batched.
@@ -192,10 +196,44 @@ impl Annotator {
             .collect()
     }
 
+    /// The distinct tokenizers of the NER models, to tokenize the next documents on another
+    /// thread while the models run ([`Tokenizers::prepare`]).
+    pub fn tokenizers(&self) -> Tokenizers {
+        let mut seen: Vec<(String, Tokenizer, Option<u32>)> = Vec::new();
+        for m in &self.models {
+            if !seen.iter().any(|(h, _, _)| *h == m.dir.tokenizer_hash) {
+                seen.push((
+                    m.dir.tokenizer_hash.clone(),
+                    m.dir.tokenizer.clone(),
+                    m.dir.unk_id,
+                ));
+            }
+        }
+        Tokenizers(seen)
+    }
+
     /// The mentions of each document, as [`Annotator::annotate`] finds them, and the relations
     /// the RE models find between them.
     pub fn annotate_all(&mut self, docs: &[&Document]) -> Result<Vec<Found>, AnnotateError> {
-        let mentions = self.annotate(docs)?;
+        let prepared = Prepared {
+            tokens: tokenize_passages(
+                self.models
+                    .iter()
+                    .map(|m| (&m.dir.tokenizer_hash, &m.dir.tokenizer, m.dir.unk_id)),
+                &passages(docs),
+            )?,
+        };
+        self.annotate_prepared(docs, prepared)
+    }
+
+    /// As [`Annotator::annotate_all`], with the documents already tokenized by
+    /// [`Tokenizers::prepare`].
+    pub fn annotate_prepared(
+        &mut self,
+        docs: &[&Document],
+        prepared: Prepared,
+    ) -> Result<Vec<Found>, AnnotateError> {
+        let mentions = self.ner(docs, &prepared)?;
         let relations = if self.relation_models.is_empty() {
             vec![Vec::new(); docs.len()]
         } else {
@@ -221,33 +259,32 @@ impl Annotator {
     /// from two models kept once (with the higher score), overlapping ones of different types
     /// all kept.
     pub fn annotate(&mut self, docs: &[&Document]) -> Result<Vec<Vec<Mention>>, AnnotateError> {
-        // All passages, flattened: (document, passage index, text).
-        let passages: Vec<(usize, usize, &str)> = docs
-            .iter()
-            .enumerate()
-            .flat_map(|(d, doc)| {
-                doc.passages
+        let prepared = Prepared {
+            tokens: tokenize_passages(
+                self.models
                     .iter()
-                    .enumerate()
-                    .map(move |(p, passage)| (d, p, passage.text.as_str()))
-            })
-            .collect();
-        // Tokenize once per distinct tokenizer.
-        let mut tokenized: HashMap<String, Vec<Tokens>> = HashMap::new();
-        for m in &self.models {
-            if !tokenized.contains_key(&m.dir.tokenizer_hash) {
-                let toks = passages
-                    .iter()
-                    .map(|(_, _, text)| tokenize(&m.dir.tokenizer, text, m.dir.unk_id))
-                    .collect::<Result<Vec<_>, _>>()?;
-                tokenized.insert(m.dir.tokenizer_hash.clone(), toks);
-            }
-        }
+                    .map(|m| (&m.dir.tokenizer_hash, &m.dir.tokenizer, m.dir.unk_id)),
+                &passages(docs),
+            )?,
+        };
+        self.ner(docs, &prepared)
+    }
+
+    fn ner(
+        &mut self,
+        docs: &[&Document],
+        prepared: &Prepared,
+    ) -> Result<Vec<Vec<Mention>>, AnnotateError> {
+        let passages = passages(docs);
         let mut out: Vec<Vec<Mention>> = vec![Vec::new(); docs.len()];
         self.stats.documents += docs.len() as u64;
         self.stats.passages += passages.len() as u64;
         for m in &mut self.models {
-            let tokens = &tokenized[&m.dir.tokenizer_hash];
+            let tokens = prepared
+                .tokens
+                .get(&m.dir.tokenizer_hash)
+                .filter(|t| t.len() == passages.len())
+                .ok_or(AnnotateError::NotPrepared)?;
             let spans = run_model(
                 m,
                 tokens,
@@ -270,6 +307,59 @@ impl Annotator {
         }
         Ok(out)
     }
+}
+
+/// The distinct tokenizers of an annotator's NER models (see [`Annotator::tokenizers`]).
+#[derive(Debug, Clone)]
+pub struct Tokenizers(Vec<(String, Tokenizer, Option<u32>)>);
+
+impl Tokenizers {
+    /// Tokenizes every passage of `docs` once per distinct tokenizer.
+    pub fn prepare(&self, docs: &[&Document]) -> Result<Prepared, AnnotateError> {
+        Ok(Prepared {
+            tokens: tokenize_passages(
+                self.0.iter().map(|(h, t, unk)| (h, t, *unk)),
+                &passages(docs),
+            )?,
+        })
+    }
+}
+
+/// Documents tokenized for each distinct tokenizer (by its hash), passages in document order.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    tokens: HashMap<String, Vec<Tokens>>,
+}
+
+/// All passages of `docs`, flattened: (document, passage index, text).
+fn passages<'a>(docs: &[&'a Document]) -> Vec<(usize, usize, &'a str)> {
+    docs.iter()
+        .enumerate()
+        .flat_map(|(d, doc)| {
+            doc.passages
+                .iter()
+                .enumerate()
+                .map(move |(p, passage)| (d, p, passage.text.as_str()))
+        })
+        .collect()
+}
+
+/// Tokenizes the passages once per distinct tokenizer.
+fn tokenize_passages<'a>(
+    tokenizers: impl Iterator<Item = (&'a String, &'a Tokenizer, Option<u32>)>,
+    passages: &[(usize, usize, &str)],
+) -> Result<HashMap<String, Vec<Tokens>>, AnnotateError> {
+    let mut tokenized: HashMap<String, Vec<Tokens>> = HashMap::new();
+    for (hash, tokenizer, unk) in tokenizers {
+        if !tokenized.contains_key(hash) {
+            let toks = passages
+                .iter()
+                .map(|(_, _, text)| tokenize(tokenizer, text, unk))
+                .collect::<Result<Vec<_>, _>>()?;
+            tokenized.insert(hash.clone(), toks);
+        }
+    }
+    Ok(tokenized)
 }
 
 fn to_mention(text: &str, passage: usize, s: &Span, m: &NerModel) -> Mention {
