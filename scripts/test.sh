@@ -15,6 +15,9 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The CUDA build cannot run here (no GPU), but it must keep compiling.
+log "cargo check --features cuda"
+cargo check -p pubmine-annotate --features cuda --locked
 log "sqlx metadata check"
 "$PUBMINE_ROOT/scripts/sqlx-prepare.sh" --check
 log "cargo test"
