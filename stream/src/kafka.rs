@@ -173,7 +173,7 @@ pub fn next_offsets(records: &[InRecord]) -> Offsets {
 }
 
 /// Notes the partitions each rebalance assigns, so that a sink that keeps its own offsets can
-/// seek to them before it reads (see [`KafkaConsumer::take_assigned`]).
+/// look them up on every assignment (see [`KafkaConsumer::assignment`]).
 #[derive(Debug, Default)]
 pub struct AssignContext {
     assigned: std::sync::Mutex<Vec<(String, i32)>>,
@@ -246,8 +246,8 @@ impl KafkaConfig {
 }
 
 impl KafkaConsumer {
-    /// Up to `max` records: waits for the first (until `cancel` resolves or `idle` passes), then
-    /// takes what comes within `linger`.
+    /// Up to `max` records: waits for the first (until `cancel` resolves), then takes what comes
+    /// within `linger`.
     pub async fn recv_batch(
         &self,
         max: usize,
