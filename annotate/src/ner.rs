@@ -215,14 +215,7 @@ impl Annotator {
     /// The mentions of each document, as [`Annotator::annotate`] finds them, and the relations
     /// the RE models find between them.
     pub fn annotate_all(&mut self, docs: &[&Document]) -> Result<Vec<Found>, AnnotateError> {
-        let prepared = Prepared {
-            tokens: tokenize_passages(
-                self.models
-                    .iter()
-                    .map(|m| (&m.dir.tokenizer_hash, &m.dir.tokenizer, m.dir.unk_id)),
-                &passages(docs),
-            )?,
-        };
+        let prepared = self.prepare(docs)?;
         self.annotate_prepared(docs, prepared)
     }
 
@@ -259,15 +252,20 @@ impl Annotator {
     /// from two models kept once (with the higher score), overlapping ones of different types
     /// all kept.
     pub fn annotate(&mut self, docs: &[&Document]) -> Result<Vec<Vec<Mention>>, AnnotateError> {
-        let prepared = Prepared {
+        let prepared = self.prepare(docs)?;
+        self.ner(docs, &prepared)
+    }
+
+    /// Tokenizes the documents with the models' own tokenizers, on this thread.
+    fn prepare(&self, docs: &[&Document]) -> Result<Prepared, AnnotateError> {
+        Ok(Prepared {
             tokens: tokenize_passages(
                 self.models
                     .iter()
                     .map(|m| (&m.dir.tokenizer_hash, &m.dir.tokenizer, m.dir.unk_id)),
                 &passages(docs),
             )?,
-        };
-        self.ner(docs, &prepared)
+        })
     }
 
     fn ner(
