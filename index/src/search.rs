@@ -29,6 +29,22 @@ pub const MAX_LIMIT: usize = 100;
 pub const MAX_DEPTH: usize = 10_000;
 /// The most entities listed per type in facets.
 pub const MAX_FACETS: usize = 100;
+/// The longest query (and `with`), in bytes.
+pub const MAX_QUERY_BYTES: usize = 4096;
+/// The deepest nesting of a query: parentheses, and NOTs waiting for their operand.
+pub const MAX_NESTING: usize = 32;
+/// The most `(` and `NOT` in one query, however they nest. tantivy's query grammar, its query
+/// builder and the queries it builds all recurse once per level; each level of that recursion
+/// takes one `(` or one `NOT` of the text, so this bounds the recursion for any query, also one
+/// that [`MAX_NESTING`]'s count of the levels would misjudge. The grammar takes up to 12 KiB of
+/// stack per level in a debug build (`title:(`): 170 levels overflow the 2 MiB of a tokio
+/// blocking thread.
+pub const MAX_GROUPS: usize = 64;
+/// The most terms (words, phrases, prefixes, ranges) in one query; plain words that are one
+/// phrase count once.
+pub const MAX_TERMS: usize = 100;
+/// The longest entity type, in bytes.
+pub const MAX_TYPE_BYTES: usize = 100;
 
 /// One search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,7 +178,7 @@ pub struct FacetEntity {
 /// failure of the index (500).
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
-    #[error("bad query {query:?}: {reason}")]
+    #[error("bad query {}: {reason}", shown(.query))]
     BadQuery { query: String, reason: String },
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -173,6 +189,15 @@ pub enum SearchError {
 impl SearchError {
     pub fn is_client_error(&self) -> bool {
         !matches!(self, SearchError::Index(_))
+    }
+}
+
+/// The query as an error shows it: quoted, cut after 80 characters.
+fn shown(query: &str) -> String {
+    const SHOWN: usize = 80;
+    match query.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{:?}...", &query[..at]),
+        None => format!("{query:?}"),
     }
 }
 
@@ -190,6 +215,27 @@ pub struct Searcher {
     fields: Fields,
     reader: IndexReader,
     parser: QueryParser,
+    limits: Limits,
+}
+
+/// What one query may hold (the `MAX_*` constants; a field so that tests can lift one).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    bytes: usize,
+    nesting: usize,
+    groups: usize,
+    terms: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            bytes: MAX_QUERY_BYTES,
+            nesting: MAX_NESTING,
+            groups: MAX_GROUPS,
+            terms: MAX_TERMS,
+        }
+    }
 }
 
 impl std::fmt::Debug for Searcher {
@@ -231,6 +277,7 @@ impl Searcher {
             fields,
             reader,
             parser,
+            limits: Limits::default(),
         })
     }
 
@@ -246,7 +293,11 @@ impl Searcher {
 
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
         let limit = req.limit.clamp(1, MAX_LIMIT);
-        if req.offset + limit > MAX_DEPTH {
+        if req
+            .offset
+            .checked_add(limit)
+            .is_none_or(|end| end > MAX_DEPTH)
+        {
             return Err(SearchError::BadRequest(format!(
                 "offset + limit must be at most {MAX_DEPTH}"
             )));
@@ -257,6 +308,9 @@ impl Searcher {
             return Err(SearchError::BadRequest(format!(
                 "year_from {a} is after year_to {b}"
             )));
+        }
+        if let Some(t) = &req.entity_type {
+            check_type(t).map_err(SearchError::BadRequest)?;
         }
         let ty = req
             .entity_type
@@ -351,10 +405,19 @@ impl Searcher {
         if text.trim().is_empty() {
             return Err(bad("the query is empty".into()));
         }
+        // Before the grammar sees it: the grammar recurses per level of nesting, and a deep
+        // enough query overflows the stack, which aborts the process.
+        self.limits.check(text).map_err(bad)?;
         let ast = query_grammar::parse_query(text).map_err(|_| {
             bad("not a valid query: quote phrases with \"...\", combine with AND, OR, NOT, +, - and parentheses".into())
         })?;
         let ast = as_one_phrase(ast);
+        if terms(&ast) > self.limits.terms {
+            return Err(bad(format!(
+                "the query has more than {} terms",
+                self.limits.terms
+            )));
+        }
         let mut phrases = Vec::new();
         let mut all = false;
         let ast = self
@@ -555,6 +618,150 @@ impl Searcher {
     }
 }
 
+impl Limits {
+    /// Why `text` is refused before parsing, if it is.
+    fn check(&self, text: &str) -> Result<(), String> {
+        if let Some(c) = text.chars().find(|&c| is_forbidden_control(c)) {
+            return Err(format!(
+                "the query holds a control character (U+{:04X})",
+                u32::from(c)
+            ));
+        }
+        // Nesting first: it is the reason a deeply nested query is also long.
+        if nesting(text) > self.nesting {
+            return Err(format!(
+                "the query is nested deeper than {} levels",
+                self.nesting
+            ));
+        }
+        if text.len() > self.bytes {
+            return Err(format!("the query is longer than {} bytes", self.bytes));
+        }
+        // The grammar's `NOT` is the word and a space.
+        let nots = text
+            .match_indices("NOT")
+            .filter(|(at, _)| text[at + 3..].starts_with(char::is_whitespace))
+            .count();
+        let groups = text.matches('(').count() + nots;
+        if groups > self.groups {
+            return Err(format!(
+                "the query has more than {} parentheses and NOTs",
+                self.groups
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether an entity type holds nothing but what an entity type may: no control characters,
+/// at most [`MAX_TYPE_BYTES`]; the reason when not. For the servers' other uses of a type.
+pub fn check_type(ty: &str) -> Result<(), String> {
+    if let Some(c) = ty.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "the type holds a control character (U+{:04X})",
+            u32::from(c)
+        ));
+    }
+    if ty.len() > MAX_TYPE_BYTES {
+        return Err(format!("the type is longer than {MAX_TYPE_BYTES} bytes"));
+    }
+    Ok(())
+}
+
+/// Control characters other than tab, newline and carriage return, which separate words.
+fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// How deep `text` nests, as tantivy's grammar reads it: each open `(` (outside quoted phrases)
+/// is a level, and so is each `NOT` until the operand it negates is complete (`NOT NOT a` is
+/// two levels). One pass, no recursion, whatever the input.
+fn nesting(text: &str) -> usize {
+    // Per open group, the NOTs waiting for their operand within it.
+    let mut pending: Vec<usize> = vec![0];
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    let mut word = String::new();
+    // An operand is complete: the NOTs waiting for it are done.
+    fn operand_done(pending: &mut [usize], depth: &mut usize) {
+        if let Some(nots) = pending.last_mut() {
+            *depth -= *nots;
+            *nots = 0;
+        }
+    }
+    // The word before a space, a parenthesis or a quote.
+    fn end_word(word: &mut String, pending: &mut [usize], depth: &mut usize) {
+        let w = std::mem::take(word);
+        if w == "NOT" {
+            if let Some(nots) = pending.last_mut() {
+                *nots += 1;
+            }
+            *depth += 1;
+            return;
+        }
+        // `title:(` and `+(`/`-(` open their operand, they do not complete one.
+        let opens = w.ends_with(':') || w.chars().all(|c| c == '+' || c == '-');
+        if !w.is_empty() && !opens {
+            operand_done(pending, depth);
+        }
+    }
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                word.push(c);
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+            }
+            '"' | '\'' => {
+                end_word(&mut word, &mut pending, &mut depth);
+                // A quoted phrase: parentheses in it are text; `\` escapes the quote.
+                let mut escaped = false;
+                for q in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if q == '\\' {
+                        escaped = true;
+                    } else if q == c {
+                        break;
+                    }
+                }
+                operand_done(&mut pending, &mut depth);
+            }
+            '(' => {
+                end_word(&mut word, &mut pending, &mut depth);
+                pending.push(0);
+                depth += 1;
+            }
+            ')' => {
+                end_word(&mut word, &mut pending, &mut depth);
+                if pending.len() > 1 {
+                    let nots = pending.pop().unwrap_or(0);
+                    depth -= nots + 1;
+                    operand_done(&mut pending, &mut depth);
+                }
+            }
+            c if c.is_whitespace() => {
+                end_word(&mut word, &mut pending, &mut depth);
+            }
+            c => word.push(c),
+        }
+        deepest = deepest.max(depth);
+    }
+    end_word(&mut word, &mut pending, &mut depth);
+    deepest.max(depth)
+}
+
+/// The leaves of a parsed query (its depth is bounded by [`Limits::check`]).
+fn terms(ast: &UserInputAst) -> usize {
+    match ast {
+        UserInputAst::Clause(clauses) => clauses.iter().map(|(_, sub)| terms(sub)).sum(),
+        UserInputAst::Boost(sub, _) => terms(sub),
+        UserInputAst::Leaf(_) => 1,
+    }
+}
+
 impl Parsed {
     /// Whether a mention with these words matches one of the query's phrases.
     fn matches(&self, words: &[String]) -> bool {
@@ -623,4 +830,230 @@ fn as_one_phrase(ast: UserInputAst) -> UserInputAst {
         slop: 0,
         prefix: words[n - 1].1,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::writer::{IndexConfig, Indexer};
+    use pubmine_stream::kafka::Offsets;
+    use pubmine_stream::record::{
+        Annotations, Document, Mention, Passage, PassageKind, SourceKind,
+    };
+    use pubmine_stream::sink::{SinkBatch, SinkItem};
+
+    /// An index of one paper mentioning aspirin.
+    fn searcher(dir: &Path) -> Searcher {
+        let mut doc = Document::new(SourceKind::Pubmed, "pmid:1".into());
+        doc.passages = vec![Passage::new(PassageKind::Title, "aspirin".into())];
+        let a = Annotations {
+            id: "pmid:1".into(),
+            mentions: vec![Mention {
+                passage: 0,
+                start: 0,
+                end: 7,
+                text: "aspirin".into(),
+                ty: "Chemical".into(),
+                score: 1.0,
+                model: "m".into(),
+            }],
+            document: Some(Box::new(doc)),
+            ..Default::default()
+        };
+        let mut next = Offsets::new();
+        next.insert(("t".into(), 0), 1);
+        let batch = SinkBatch {
+            items: vec![SinkItem {
+                topic: "t".into(),
+                partition: 0,
+                offset: 0,
+                key: "pmid:1".into(),
+                annotations: Some(Box::new(a)),
+            }],
+            next,
+        };
+        let mut ix = Indexer::open(dir, IndexConfig::default()).unwrap();
+        ix.write(&batch).unwrap();
+        ix.commit().unwrap();
+        ix.close().unwrap();
+        Searcher::open(dir).unwrap()
+    }
+
+    fn reason(s: &Searcher, query: &str) -> String {
+        match s.search(&SearchRequest::new(query)) {
+            Err(SearchError::BadQuery { reason, .. }) => reason,
+            other => panic!("{:?}: {other:?}", shown(query)),
+        }
+    }
+
+    #[test]
+    fn nesting_counts_groups_and_pending_nots() {
+        for (q, n) in [
+            ("aspirin", 0),
+            ("(aspirin)", 1),
+            ("(a OR b) AND (c OR d)", 1),
+            ("((a) (b (c)))", 3),
+            ("title:(a OR journal:(b))", 2),
+            ("+(a -(b))", 2),
+            ("NOT NOT a", 2),
+            ("NOT (NOT a)", 3),
+            ("a AND NOT b AND NOT c", 1),
+            ("\"((((\" 'a (b' \"x \\\" ((\"", 0),
+            ("a\\(\\(b", 0),
+            ("))) (a)", 1),
+        ] {
+            assert_eq!(nesting(q), n, "{q}");
+        }
+    }
+
+    /// A query nested thousands deep used to overflow the stack of the thread searching, which
+    /// aborts the whole process (`pubmine serve` with it).
+    #[test]
+    fn deeply_nested_queries_are_refused_not_a_stack_overflow() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = searcher(dir.path());
+        let too_deep = format!("the query is nested deeper than {MAX_NESTING} levels");
+        for n in [MAX_NESTING + 1, 3_000, 100_000] {
+            for q in [
+                format!("{}aspirin{}", "(".repeat(n), ")".repeat(n)),
+                format!("{}aspirin", "(".repeat(n)),
+                format!("{}aspirin", "NOT ".repeat(n)),
+                format!("{}aspirin{}", "title:(".repeat(n), ")".repeat(n)),
+                format!("{}aspirin{}", "(a OR ".repeat(n), ")".repeat(n)),
+                format!("{}aspirin{}", "NOT (".repeat(n), ")".repeat(n)),
+            ] {
+                assert_eq!(reason(&s, &q), too_deep, "{}", shown(&q));
+            }
+        }
+        // `with` goes through the same parser.
+        let req = SearchRequest {
+            with: Some(format!("{}a{}", "(".repeat(3_000), ")".repeat(3_000))),
+            ..SearchRequest::new("aspirin")
+        };
+        let e = s.search(&req).unwrap_err();
+        assert!(
+            e.is_client_error() && e.to_string().contains(&too_deep),
+            "{e}"
+        );
+        // The error quotes the start of the query, not all of it.
+        assert!(e.to_string().len() < 200, "{e}");
+        // At the limit, still a query.
+        let q = format!(
+            "{}aspirin{}",
+            "(".repeat(MAX_NESTING),
+            ")".repeat(MAX_NESTING)
+        );
+        assert_eq!(s.search(&SearchRequest::new(q)).unwrap().total, 1);
+    }
+
+    /// The bound that holds whatever the nesting count makes of a query: `MAX_GROUPS` levels of
+    /// the deepest shapes parse, build and run on a thread stack of 2 MiB (tokio's, for
+    /// `spawn_blocking`), in a debug build. (At 256 this test overflows its stack.)
+    #[test]
+    fn max_groups_levels_fit_a_small_stack() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = searcher(dir.path());
+        s.limits.nesting = usize::MAX;
+        s.limits.terms = usize::MAX;
+        s.limits.bytes = usize::MAX;
+        let n = MAX_GROUPS;
+        let shapes = [
+            format!("{}aspirin{}", "(".repeat(n), ")".repeat(n)),
+            format!("{}aspirin{}", "(a OR ".repeat(n), ")".repeat(n)),
+            format!("{}aspirin{}", "(+a -".repeat(n - 1), ")".repeat(n - 1)),
+            format!("{}aspirin", "NOT ".repeat(n)),
+            format!("{}aspirin{}", "title:(a ".repeat(n), ")".repeat(n)),
+            format!("{}aspirin{}", "(aspirin^2 AND ".repeat(n), ")".repeat(n)),
+            format!(
+                "{}aspirin{}",
+                "title:(NOT ".repeat(n / 2),
+                ")".repeat(n / 2)
+            ),
+            format!("{}aspirin{}", "journal:(+a ".repeat(n), ")".repeat(n)),
+        ];
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                for q in shapes {
+                    assert_eq!(Limits::default().groups, MAX_GROUPS);
+                    // Found, or refused for what it means (a NOT alone excludes only).
+                    match s.search(&SearchRequest::new(q.clone())) {
+                        Ok(_) | Err(SearchError::BadQuery { .. }) => {}
+                        Err(e) => panic!("{}: {e:?}", shown(&q)),
+                    }
+                }
+                // One more is refused.
+                s.limits = Limits {
+                    nesting: usize::MAX,
+                    ..Limits::default()
+                };
+                let q = format!("{}aspirin{}", "(".repeat(n + 1), ")".repeat(n + 1));
+                assert_eq!(
+                    reason(&s, &q),
+                    format!("the query has more than {MAX_GROUPS} parentheses and NOTs")
+                );
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn long_queries_many_terms_and_control_characters_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = searcher(dir.path());
+        let long = "aspirin ".repeat(MAX_QUERY_BYTES / 8 + 1);
+        assert_eq!(
+            reason(&s, &long),
+            format!("the query is longer than {MAX_QUERY_BYTES} bytes")
+        );
+        // Distinct terms: the grammar merges repeated ones.
+        let terms = |n: usize| {
+            let mut t: Vec<String> = (1..n).map(|i| format!("t{i}")).collect();
+            t.push("aspirin".into());
+            t.join(" OR ")
+        };
+        assert_eq!(
+            reason(&s, &terms(MAX_TERMS + 1)),
+            format!("the query has more than {MAX_TERMS} terms")
+        );
+        assert_eq!(
+            s.search(&SearchRequest::new(terms(MAX_TERMS)))
+                .unwrap()
+                .total,
+            1
+        );
+        // Plain words are one phrase: one term however many words.
+        let words = vec!["aspirin"; MAX_TERMS + 1].join(" ");
+        assert!(s.search(&SearchRequest::new(words)).is_ok());
+        assert_eq!(
+            reason(&s, "aspirin\0x"),
+            "the query holds a control character (U+0000)"
+        );
+        assert_eq!(
+            reason(&s, "as\u{1b}pirin"),
+            "the query holds a control character (U+001B)"
+        );
+        assert_eq!(
+            s.search(&SearchRequest::new("\taspirin\n")).unwrap().total,
+            1
+        );
+        for ty in ["\0", "chemical\u{7f}", &"x".repeat(MAX_TYPE_BYTES + 1)] {
+            let req = SearchRequest {
+                entity_type: Some(ty.to_owned()),
+                ..SearchRequest::new("aspirin")
+            };
+            let e = s.search(&req).unwrap_err();
+            assert!(matches!(e, SearchError::BadRequest(_)), "{ty:?}: {e}");
+        }
+        // `offset + limit` past usize is refused, not an overflow.
+        let req = SearchRequest {
+            offset: usize::MAX,
+            ..SearchRequest::new("aspirin")
+        };
+        assert!(matches!(
+            s.search(&req).unwrap_err(),
+            SearchError::BadRequest(_)
+        ));
+    }
 }
