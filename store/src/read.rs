@@ -14,6 +14,10 @@ use crate::StoreError;
 /// A stored document and every model's annotations of it, in one record (mentions ordered by
 /// passage and offset; relations refer to them by index, as on the annotations topic).
 pub async fn document(pool: &PgPool, id: &str) -> Result<Option<Annotations>, StoreError> {
+    // Postgres text cannot hold NUL, so no stored id does; asking would be an error.
+    if id.contains('\0') {
+        return Ok(None);
+    }
     let Some(meta) = sqlx::query_scalar!(
         "SELECT metadata AS \"metadata: sqlx::types::JsonValue\" FROM documents WHERE id = $1",
         id
@@ -144,6 +148,10 @@ pub async fn top_entities(
     ty: Option<&str>,
     limit: i64,
 ) -> Result<Vec<TopEntity>, StoreError> {
+    // No stored type holds NUL (Postgres text cannot), and asking would be an error.
+    if ty.is_some_and(|t| t.contains('\0')) {
+        return Ok(Vec::new());
+    }
     let rows = sqlx::query_as!(
         TopEntity,
         "SELECT type AS \"ty!\", normalized AS \"normalized!\", text AS \"text!\",
@@ -158,4 +166,22 @@ pub async fn top_entities(
     .fetch_all(pool)
     .await?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestDb;
+
+    /// A NUL was sent on to Postgres, which refused the statement: a caller's bad input
+    /// became a database error.
+    #[tokio::test]
+    async fn a_nul_in_an_id_or_type_matches_nothing() {
+        let db = TestDb::new().await;
+        assert_eq!(super::document(&db.pool, "pmid:1\0x").await.unwrap(), None);
+        let top = super::top_entities(&db.pool, Some("Gene\0"), 5)
+            .await
+            .unwrap();
+        assert!(top.is_empty());
+        db.drop_db().await;
+    }
 }
