@@ -1,8 +1,9 @@
 //! `pubmine serve` through the real binary over HTTP: an index and a Postgres database filled
 //! by the real sinks.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read as _};
 use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
 
 use pubmine_index::writer::{IndexConfig, Indexer};
 use pubmine_store::sink::PgSink;
@@ -75,6 +76,17 @@ fn batch(n: u32) -> SinkBatch {
 struct Server {
     child: Child,
     base: String,
+    /// What the server logs, read to the end once it stops.
+    log: Option<JoinHandle<String>>,
+}
+
+impl Server {
+    /// Stops the server; returns its log.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log.take().unwrap().join().unwrap()
+    }
 }
 
 impl Drop for Server {
@@ -91,8 +103,15 @@ fn serve(index: &std::path::Path, db: &TestDb) -> Server {
         .arg(index)
         .env("PUBMINE_LOG", "warn")
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start pubmine serve");
+    let mut stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = stderr.read_to_string(&mut log);
+        log
+    });
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -102,16 +121,15 @@ fn serve(index: &std::path::Path, db: &TestDb) -> Server {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    Server { child, base }
+    Server {
+        child,
+        base,
+        log: Some(log),
+    }
 }
 
-async fn get(base: &str, path: &str) -> (u16, String) {
-    let r = reqwest::get(format!("{base}{path}")).await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_api_answers_and_refuses_bad_requests_with_400() {
+/// A database and an index holding the same 12 papers, `pmid:0` to `pmid:11`.
+async fn filled() -> (TestDb, tempfile::TempDir) {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();
     let b = batch(12);
@@ -124,6 +142,32 @@ async fn the_api_answers_and_refuses_bad_requests_with_400() {
     indexer.write(&b).unwrap();
     indexer.commit().unwrap();
     indexer.close().unwrap();
+    (db, dir)
+}
+
+/// The status line of the response to a GET of `path`, sent as written.
+fn raw_get_status(base: &str, path: &str) -> String {
+    use std::io::Write as _;
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    // The server may answer and close before it has read all of the request.
+    let _ = write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    );
+    let mut line = String::new();
+    let _ = BufReader::new(conn).read_line(&mut line);
+    line.trim_end().to_string()
+}
+
+async fn get(base: &str, path: &str) -> (u16, String) {
+    let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_and_refuses_bad_requests_with_400() {
+    let (db, dir) = filled().await;
     let server = serve(dir.path(), &db);
     let base = server.base.as_str();
 
@@ -183,4 +227,268 @@ async fn the_api_answers_and_refuses_bad_requests_with_400() {
 
     drop(server);
     db.drop_db().await;
+}
+
+/// Hostile requests, each refused with a reason, none a 500 or the end of the server. A query
+/// nested 3,000 deep used to overflow the stack (the process aborted), and a NUL in an id or a
+/// type reached Postgres, whose error text came back in a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_get_4xx_with_a_reason_and_the_server_stays_up() {
+    let (db, dir) = filled().await;
+    let server = serve(dir.path(), &db);
+    let base = server.base.as_str();
+
+    let nested = format!("{}brca1{}", "(".repeat(3_000), ")".repeat(3_000));
+    let nots = format!("{}brca1", "NOT%20".repeat(3_000));
+    let long = "brca1%20".repeat(700);
+    let many_terms = (0..101)
+        .map(|i| format!("t{i}"))
+        .collect::<Vec<_>>()
+        .join("%20OR%20");
+    let long_type = "x".repeat(101);
+    let long_id = "9".repeat(300);
+    let cases: Vec<(String, u16, &str)> = vec![
+        // The query parser: nesting, length, terms, what tantivy would choke on.
+        (
+            format!("/search?query={nested}"),
+            400,
+            "nested deeper than 32 levels",
+        ),
+        (
+            format!("/search?query=brca1&with={nested}"),
+            400,
+            "nested deeper than 32 levels",
+        ),
+        (
+            format!("/search?query={nots}"),
+            400,
+            "nested deeper than 32 levels",
+        ),
+        (
+            format!("/search?query={long}"),
+            400,
+            "longer than 4096 bytes",
+        ),
+        (
+            format!("/search?query={many_terms}"),
+            400,
+            "more than 100 terms",
+        ),
+        (
+            "/search?query=mention:/a.*/".into(),
+            400,
+            "regular expressions",
+        ),
+        // Control characters and invalid UTF-8.
+        (
+            "/search?query=brca1%00".into(),
+            400,
+            "control character (U+0000)",
+        ),
+        (
+            "/search?query=brca1&type=%00".into(),
+            400,
+            "type holds a control character (U+0000)",
+        ),
+        (
+            "/search?query=brca1&with=a%07".into(),
+            400,
+            "control character (U+0007)",
+        ),
+        ("/search?query=%FF".into(), 400, "not valid utf-8"),
+        (
+            "/search?query=brca1&type=%C3%28".into(),
+            400,
+            "not valid utf-8",
+        ),
+        // Empty and oversized values.
+        ("/search?query=".into(), 400, "the query is empty"),
+        ("/search?query=%20%20".into(), 400, "the query is empty"),
+        (
+            "/search?query=brca1&with=".into(),
+            400,
+            "the query is empty",
+        ),
+        (
+            format!("/search?query=brca1&type={long_type}"),
+            400,
+            "longer than 100 bytes",
+        ),
+        ("/search?query=brca1&limit=".into(), 400, "limit"),
+        // Numbers out of range.
+        ("/search?query=brca1&limit=-1".into(), 400, "limit"),
+        (
+            "/search?query=brca1&limit=18446744073709551616".into(),
+            400,
+            "limit",
+        ),
+        (
+            "/search?query=brca1&offset=18446744073709551615".into(),
+            400,
+            "offset + limit",
+        ),
+        (
+            "/search?query=brca1&offset=9995".into(),
+            400,
+            "offset + limit",
+        ),
+        (
+            "/search?query=brca1&year_from=99999999999".into(),
+            400,
+            "year_from",
+        ),
+        (
+            "/search?query=brca1&facet_limit=-1".into(),
+            400,
+            "facet_limit",
+        ),
+        ("/search?query=brca1&facets=maybe".into(), 400, "facets"),
+        (
+            "/search?query=brca1&query=brca2".into(),
+            400,
+            "duplicate field",
+        ),
+        // Documents.
+        (
+            "/documents/pmid:1%00x".into(),
+            400,
+            "control character (U+0000)",
+        ),
+        (
+            "/documents/pmid:1%00x/pubtator".into(),
+            400,
+            "control character (U+0000)",
+        ),
+        (
+            "/documents/pmid:1%00x/bioc".into(),
+            400,
+            "control character (U+0000)",
+        ),
+        (
+            "/documents/pmid:1%0A".into(),
+            400,
+            "control character (U+000A)",
+        ),
+        ("/documents/%FF".into(), 400, "not valid utf-8"),
+        ("/documents/%FF/bioc".into(), 400, "not valid utf-8"),
+        ("/documents/%20".into(), 400, "the document id is empty"),
+        (
+            format!("/documents/pmid:{long_id}"),
+            400,
+            "longer than 256 bytes",
+        ),
+        ("/documents/pmid:999".into(), 404, "no document"),
+        ("/documents/pmid:999/pubtator".into(), 404, "no document"),
+        ("/documents/".into(), 404, "no such route"),
+        ("/nowhere".into(), 404, "no such route"),
+        // Top entities.
+        (
+            "/entities/top?type=%00".into(),
+            400,
+            "control character (U+0000)",
+        ),
+        ("/entities/top?type=%FF".into(), 400, "not valid utf-8"),
+        (
+            format!("/entities/top?type={long_type}"),
+            400,
+            "longer than 100 bytes",
+        ),
+        ("/entities/top?limit=-5".into(), 400, "limit"),
+        (
+            "/entities/top?limit=99999999999999999999999".into(),
+            400,
+            "limit",
+        ),
+        ("/entities/top?colour=blue".into(), 400, "unknown field"),
+    ];
+    for (path, want, reason) in &cases {
+        let (status, body) = get(base, path).await;
+        let shown: String = path.chars().take(80).collect();
+        assert_eq!(status, *want, "{shown}: {body}");
+        let v: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{shown}: not JSON: {body}"));
+        let error = v["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains(reason),
+            "{shown}: {error:?} lacks {reason:?}"
+        );
+        assert!(
+            error.starts_with(|c: char| !c.is_uppercase()),
+            "{shown}: {error:?}"
+        );
+        assert!(error.len() < 300, "{shown}: a long error: {error:?}");
+    }
+
+    // Past what the HTTP server reads of a request head: refused before any handler.
+    // (Too long for an HTTP client's URI type: written by hand.)
+    let status = raw_get_status(base, &format!("/search?query={}", "a".repeat(1 << 20)));
+    assert!(status.starts_with("HTTP/1.1 4"), "{status}");
+
+    // Still serving, and still right.
+    assert_eq!(get(base, "/health").await, (200, "ok".to_string()));
+    let (status, body) = get(base, "/search?query=brca1&limit=1").await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["total"], 12, "{body}");
+    // An empty type is no filter, in both places.
+    let (status, body) = get(base, "/search?query=brca1&type=&limit=1").await;
+    assert_eq!((status, &v), (200, &serde_json::from_str(&body).unwrap()));
+    let (status, body) = get(base, "/entities/top?type=&limit=1").await;
+    assert_eq!(status, 200, "{body}");
+
+    // A failure of the database is a 500 that says nothing of the database; the log says it.
+    pubmine_store::admin_execute(&db.pool, "DROP MATERIALIZED VIEW top_entities CASCADE")
+        .await
+        .unwrap();
+    let (status, body) = get(base, "/entities/top?type=Gene").await;
+    assert_eq!(status, 500, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["error"], "internal error (the details are in the server's log)",
+        "{body}"
+    );
+    assert!(!body.contains("top_entities"), "{body}");
+    assert_eq!(get(base, "/health").await.0, 200);
+
+    let log = server.stop();
+    assert!(
+        log.contains("request failed") && log.contains("top_entities"),
+        "{log}"
+    );
+    db.drop_db().await;
+}
+
+/// `pubmine search` refuses the same queries (exit code 2) instead of aborting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_search_command_refuses_a_deeply_nested_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut indexer = Indexer::open(dir.path(), IndexConfig::default()).unwrap();
+    indexer.write(&batch(3)).unwrap();
+    indexer.commit().unwrap();
+    indexer.close().unwrap();
+    let search = |query: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pubmine"))
+            .arg("search")
+            .arg(query)
+            .arg("--index")
+            .arg(dir.path())
+            .env("PUBMINE_LOG", "warn")
+            .output()
+            .expect("run pubmine search")
+    };
+    // 60,000 deep is about as long as one argument may be (128 KiB).
+    for n in [3_000, 60_000] {
+        let out = search(&format!("{}brca1{}", "(".repeat(n), ")".repeat(n)));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{n}: {stderr}");
+        assert!(stderr.contains("nested deeper than 32 levels"), "{stderr}");
+        assert!(
+            stderr.len() < 300,
+            "the whole query echoed: {} bytes",
+            stderr.len()
+        );
+    }
+    let out = search("(brca1)");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("papers 1-3 of 3"));
 }

@@ -8,6 +8,8 @@
 //! - `GET /health`
 //!
 //! A malformed request gets 400 with the reason, an unknown document 404; page sizes are capped.
+//! A failure of the server's own gets 500 with a generic message; the details go to the log,
+//! never to the client (a database error can name tables, values and settings).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,8 +17,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -26,7 +28,9 @@ use pubmine_index::search::{SearchError, SearchRequest, Searcher};
 use serde::Deserialize;
 
 /// The most entities `/entities/top` returns.
-const MAX_TOP: i64 = 1000;
+const MAX_TOP: usize = 1000;
+/// The longest document id, in bytes (`pmid:<n>` and `pmc:PMC<n>` are far shorter).
+const MAX_ID_BYTES: usize = 256;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -86,6 +90,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/documents/{id}/pubtator", get(pubtator))
         .route("/documents/{id}/bioc", get(bioc))
         .route("/entities/top", get(top_entities))
+        .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such route".into()) })
         .with_state(state)
 }
 
@@ -94,21 +99,107 @@ struct ApiError(StatusCode, String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.0.is_server_error() {
-            tracing::error!(status = %self.0, error = %self.1, "request failed");
-        }
         (self.0, Json(serde_json::json!({"error": self.1}))).into_response()
     }
 }
 
+fn bad_request(reason: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, reason.into())
+}
+
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError(StatusCode::BAD_REQUEST, r.body_text())
+        if !r.status().is_client_error() {
+            return internal(&r);
+        }
+        let text = r.body_text();
+        let detail = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&text);
+        bad_request(format!("bad query string: {detail}"))
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        if !r.status().is_client_error() {
+            return internal(&r);
+        }
+        // The one way a path of a `String` parameter fails to decode.
+        bad_request("the path is not valid utf-8 after percent-decoding")
+    }
+}
+
+/// A failure of the server: logged with its causes; the client learns only that it happened.
+fn internal(e: &(dyn std::error::Error + 'static)) -> ApiError {
+    let mut detail = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        // Many errors print their source in their own message already.
+        let text = s.to_string();
+        if !detail.ends_with(&text) {
+            detail.push_str(": ");
+            detail.push_str(&text);
+        }
+        source = s.source();
+    }
+    tracing::error!(error = %detail, "request failed");
+    ApiError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error (the details are in the server's log)".into(),
+    )
+}
+
+/// The query string decodes to UTF-8. The query extractor would replace what does not with
+/// U+FFFD and search for that; the client is told instead.
+fn check_query_string(raw: Option<&str>) -> Result<(), ApiError> {
+    let Some(raw) = raw else {
+        return Ok(());
+    };
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push(hi << 4 | lo);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    match std::str::from_utf8(&decoded) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(bad_request(
+            "the query string is not valid utf-8 after percent-decoding",
+        )),
+    }
+}
+
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if id.trim().is_empty() {
+        return Err(bad_request("the document id is empty"));
+    }
+    if id.len() > MAX_ID_BYTES {
+        return Err(bad_request(format!(
+            "the document id is longer than {MAX_ID_BYTES} bytes"
+        )));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Err(bad_request(format!(
+            "the document id holds a control character (U+{:04X})",
+            u32::from(c)
+        )));
+    }
+    Ok(())
 }
 
 fn not_configured(what: &str) -> ApiError {
@@ -120,8 +211,10 @@ fn not_configured(what: &str) -> ApiError {
 
 async fn search(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     query: Result<Query<SearchRequest>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    check_query_string(raw.as_deref())?;
     let Query(req) = query?;
     let searcher = state
         .searcher
@@ -129,11 +222,11 @@ async fn search(
         .ok_or_else(|| not_configured("--index"))?;
     let result = tokio::task::spawn_blocking(move || searcher.search(&req))
         .await
-        .map_err(internal)?;
+        .map_err(|e| internal(&e))?;
     match result {
         Ok(resp) => Ok(Json(resp).into_response()),
-        Err(e @ SearchError::Index(_)) => Err(internal(e)),
-        Err(e) => Err(ApiError(StatusCode::BAD_REQUEST, e.to_string())),
+        Err(e @ SearchError::Index(_)) => Err(internal(&e)),
+        Err(e) => Err(bad_request(e.to_string())),
     }
 }
 
@@ -144,25 +237,30 @@ fn pool(state: &AppState) -> Result<&pubmine_store::Pool, ApiError> {
         .ok_or_else(|| not_configured("--database-url"))
 }
 
-async fn load(state: &AppState, id: &str) -> Result<pubmine_stream::record::Annotations, ApiError> {
-    pubmine_store::read::document(pool(state)?, id)
+async fn load(
+    state: &AppState,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<pubmine_stream::record::Annotations, ApiError> {
+    let Path(id) = id?;
+    check_id(&id)?;
+    pubmine_store::read::document(pool(state)?, &id)
         .await
-        .map_err(internal)?
+        .map_err(|e| internal(&e))?
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no document {id:?}")))
 }
 
 async fn document(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(load(&state, &id).await?).into_response())
+    Ok(Json(load(&state, id).await?).into_response())
 }
 
 async fn pubtator(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let a = load(&state, &id).await?;
+    let a = load(&state, id).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         pubmine_store::export::pubtator(&a),
@@ -172,9 +270,9 @@ async fn pubtator(
 
 async fn bioc(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let a = load(&state, &id).await?;
+    let a = load(&state, id).await?;
     Ok(Json(pubmine_store::export::bioc(&a)).into_response())
 }
 
@@ -184,21 +282,28 @@ struct TopParams {
     #[serde(rename = "type")]
     ty: Option<String>,
     #[serde(default = "default_top")]
-    limit: i64,
+    limit: usize,
 }
 
-fn default_top() -> i64 {
+fn default_top() -> usize {
     20
 }
 
 async fn top_entities(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     query: Result<Query<TopParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    check_query_string(raw.as_deref())?;
     let Query(p) = query?;
-    let limit = p.limit.clamp(1, MAX_TOP);
-    let rows = pubmine_store::read::top_entities(pool(&state)?, p.ty.as_deref(), limit)
+    if let Some(ty) = &p.ty {
+        pubmine_index::search::check_type(ty).map_err(bad_request)?;
+    }
+    // An empty type is no filter, as in /search.
+    let ty = p.ty.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let limit = p.limit.clamp(1, MAX_TOP) as i64;
+    let rows = pubmine_store::read::top_entities(pool(&state)?, ty, limit)
         .await
-        .map_err(internal)?;
+        .map_err(|e| internal(&e))?;
     Ok(Json(rows).into_response())
 }
