@@ -25,6 +25,20 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when the record written is at fault, not the database: a data exception (class 22,
+    /// such as a NUL character, which Postgres text cannot hold) or a value past a limit of the
+    /// server (54000, such as an index row too large). Writing it again can never succeed.
+    pub fn is_poison(&self) -> bool {
+        match self {
+            StoreError::Query(sqlx::Error::Database(db)) => {
+                let code = db.code().unwrap_or_default();
+                code.starts_with("22") || code == "54000"
+            }
+            StoreError::Encode(_) => true,
+            _ => false,
+        }
+    }
+
     /// True when retrying later may succeed (the server went away, a deadlock, ...).
     pub fn is_transient(&self) -> bool {
         match self {

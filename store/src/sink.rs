@@ -137,6 +137,8 @@ impl Sink for PgSink {
 fn sink_error(e: StoreError) -> SinkError {
     if e.is_transient() {
         SinkError::Transient(Box::new(e))
+    } else if e.is_poison() {
+        SinkError::Poison(Box::new(e))
     } else {
         SinkError::Fatal(Box::new(e))
     }

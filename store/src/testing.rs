@@ -25,9 +25,14 @@ impl TestDb {
     pub async fn new() -> TestDb {
         let name = format!("pubmine_test_{}", uuid::Uuid::new_v4().simple());
         let admin = admin().await;
-        admin_execute(&admin, &format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create the test database");
+        // CREATE DATABASE copies template1 and fails while another session is connected to
+        // it (another test creating its database at the same moment): try again.
+        let mut tries = 0;
+        while let Err(e) = admin_execute(&admin, &format!("CREATE DATABASE {name}")).await {
+            tries += 1;
+            assert!(tries < 20, "create the test database: {e}");
+            tokio::time::sleep(std::time::Duration::from_millis(50 * tries)).await;
+        }
         admin.close().await;
         let url = format!("{}/{name}", pg_admin_url());
         let pool = connect(&url).await.expect("connect to the test database");

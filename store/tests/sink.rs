@@ -390,3 +390,43 @@ async fn a_stored_document_reads_back_as_it_was_annotated() {
     }
     db.drop_db().await;
 }
+
+#[tokio::test]
+async fn a_record_postgres_cannot_hold_is_poison_not_a_failure_of_the_sink() {
+    use pubmine_stream::sink::{Sink, SinkError};
+    let db = TestDb::new().await;
+    let mut sink = PgSink::new(db.pool.clone(), "store-test");
+    // Postgres text holds no NUL character: such a record can never be written.
+    let mut bad = annotations("pmid:2", 2021);
+    bad.document.as_mut().unwrap().passages[1].text = "a NUL \u{0} in the abstract".into();
+    let mixed = batch(vec![
+        item(0, 0, "pmid:1", Some(annotations("pmid:1", 2020))),
+        item(0, 1, "pmid:2", Some(bad.clone())),
+    ]);
+    let err = sink.write(mixed).await.expect_err("refused");
+    assert!(matches!(err, SinkError::Poison(_)), "{err:?}");
+    assert_eq!(count(&db, "SELECT count(*) FROM documents").await, 0);
+    // The same in a mention's text or in the title.
+    let mut in_mention = annotations("pmid:3", 2021);
+    in_mention.mentions[0].text = "BR\u{0}CA1".into();
+    let mut in_title = annotations("pmid:4", 2021);
+    in_title.document.as_mut().unwrap().title = "x\u{0}".into();
+    for (offset, a) in [(2, in_mention), (3, in_title)] {
+        let err = sink
+            .write(batch(vec![item(0, offset, &a.id.clone(), Some(a))]))
+            .await
+            .expect_err("refused");
+        assert!(matches!(err, SinkError::Poison(_)), "{err:?}");
+    }
+    // The good record alone is written.
+    sink.write(batch(vec![item(
+        0,
+        0,
+        "pmid:1",
+        Some(annotations("pmid:1", 2020)),
+    )]))
+    .await
+    .unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM documents").await, 1);
+    db.drop_db().await;
+}

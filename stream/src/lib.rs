@@ -2,6 +2,7 @@
 //! in-process transports, and shutdown.
 
 pub mod codec;
+pub mod error;
 pub mod kafka;
 pub mod record;
 pub mod shutdown;

@@ -16,8 +16,10 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use crate::codec::{decode_annotations, encode_dead_letter};
 use std::collections::BTreeMap;
+
+use crate::codec::{decode_annotations, encode_dead_letter};
+use crate::error::{Classify, ErrorClass};
 
 use crate::kafka::{InRecord, KafkaConsumer, Offsets, next_offsets};
 use crate::record::{Annotations, DeadLetter, SCHEMA_VERSION};
@@ -31,9 +33,24 @@ pub enum SinkError {
     /// a lock timeout): the runner retries the batch with backoff.
     #[error("sink write failed, will retry: {0}")]
     Transient(#[source] BoxError),
+    /// A record of the batch is one the sink can never take (text the database refuses, a
+    /// value past its limits): the runner writes the batch again a record at a time, and the
+    /// record whose write is refused goes to the dead letters.
+    #[error("the sink refused a record: {0}")]
+    Poison(#[source] BoxError),
     /// Retrying cannot help (schema missing, disk full, a corrupt index).
     #[error("sink failed: {0}")]
     Fatal(#[source] BoxError),
+}
+
+impl Classify for SinkError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            SinkError::Transient(_) => ErrorClass::Transient,
+            SinkError::Poison(_) => ErrorClass::Poison,
+            SinkError::Fatal(_) => ErrorClass::Fatal,
+        }
+    }
 }
 
 /// One record for a sink: the annotations of a document, or its deletion.
@@ -208,7 +225,13 @@ pub async fn run(
                 (d, t + 1)
             }
         });
-        let done = retry!(shutdown, sink.write(batch.clone()))?;
+        let done = match retry!(shutdown, sink.write(batch.clone())) {
+            Err(SinkError::Poison(e)) => {
+                tracing::warn!(stage = %cfg.stage, error = %e, "the sink refused a record of the batch; writing it a record at a time");
+                write_one_by_one(producer, sink, cfg, batch, shutdown, &mut stats).await?
+            }
+            other => other?,
+        };
         stats.documents += docs;
         stats.deletions += dels;
         stats.batches += 1;
@@ -225,6 +248,65 @@ pub async fn run(
         commit_to_group(consumer, &done);
     }
     Ok(stats)
+}
+
+/// Writes a batch that the sink refused as a whole one record at a time, in order: the record
+/// whose own write is refused goes to the dead letters (acknowledged before the next write,
+/// whose offsets cover it), the others are written. Returns the offsets durable at the end.
+async fn write_one_by_one(
+    producer: &dyn Producer,
+    sink: &mut dyn Sink,
+    cfg: &SinkConfig,
+    batch: SinkBatch,
+    shutdown: &CancellationToken,
+    stats: &mut SinkStats,
+) -> Result<Option<Offsets>, RunError> {
+    let mut done = None;
+    for item in batch.items {
+        let mut next = Offsets::new();
+        next.insert((item.topic.clone(), item.partition), item.offset + 1);
+        let one = SinkBatch {
+            items: vec![item.clone()],
+            next,
+        };
+        match retry!(shutdown, sink.write(one.clone())) {
+            Ok(d) => done = d.or(done),
+            Err(SinkError::Poison(e)) => {
+                let r = InRecord {
+                    topic: item.topic.clone(),
+                    partition: item.partition,
+                    offset: item.offset,
+                    key: item.key.clone(),
+                    value: None,
+                };
+                let reason = format!("refused by the {} sink: {}", cfg.stage, error_chain(&*e));
+                dead_letter(producer, cfg, &r, reason).await?.await?;
+                stats.dead_lettered += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // The offsets of the batch's dead-lettered and refused records, past its last item.
+    let cover = SinkBatch {
+        items: Vec::new(),
+        next: batch.next,
+    };
+    Ok(retry!(shutdown, sink.write(cover.clone()))?.or(done))
+}
+
+/// An error and its sources, joined: the reason a dead letter carries.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !out.contains(&s_text) {
+            out.push_str(": ");
+            out.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    out
 }
 
 /// Decodes the records; the undecodable ones are dead-lettered and acknowledged here.

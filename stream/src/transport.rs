@@ -7,6 +7,8 @@
 
 use futures::future::BoxFuture;
 
+use crate::error::{Classify, ErrorClass};
+
 /// One record to send: a topic, a key, and a value (`None` is a tombstone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutRecord {
@@ -39,7 +41,17 @@ pub enum TransportError {
 impl TransportError {
     /// True when retrying later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, TransportError::Delivery(_))
+        self.class() == ErrorClass::Transient
+    }
+}
+
+impl Classify for TransportError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            TransportError::Delivery(_) => ErrorClass::Transient,
+            TransportError::TooLarge(_) => ErrorClass::Poison,
+            TransportError::Closed | TransportError::Fatal(_) => ErrorClass::Fatal,
+        }
     }
 }
 
