@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod decode;
 pub mod eval;
+pub mod faults;
 pub mod labels;
 pub mod model;
 pub mod ner;

@@ -199,6 +199,14 @@ impl ModelSession {
         cols: usize,
     ) -> Result<Vec<f32>, SessionError> {
         let run = |e: ort::Error| SessionError::Run(e.to_string());
+        // A fault of the runtime itself (a device lost, out of memory), injected in tests
+        // against the real runtime: `FAILPOINTS=annotate::model-run=N*off->return`.
+        fail::fail_point!("annotate::model-run", |reason| Err(SessionError::Run(
+            format!(
+                "injected fault: {}",
+                reason.unwrap_or_else(|| "model run".into())
+            )
+        )));
         let shape = [rows, cols];
         let input_ids = Tensor::from_array((shape, ids)).map_err(run)?;
         let attention = Tensor::from_array((shape, mask)).map_err(run)?;

@@ -2,18 +2,26 @@
 //! topic. Each batch of records is decoded, tokenized, annotated (NER, then RE when RE models are
 //! set) on blocking threads (never on the async runtime), the next batch's tokenization
 //! overlapping this one's inference, and its outputs produced; the batch's offsets are committed
-//! only once every output is acknowledged. Tombstones pass through; a record that
-//! cannot be decoded, or whose annotation fails, is dead-lettered with the reason; on shutdown
-//! the batch in hand is finished and committed before the worker returns.
+//! only once every output is acknowledged. Tombstones pass through; on shutdown the batch in hand
+//! is finished and committed before the worker returns.
+//!
+//! Errors have a class ([`ErrorClass`]). A record at fault (poison: it cannot be decoded, its
+//! text cannot be tokenized, its annotations are larger than the output topic takes) is
+//! dead-lettered with the reason and the stream goes on. A fault of the broker that may pass
+//! (transient) is retried with backoff: receiving, producing a batch's outputs again, the offset
+//! commit. A fault that is not the records' (fatal: the model session failing, a device lost)
+//! stops the worker with the error, and nothing past the batches already finished is committed:
+//! a restarted worker annotates those records again.
 
 use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use pubmine_stream::codec::{decode_document, encode_annotations, encode_dead_letter};
+use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::kafka::{InRecord, KafkaConsumer};
 use pubmine_stream::record::{Annotations, DeadLetter, Document, ModelRef, SCHEMA_VERSION};
-use pubmine_stream::transport::{Ack, OutRecord, Producer, TransportError};
+use pubmine_stream::transport::{OutRecord, Producer, TransportError};
 use tokio_util::sync::CancellationToken;
 
 use crate::ner::{AnnotateError, Annotator, Found, Prepared};
@@ -42,10 +50,35 @@ pub struct WorkerStats {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
+    /// The broker failed past the retries, or is closed.
     #[error(transparent)]
     Transport(#[from] TransportError),
-    #[error("annotation thread failed: {0}")]
-    Thread(String),
+    /// Annotation failed for a reason that is not the records' own.
+    #[error("annotation failed")]
+    Annotate(#[source] AnnotateError),
+    #[error("annotation thread failed")]
+    Thread(#[source] tokio::task::JoinError),
+    /// A broken invariant of the worker itself.
+    #[error("annotate worker bug: {0}")]
+    Bug(&'static str),
+}
+
+impl Classify for WorkerError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            WorkerError::Transport(e) => e.class(),
+            WorkerError::Annotate(e) => e.class(),
+            WorkerError::Thread(_) | WorkerError::Bug(_) => ErrorClass::Fatal,
+        }
+    }
+}
+
+/// Tries of a transient broker fault before the worker gives up (and exits, uncommitted).
+const TRIES: u32 = 8;
+
+/// The delay before try `n` (1-based) of a transient fault: 100 ms doubling, at most 10 s.
+fn backoff(n: u32) -> Duration {
+    Duration::from_millis(100u64 << n.min(7)).min(Duration::from_secs(10))
 }
 
 fn dead_letter(cfg: &WorkerConfig, r: &InRecord, reason: String) -> OutRecord {
@@ -81,7 +114,11 @@ enum Slot {
     Out(OutRecord),
 }
 
-type Annotated = (Annotator, Vec<Document>, Vec<Result<Found, String>>);
+type Annotated = (
+    Annotator,
+    Vec<Document>,
+    Result<Vec<Result<Found, AnnotateError>>, AnnotateError>,
+);
 
 /// Runs until `shutdown`; returns what it did. Two batches are in hand at a time: while one is
 /// annotated on a blocking thread, the next is received, decoded and tokenized (on another
@@ -110,9 +147,7 @@ pub async fn run(
             Vec::new()
         } else {
             let wait = inflight.as_ref().map(|_| cfg.linger);
-            consumer
-                .recv_batch_within(cfg.batch_docs.max(1), cfg.linger, wait, shutdown)
-                .await?
+            receive(consumer, cfg, wait, shutdown).await?
         };
         let next = (!records.is_empty()).then(|| decode(cfg, records, &mut stats));
         let prepared = next.as_ref().map(|b| {
@@ -124,22 +159,20 @@ pub async fn run(
             })
         });
         if let Some((batch, handle)) = inflight.take() {
-            let (back, docs, results) = handle
-                .await
-                .map_err(|e| WorkerError::Thread(e.to_string()))?;
+            let (back, docs, results) = handle.await.map_err(WorkerError::Thread)?;
             idle = Some(back);
+            // A fatal fault: stop before producing or committing anything of this batch.
+            let results = results.map_err(WorkerError::Annotate)?;
             finish(
                 consumer, producer, cfg, &models, batch, docs, results, &mut stats,
             )
             .await?;
         }
         if let (Some(mut batch), Some(prepared)) = (next, prepared) {
-            let prepared = prepared
-                .await
-                .map_err(|e| WorkerError::Thread(e.to_string()))?;
+            let prepared = prepared.await.map_err(WorkerError::Thread)?;
             let annotator = idle
                 .take()
-                .ok_or_else(|| WorkerError::Thread("the annotator is busy".into()))?;
+                .ok_or(WorkerError::Bug("the annotator is busy"))?;
             let docs = std::mem::take(&mut batch.docs);
             let handle = tokio::task::spawn_blocking(move || {
                 let (annotator, results) = annotate(annotator, &docs, prepared);
@@ -149,6 +182,33 @@ pub async fn run(
         }
     }
     Ok(stats)
+}
+
+/// The next batch of records; a failed receive is retried with backoff.
+async fn receive(
+    consumer: &KafkaConsumer,
+    cfg: &WorkerConfig,
+    wait: Option<Duration>,
+    shutdown: &CancellationToken,
+) -> Result<Vec<InRecord>, WorkerError> {
+    let mut tries = 0;
+    loop {
+        match consumer
+            .recv_batch_within(cfg.batch_docs.max(1), cfg.linger, wait, shutdown)
+            .await
+        {
+            Ok(records) => return Ok(records),
+            Err(e) if e.class() == ErrorClass::Transient && tries + 1 < TRIES => {
+                tries += 1;
+                tracing::warn!(error = %e, retry_in = ?backoff(tries), "receive failed, retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff(tries)) => {}
+                    _ = shutdown.cancelled() => return Ok(Vec::new()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Decodes the records; tombstones pass through, undecodable records become dead letters.
@@ -188,32 +248,46 @@ fn decode(cfg: &WorkerConfig, records: Vec<InRecord>, stats: &mut WorkerStats) -
     batch
 }
 
-/// Annotates the documents from their prepared tokens; when that fails, document by document
-/// so that one bad document does not hold back the others.
+/// Annotates the documents from their prepared tokens. When that fails because of a document
+/// (poison), document by document, so that the bad one is set aside and the others go on; when
+/// it fails for a reason that is not a document's (fatal), the error is returned and nothing of
+/// the batch is to be produced or committed.
 fn annotate(
     mut annotator: Annotator,
     docs: &[Document],
     prepared: Result<Prepared, AnnotateError>,
-) -> (Annotator, Vec<Result<Found, String>>) {
+) -> (
+    Annotator,
+    Result<Vec<Result<Found, AnnotateError>>, AnnotateError>,
+) {
     let refs: Vec<&Document> = docs.iter().collect();
     let all = prepared.and_then(|p| annotator.annotate_prepared(&refs, p));
     let results = match all {
-        Ok(all) => all.into_iter().map(Ok).collect(),
-        Err(_) => refs
-            .iter()
-            .map(|d| {
-                annotator
-                    .annotate_all(&[d])
-                    .map(|mut m| m.remove(0))
-                    .map_err(|e| e.to_string())
-            })
-            .collect(),
+        Ok(all) => Ok(all.into_iter().map(Ok).collect()),
+        Err(e) if e.class() != ErrorClass::Poison => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, documents = refs.len(), "a document of the batch cannot be annotated; annotating one at a time");
+            let mut one_by_one = Vec::with_capacity(refs.len());
+            let mut fatal = None;
+            for d in &refs {
+                match annotator.annotate_all(&[d]).map(|mut m| m.remove(0)) {
+                    Err(e) if e.class() != ErrorClass::Poison => {
+                        fatal = Some(e);
+                        break;
+                    }
+                    r => one_by_one.push(r),
+                }
+            }
+            fatal.map_or(Ok(one_by_one), Err)
+        }
     };
     (annotator, results)
 }
 
 /// Produces a batch's outputs in input order, waits for every acknowledgement, then commits
-/// its offsets.
+/// its offsets. An output the topic refuses as too large is replaced by a dead letter; when a
+/// delivery fails for a reason that may pass, every output of the batch is produced again (the
+/// sinks are idempotent per key, and the order of a key's records is kept), with backoff.
 #[allow(clippy::too_many_arguments)]
 async fn finish(
     consumer: &KafkaConsumer,
@@ -222,7 +296,7 @@ async fn finish(
     models: &[ModelRef],
     batch: Batch,
     docs: Vec<Document>,
-    results: Vec<Result<Found, String>>,
+    results: Vec<Result<Found, AnnotateError>>,
     stats: &mut WorkerStats,
 ) -> Result<(), WorkerError> {
     let records = &batch.records;
@@ -250,28 +324,105 @@ async fn finish(
                     value: Some(encode_annotations(&a)),
                 }
             }
-            Err(reason) => {
+            Err(e) => {
                 stats.dead_lettered += 1;
-                dead_letter(cfg, &records[ri], format!("annotation failed: {reason}"))
+                dead_letter(cfg, &records[ri], format!("annotation failed: {e}"))
             }
         }));
     }
-    let mut acks: FuturesUnordered<Ack> = FuturesUnordered::new();
-    for slot in batch.slots {
+    // Outputs in input order, each with the index of the record it answers (a batch has one
+    // slot per record).
+    let mut outs: Vec<(usize, OutRecord)> = Vec::with_capacity(batch.slots.len());
+    for (i, slot) in batch.slots.into_iter().enumerate() {
         let out = match slot {
             Slot::Out(o) => o,
             Slot::Doc(d) => outputs[d]
                 .take()
-                .ok_or_else(|| WorkerError::Thread("an output was produced twice".into()))?,
+                .ok_or(WorkerError::Bug("an output was produced twice"))?,
         };
-        let ack = producer.enqueue(out).await?;
-        acks.push(ack);
+        outs.push((i, out));
     }
-    while let Some(r) = acks.next().await {
-        r?;
+    let mut tries = 0;
+    loop {
+        match produce_all(producer, cfg, records, &mut outs, stats).await {
+            Ok(()) => break,
+            Err(e) if e.class() == ErrorClass::Transient && tries + 1 < TRIES => {
+                tries += 1;
+                tracing::warn!(error = %e, retry_in = ?backoff(tries), outputs = outs.len(), "delivery failed, producing the batch again");
+                tokio::time::sleep(backoff(tries)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    consumer.commit(records)?;
+    commit(consumer, records).await;
     stats.batches += 1;
     tracing::debug!(records = records.len(), "batch committed");
     Ok(())
+}
+
+/// Produces `outs` and waits for their acknowledgements. An output refused as too large is
+/// replaced, in `outs`, by a dead letter for its record, which is produced too.
+async fn produce_all(
+    producer: &dyn Producer,
+    cfg: &WorkerConfig,
+    records: &[InRecord],
+    outs: &mut [(usize, OutRecord)],
+    stats: &mut WorkerStats,
+) -> Result<(), TransportError> {
+    let mut acks: FuturesUnordered<_> = FuturesUnordered::new();
+    let mut too_large = Vec::new();
+    for (k, (_, out)) in outs.iter().enumerate() {
+        match producer.enqueue(out.clone()).await {
+            Ok(ack) => acks.push(async move { (k, ack.await) }),
+            Err(e) if e.class() == ErrorClass::Poison => too_large.push((k, e)),
+            Err(e) => return Err(e),
+        }
+    }
+    let mut failed = None;
+    while let Some((k, r)) = acks.next().await {
+        match r {
+            Ok(()) => {}
+            Err(e) if e.class() == ErrorClass::Poison => too_large.push((k, e)),
+            Err(e) => failed = failed.or(Some(e)),
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let mut dead = Vec::new();
+    for (k, e) in too_large {
+        let (ri, out) = &mut outs[k];
+        let size = out.value.as_ref().map_or(0, Vec::len);
+        let r = &records[*ri];
+        let reason = format!(
+            "the output record ({size} bytes) is refused by {}: {e}",
+            out.topic
+        );
+        if out.topic == cfg.output_topic {
+            stats.documents = stats.documents.saturating_sub(1);
+        }
+        stats.dead_lettered += 1;
+        *out = dead_letter(cfg, r, reason);
+        dead.push(producer.enqueue(out.clone()).await?);
+    }
+    for ack in dead {
+        ack.await?;
+    }
+    Ok(())
+}
+
+/// Commits a finished batch's offsets, retrying a failure with backoff. A commit that keeps
+/// failing is logged and left to the next batch's commit, which covers these offsets too: the
+/// outputs are durable, and a record read again after a restart is annotated again (at least
+/// once, and the sinks are idempotent).
+async fn commit(consumer: &KafkaConsumer, records: &[InRecord]) {
+    for tries in 1..=3 {
+        match consumer.commit(records) {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, tries, "offset commit failed");
+                tokio::time::sleep(backoff(tries)).await;
+            }
+        }
+    }
 }

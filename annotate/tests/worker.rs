@@ -2,6 +2,9 @@
 //! annotations out (tombstones passed through, undecodable records dead-lettered), offsets
 //! committed only after the outputs are acknowledged, so a restarted worker does not redo them.
 
+mod common;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -161,4 +164,67 @@ async fn documents_in_annotations_out_and_offsets_committed() {
         records.is_empty(),
         "committed offsets are honoured: {records:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_annotations_record_too_large_for_the_topic_is_dead_lettered_and_the_stream_goes_on() {
+    // The output side takes records of at most 4,000 bytes (librdkafka's message.max.bytes); the
+    // input topic takes the documents, one of which annotates to more than that.
+    let small = KafkaConfig::new(brokers())
+        .with_options(&["message.max.bytes=4000"])
+        .unwrap();
+    let kafka = KafkaConfig::new(brokers());
+    let (input, out, dlq) = (unique("docs"), unique("annotations"), unique("dlq"));
+    kafka
+        .ensure_topics(&[&input, &out, &dlq], 1, 1)
+        .await
+        .unwrap();
+    let big_text = "Cisplatin caused kidney injury in patients with colorectal cancer. ".repeat(40);
+    let docs = vec![
+        common::doc(1, "Metformin reduced IL-6 in type 2 diabetes."),
+        common::doc(2, &big_text),
+        common::doc(
+            3,
+            "TP53 variants were frequent in hepatocellular carcinoma.",
+        ),
+    ];
+    assert!(docs[1].1.len() < 4000, "the document itself fits");
+    common::send(&kafka, &input, &docs).await;
+    let cfg = common::cfg(&out, &dlq);
+    let group = unique("annotate");
+    let consumer = kafka.consumer(&group, &[&input]).unwrap();
+    let producer = small.producer().unwrap();
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(12)).await;
+        stop.cancel();
+    });
+    let stats = run(&consumer, &producer, annotator(), &cfg, &shutdown)
+        .await
+        .expect("a record too large is no reason to stop");
+    assert_eq!((stats.documents, stats.dead_lettered), (2, 1));
+    let keys: BTreeSet<String> = common::read_all(&out, Duration::from_secs(5))
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, BTreeSet::from(["pmid:1".into(), "pmid:3".into()]));
+    let dead = common::read_all(&dlq, Duration::from_secs(3)).await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].0, "pmid:2");
+    let dl = decode_dead_letter(&dead[0].1).unwrap();
+    assert_eq!(dl.stage, "annotate");
+    assert!(
+        dl.reason.contains("bytes") && dl.reason.contains(&out),
+        "{}",
+        dl.reason
+    );
+    drop(consumer);
+    // The offsets are committed past all three: a worker of the group starting again has
+    // nothing to do (before the fix it re-read the batch and exited again, for ever).
+    let again = common::worker(&kafka, &group, &input, &cfg, Duration::from_secs(8))
+        .await
+        .unwrap();
+    assert_eq!((again.documents, again.dead_lettered), (0, 0));
 }

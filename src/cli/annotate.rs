@@ -96,6 +96,7 @@ fn share(s: &str) -> Result<f64, String> {
 }
 
 pub async fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
+    pubmine_annotate::faults::from_env().map_err(anyhow::Error::msg)?;
     match args.input.clone() {
         Some(input) => tokio::task::spawn_blocking(move || annotate_file(&args, &input)).await?,
         None => worker(args).await,
@@ -121,8 +122,13 @@ async fn worker(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
     };
     tracing::info!(group = %args.group, input = %args.input_topic, output = %args.output_topic, "annotate worker started");
     let token = shutdown::on_signal();
-    let stats =
-        pubmine_annotate::worker::run(&consumer, &producer, annotator, &cfg, &token).await?;
+    let stats = pubmine_annotate::worker::run(&consumer, &producer, annotator, &cfg, &token)
+        .await
+        .inspect_err(|e| {
+            use pubmine_stream::error::Classify as _;
+            tracing::error!(class = %e.class(), "the annotate worker stops: nothing past the last finished batch is committed");
+        })
+        .context("the annotate worker failed")?;
     tracing::info!(
         documents = stats.documents,
         tombstones = stats.tombstones,

@@ -1,0 +1,96 @@
+//! Helpers of the annotate tests that talk to the real broker and ONNX Runtime.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+use pubmine_annotate::session::SessionOptions;
+use pubmine_annotate::worker::{WorkerConfig, WorkerError, WorkerStats, run};
+use pubmine_stream::codec::encode_document;
+use pubmine_stream::kafka::KafkaConfig;
+use pubmine_stream::record::{Document, Passage, PassageKind, SourceKind};
+use pubmine_stream::testing::{brokers, unique};
+use pubmine_stream::transport::{OutRecord, Producer};
+use rdkafka::Message;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use tokio_util::sync::CancellationToken;
+
+pub fn annotator() -> Annotator {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run scripts/test.sh, or export ORT_DYLIB_PATH=$(scripts/install-onnxruntime.sh)"
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/demo-ner");
+    let opts = NerOptions::default();
+    let m = NerModel::open(&dir, SessionOptions::default(), &opts).unwrap();
+    Annotator::new(vec![m], &opts)
+}
+
+pub fn doc(i: usize, text: &str) -> (String, Vec<u8>) {
+    let mut d = Document::new(SourceKind::Pubmed, format!("pmid:{i}"));
+    d.passages
+        .push(Passage::new(PassageKind::Abstract, text.into()));
+    (d.id.clone(), encode_document(&d))
+}
+
+pub async fn send(kafka: &KafkaConfig, topic: &str, docs: &[(String, Vec<u8>)]) {
+    let producer = kafka.producer().unwrap();
+    for (key, value) in docs {
+        let ack = producer
+            .enqueue(OutRecord {
+                topic: topic.into(),
+                key: key.clone(),
+                value: Some(value.clone()),
+            })
+            .await
+            .unwrap();
+        ack.await.unwrap();
+    }
+}
+
+/// Every record of `topic` (keys and values), reading until it has been quiet for `quiet`.
+pub async fn read_all(topic: &str, quiet: Duration) -> Vec<(String, Vec<u8>)> {
+    let c: StreamConsumer = KafkaConfig::new(brokers())
+        .consumer_config(&unique("reader"))
+        .create()
+        .unwrap();
+    c.subscribe(&[topic]).unwrap();
+    let mut out = Vec::new();
+    while let Ok(m) = tokio::time::timeout(quiet, c.recv()).await {
+        let m = m.unwrap();
+        out.push((
+            String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+            m.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+        ));
+    }
+    out
+}
+
+pub fn cfg(out: &str, dlq: &str) -> WorkerConfig {
+    WorkerConfig {
+        output_topic: out.into(),
+        dead_letter_topic: dlq.into(),
+        batch_docs: 2,
+        linger: Duration::from_millis(100),
+    }
+}
+
+/// Runs a worker on `group` until `stop_after` has passed or it returns.
+pub async fn worker(
+    kafka: &KafkaConfig,
+    group: &str,
+    input: &str,
+    cfg: &WorkerConfig,
+    stop_after: Duration,
+) -> Result<WorkerStats, WorkerError> {
+    let consumer = kafka.consumer(group, &[input]).unwrap();
+    let producer = kafka.producer().unwrap();
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(stop_after).await;
+        stop.cancel();
+    });
+    run(&consumer, &producer, annotator(), cfg, &shutdown).await
+}
