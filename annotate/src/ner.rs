@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::record::{Document, Mention, ModelRef, Relation};
 use tokenizers::Tokenizer;
 
@@ -36,6 +37,21 @@ pub enum AnnotateError {
     /// Tokens prepared for other documents or other models than the annotator's.
     #[error("the prepared tokens do not match these documents and models")]
     NotPrepared,
+}
+
+impl Classify for AnnotateError {
+    /// A text the tokenizer refuses is the document's fault; everything else (the model, its
+    /// session, the settings) is not, and retrying the document elsewhere would fail the same.
+    fn class(&self) -> ErrorClass {
+        match self {
+            AnnotateError::Tokenize(_) => ErrorClass::Poison,
+            AnnotateError::Model(_)
+            | AnnotateError::Session(_)
+            | AnnotateError::Window(_)
+            | AnnotateError::Settings { .. }
+            | AnnotateError::NotPrepared => ErrorClass::Fatal,
+        }
+    }
 }
 
 /// How windows are cut and batched.
@@ -275,6 +291,9 @@ impl Annotator {
     ) -> Result<Vec<Vec<Mention>>, AnnotateError> {
         let passages = passages(docs);
         let mut out: Vec<Vec<Mention>> = vec![Vec::new(); docs.len()];
+        // Per document: where each (passage, start, end, type) is in `out`.
+        let mut seen: Vec<HashMap<(usize, usize, usize, String), usize>> =
+            vec![HashMap::new(); docs.len()];
         self.stats.documents += docs.len() as u64;
         self.stats.passages += passages.len() as u64;
         for m in &mut self.models {
@@ -292,9 +311,10 @@ impl Annotator {
             )?;
             for (i, passage_spans) in spans.into_iter().enumerate() {
                 let (d, p, text) = passages[i];
+                let mut chars = CharCursor::new(text);
                 for s in passage_spans {
-                    let mention = to_mention(text, p, &s, m);
-                    merge(&mut out[d], mention);
+                    let mention = to_mention(&mut chars, p, &s, m);
+                    merge(&mut out[d], &mut seen[d], mention);
                 }
             }
         }
@@ -360,27 +380,78 @@ fn tokenize_passages<'a>(
     Ok(tokenized)
 }
 
-fn to_mention(text: &str, passage: usize, s: &Span, m: &NerModel) -> Mention {
+/// Character offsets of a text to byte offsets, for spans that come in increasing order: each
+/// look-up walks on from the last one (back to the start only when a span goes backwards), so a
+/// passage's spans cost one walk of its text in all, whatever its length.
+#[derive(Debug)]
+struct CharCursor<'a> {
+    text: &'a str,
+    /// The character offset reached, and its byte offset.
+    at: (usize, usize),
+}
+
+impl<'a> CharCursor<'a> {
+    fn new(text: &'a str) -> Self {
+        CharCursor { text, at: (0, 0) }
+    }
+
+    /// The byte offset of character `c` (the text's length past its end).
+    fn byte(&mut self, c: usize) -> usize {
+        if c < self.at.0 {
+            self.at = (0, 0);
+        }
+        let (mut ch, mut byte) = self.at;
+        for x in self.text[byte..].chars() {
+            if ch == c {
+                break;
+            }
+            ch += 1;
+            byte += x.len_utf8();
+        }
+        self.at = (ch, byte);
+        byte
+    }
+
+    /// The characters `start..end`.
+    fn slice(&mut self, start: usize, end: usize) -> &'a str {
+        let a = self.byte(start);
+        let b = self.byte(end.max(start));
+        &self.text[a..b]
+    }
+}
+
+fn to_mention(chars: &mut CharCursor<'_>, passage: usize, s: &Span, m: &NerModel) -> Mention {
     Mention {
         passage: passage as u32,
         start: s.start as u32,
         end: s.end as u32,
-        text: text.chars().skip(s.start).take(s.end - s.start).collect(),
+        text: chars.slice(s.start, s.end).to_string(),
         ty: m.labels.types[s.ty].clone(),
         score: s.score,
         model: m.dir.name.clone(),
     }
 }
 
-/// Adds `m`, or keeps the better of it and an identical mention of the same type.
-fn merge(mentions: &mut Vec<Mention>, m: Mention) {
-    match mentions
-        .iter_mut()
-        .find(|x| x.passage == m.passage && x.start == m.start && x.end == m.end && x.ty == m.ty)
-    {
-        Some(x) if m.score > x.score => *x = m,
+/// Adds `m`, or keeps the better of it and an identical mention of the same type (`seen` says
+/// where each mention of `mentions` is).
+fn merge(
+    mentions: &mut Vec<Mention>,
+    seen: &mut HashMap<(usize, usize, usize, String), usize>,
+    m: Mention,
+) {
+    let key = (
+        m.passage as usize,
+        m.start as usize,
+        m.end as usize,
+        m.ty.clone(),
+    );
+    match seen.get(&key) {
+        Some(&i) if m.score > mentions[i].score => mentions[i] = m,
         Some(_) => {}
-        None => mentions.push(m),
+        None => {
+            seen.insert(key, mentions.len());
+            mentions.push(m);
+        }
     }
 }
 
@@ -463,6 +534,16 @@ fn run_model(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn char_cursor_slices_by_characters_forwards_and_back() {
+        let text = "αβ TNF-α and 𝛼-synuclein";
+        let mut c = CharCursor::new(text);
+        let by_chars = |a: usize, b: usize| text.chars().skip(a).take(b - a).collect::<String>();
+        for (a, b) in [(0, 2), (3, 8), (13, 24), (3, 8), (24, 24), (0, 24)] {
+            assert_eq!(c.slice(a, b), by_chars(a, b), "{a}..{b}");
+        }
+    }
 
     #[test]
     fn model_args_name_a_directory_and_maybe_a_type() {

@@ -184,12 +184,21 @@ fn push(chars: &[char], mut start: usize, mut end: usize, out: &mut Vec<Sentence
 /// Joins consecutive sentences where a span (a mention, `start..end` in characters) would be cut
 /// by the boundary between them.
 pub fn merge_around(sentences: Vec<Sentence>, spans: &[(usize, usize)]) -> Vec<Sentence> {
+    // A span crosses the boundary before `s` when it starts before `s` and ends after the
+    // sentence before it: sweep the spans in order of start, keeping the furthest end of those
+    // started, so each boundary costs no walk over all spans.
+    let mut by_start = spans.to_vec();
+    by_start.sort_unstable();
+    let mut next = 0;
+    let mut furthest: Option<usize> = None;
     let mut out: Vec<Sentence> = Vec::with_capacity(sentences.len());
     for s in sentences {
+        while next < by_start.len() && by_start[next].0 < s.start {
+            furthest = furthest.max(Some(by_start[next].1));
+            next += 1;
+        }
         match out.last_mut() {
-            Some(prev) if spans.iter().any(|&(a, b)| a < s.start && b > prev.end) => {
-                prev.end = s.end;
-            }
+            Some(prev) if furthest.is_some_and(|b| b > prev.end) => prev.end = s.end,
             _ => out.push(s),
         }
     }
@@ -322,5 +331,42 @@ mod tests {
         assert_eq!(sentence_of(&merged, 19, 34), Some(0));
         assert_eq!(sentence_of(&s, 19, 34), None);
         assert_eq!(sentence_of(&s, 47, 51), Some(2));
+    }
+
+    /// The definition, one boundary and every span at a time.
+    fn merge_around_naive(sentences: Vec<Sentence>, spans: &[(usize, usize)]) -> Vec<Sentence> {
+        let mut out: Vec<Sentence> = Vec::new();
+        for s in sentences {
+            match out.last_mut() {
+                Some(prev) if spans.iter().any(|&(a, b)| a < s.start && b > prev.end) => {
+                    prev.end = s.end;
+                }
+                _ => out.push(s),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn merge_around_sweep_is_the_definition(
+            lens in proptest::collection::vec(1usize..20, 0..30),
+            spans in proptest::collection::vec((0usize..300, 0usize..30), 0..20),
+        ) {
+            let mut at = 0;
+            let sentences: Vec<Sentence> = lens
+                .iter()
+                .map(|&n| {
+                    let s = Sentence { start: at, end: at + n };
+                    at += n + 1;
+                    s
+                })
+                .collect();
+            let spans: Vec<(usize, usize)> = spans.iter().map(|&(a, n)| (a, a + n)).collect();
+            proptest::prop_assert_eq!(
+                merge_around(sentences.clone(), &spans),
+                merge_around_naive(sentences, &spans)
+            );
+        }
     }
 }
