@@ -109,6 +109,32 @@ pub async fn ingest_once(
     Ok(Some(report))
 }
 
+/// Like [`ingest_once`] for a local file, named by its file name and identified by its md5; a
+/// file that cannot be read is an error naming it, so the caller can count it and go on.
+pub async fn ingest_path(
+    producer: &dyn Producer,
+    cfg: &IngestConfig,
+    pool: &Pool,
+    path: &Path,
+) -> Result<Option<FileReport>, ContinuousError> {
+    let md5 = md5_of(path).await?;
+    let location = path.display().to_string();
+    ingest_once(producer, cfg, pool, path, &file_name(path), &md5, &location).await
+}
+
+/// [`md5_file`] on a blocking thread, its error naming the path.
+async fn md5_of(path: &Path) -> Result<String, ContinuousError> {
+    let p = path.to_path_buf();
+    let io = |source| ContinuousError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    tokio::task::spawn_blocking(move || md5_file(&p))
+        .await
+        .map_err(|e| io(std::io::Error::other(e)))?
+        .map_err(io)
+}
+
 /// Settings of `ingest watch`.
 #[derive(Debug, Clone)]
 pub struct WatchConfig {
@@ -133,9 +159,21 @@ pub async fn watch(
     let mut reports = Vec::new();
     // Files that cannot be read at all are reported once per (path, size, mtime), not every scan.
     let mut unreadable: HashSet<(PathBuf, u64, SystemTime)> = HashSet::new();
+    // Entries that cannot be listed, and non-regular files, are reported once, not every scan.
+    let mut reported: HashSet<String> = HashSet::new();
     loop {
-        let files = expand_paths(std::slice::from_ref(&wcfg.dir)).map_err(IngestError::from)?;
-        for path in files {
+        let found = expand_paths(std::slice::from_ref(&wcfg.dir));
+        for e in &found.errors {
+            if reported.insert(e.to_string()) {
+                tracing::error!(error = %e, "entry skipped");
+            }
+        }
+        for p in &found.skipped {
+            if reported.insert(p.display().to_string()) {
+                tracing::warn!(path = %p.display(), "not a regular file, skipped");
+            }
+        }
+        for path in found.files {
             if shutdown.is_cancelled() {
                 return Ok(reports);
             }
@@ -153,17 +191,14 @@ pub async fn watch(
             if unreadable.contains(&key) {
                 continue;
             }
-            let p = path.clone();
-            let md5 = tokio::task::spawn_blocking(move || md5_file(&p))
-                .await
-                .map_err(|e| ContinuousError::Io {
-                    path: path.display().to_string(),
-                    source: std::io::Error::other(e),
-                })?
-                .map_err(|e| ContinuousError::Io {
-                    path: path.display().to_string(),
-                    source: e,
-                })?;
+            let md5 = match md5_of(&path).await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(error = %e, "file skipped");
+                    unreadable.insert(key);
+                    continue;
+                }
+            };
             let location = path.display().to_string();
             match ingest_once(
                 producer,

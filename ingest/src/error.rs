@@ -14,6 +14,9 @@ pub struct RecordError {
     /// The document id, when it was read before the problem.
     pub id: Option<String>,
     pub reason: String,
+    /// The input cannot be read past this point (a read error, a truncated file): not a bad
+    /// record but an incomplete or unreadable file, which fails, so that it is read again.
+    pub fatal: bool,
 }
 
 impl RecordError {
@@ -22,6 +25,15 @@ impl RecordError {
             position,
             id: None,
             reason: reason.into(),
+            fatal: false,
+        }
+    }
+
+    /// An error that ends the input (see [`RecordError::fatal`]).
+    pub fn fatal(position: u64, reason: impl Into<String>) -> Self {
+        RecordError {
+            fatal: true,
+            ..RecordError::new(position, reason)
         }
     }
 
@@ -52,8 +64,21 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: not PubMed or PMC XML (root element {root:?})")]
+    #[error("{path}: {}", if root.is_empty() { "not XML (no root element in its first bytes)".to_string() } else { format!("not PubMed or PMC XML (root element {root:?})") })]
     UnknownFormat { path: String, root: String },
+    /// The file stops early or cannot be read past a point; the records before it were read.
+    #[error("failed to read {path} at byte {position}: {reason}")]
+    Incomplete {
+        path: String,
+        position: u64,
+        reason: String,
+    },
+    #[error(
+        "{path}: encoding {encoding:?} is not supported (UTF-8, ISO-8859-1 and windows-1252 are read)"
+    )]
+    Encoding { path: String, encoding: String },
+    #[error("{path}: archive entry {entry:?} is a link; refused")]
+    LinkEntry { path: String, entry: String },
     #[error("{path}: archive entry {entry:?} escapes the archive root; refused")]
     UnsafeEntry { path: String, entry: String },
 }

@@ -7,6 +7,7 @@ pub mod jats;
 pub mod medline;
 pub mod produce;
 pub mod progress;
+pub mod scan;
 pub mod source;
 pub mod text;
 pub mod xml;

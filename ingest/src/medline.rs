@@ -2,10 +2,11 @@
 //! into [`DocumentRecord`]s, streamed: one article in memory at a time, whatever the file size.
 //!
 //! Elements read: `PubmedArticle`, `PubmedBookArticle`, and `DeleteCitation` (each PMID becomes a
-//! deletion). A record that cannot be read (no PMID, malformed XML) is returned as a
-//! [`RecordError`] and the parser moves on to the next record.
+//! deletion). A record that cannot be read (no PMID, malformed XML, a character XML forbids) is
+//! returned as a [`RecordError`] and the parser resynchronises at the next record start tag.
+//! A stream that stops early (a read error, a truncated file) ends with a fatal
+//! [`RecordError`] after its last whole record.
 
-use std::collections::VecDeque;
 use std::io::Read;
 
 use pubmine_stream::record::{
@@ -17,7 +18,7 @@ use quick_xml::events::Event;
 use crate::chunk::{Chunk, ChunkPool, Chunker};
 use crate::error::RecordError;
 use crate::text::{TextBuf, non_empty};
-use crate::xml::{Recovery, Source, TextStyle, Xml, attr, attr_yes, each_child};
+use crate::xml::{Slice, Source, TextStyle, Xml, attr, attr_yes, each_child, parse_records};
 
 /// MathML's TeX or content annotations would repeat a formula's text: they are left out.
 fn medline_skip(name: &str) -> bool {
@@ -43,12 +44,8 @@ pub struct MedlineParser<R> {
 /// Size of the chunks the input is cut into.
 pub const CHUNK_BYTES: usize = 1 << 20;
 
-/// The end tags after which a MEDLINE stream may be cut, most frequent first.
-pub const RECORD_ENDS: [&str; 3] = [
-    "</PubmedArticle>",
-    "</PubmedBookArticle>",
-    "</DeleteCitation>",
-];
+/// The elements a MEDLINE stream is cut between.
+pub const RECORD_NAMES: &[&str] = &["PubmedArticle", "PubmedBookArticle", "DeleteCitation"];
 
 impl<R: Read> MedlineParser<R> {
     /// A parser using as many threads as the machine has cores (at most 4).
@@ -61,7 +58,7 @@ impl<R: Read> MedlineParser<R> {
     pub fn with_threads(inner: R, threads: usize) -> Self {
         MedlineParser {
             chunks: ChunkPool::new(
-                Chunker::new(inner, &RECORD_ENDS, CHUNK_BYTES),
+                Chunker::new(inner, RECORD_NAMES, CHUNK_BYTES),
                 threads,
                 parse_chunk,
             ),
@@ -80,7 +77,7 @@ impl<R: Read> Iterator for MedlineParser<R> {
             }
             match self.chunks.next()? {
                 Ok(records) => self.pending = records.into_iter(),
-                Err(e) => return Some(Err(RecordError::new(0, format!("failed to read: {e}")))),
+                Err(e) => return Some(Err(RecordError::fatal(0, format!("failed to parse: {e}")))),
             }
         }
     }
@@ -88,138 +85,104 @@ impl<R: Read> Iterator for MedlineParser<R> {
 
 /// The records of one chunk of whole records, in order.
 pub fn parse_chunk(chunk: &Chunk) -> Vec<Result<DocumentRecord, RecordError>> {
-    Records::new(Xml::from_slice(&chunk.bytes, chunk.base)).collect()
+    parse_records(chunk, next_record)
 }
 
-/// The records of an XML source, read as a stream.
-#[derive(Debug)]
-pub struct Records<S> {
-    x: Xml<S>,
-    pending: VecDeque<DocumentRecord>,
-    recovery: Recovery,
-}
-
-impl<S: Source> Records<S> {
-    pub fn new(x: Xml<S>) -> Self {
-        Records {
-            x,
-            pending: VecDeque::new(),
-            recovery: Recovery::default(),
-        }
-    }
-
-    fn next_record(&mut self) -> Result<Option<DocumentRecord>, RecordError> {
-        loop {
-            let start = self.x.position();
-            let kind = match self.x.event()? {
-                Event::Start(e) => match e.local_name().as_ref() {
-                    "PubmedArticle" => Top::Article,
-                    "PubmedBookArticle" => Top::Book,
-                    "DeleteCitation" => Top::Delete,
-                    _ => continue,
-                },
-                Event::Eof => return Ok(None),
+/// Reads the next record into `out`; false at the end of the input.
+fn next_record(
+    x: &mut Xml<Slice<'_>>,
+    out: &mut Vec<Result<DocumentRecord, RecordError>>,
+) -> Result<bool, RecordError> {
+    loop {
+        let start = x.position();
+        let kind = match x.event()? {
+            Event::Start(e) => match e.local_name().as_ref() {
+                "PubmedArticle" => Top::Article,
+                "PubmedBookArticle" => Top::Book,
+                "DeleteCitation" => Top::Delete,
                 _ => continue,
-            };
-            let mut doc = Document::new(SourceKind::Pubmed, String::new());
-            match kind {
-                Top::Article => self.pubmed_article(&mut doc)?,
-                Top::Book => self.book_article(&mut doc)?,
-                Top::Delete => {
-                    let x = &mut self.x;
-                    let mut ids = Vec::new();
-                    each_child!(x, e, {
-                        "PMID" => ids.push(x.text(&STYLE)?),
-                    });
-                    self.pending.extend(
-                        ids.iter()
-                            .filter(|i| !i.is_empty())
-                            .map(|i| DocumentRecord::Delete(pubmed_id(i))),
-                    );
-                    match self.pending.pop_front() {
-                        Some(r) => return Ok(Some(r)),
-                        None => continue,
-                    }
-                }
+            },
+            Event::Eof => return Ok(false),
+            _ => continue,
+        };
+        let mut doc = Document::new(SourceKind::Pubmed, String::new());
+        match kind {
+            Top::Article => pubmed_article(x, &mut doc)?,
+            Top::Book => book_article(x, &mut doc)?,
+            Top::Delete => {
+                let mut ids = Vec::new();
+                each_child!(x, e, {
+                    "PMID" => ids.push(x.text(&STYLE)?),
+                });
+                out.extend(
+                    ids.iter()
+                        .filter(|i| !i.is_empty())
+                        .map(|i| Ok(DocumentRecord::Delete(pubmed_id(i)))),
+                );
+                return Ok(true);
             }
-            return finish(doc, start).map(|d| Some(DocumentRecord::Upsert(Box::new(d))));
         }
+        out.push(finish(doc, start).map(|d| DocumentRecord::Upsert(Box::new(d))));
+        return Ok(true);
     }
+}
 
-    fn pubmed_article(&mut self, doc: &mut Document) -> Result<(), RecordError> {
-        let x = &mut self.x;
-        each_child!(x, e, {
-            "MedlineCitation" => medline_citation(x, doc)?,
-            "PubmedData" => pubmed_data(x, doc)?,
-        });
-        Ok(())
-    }
+fn pubmed_article<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
+    each_child!(x, e, {
+        "MedlineCitation" => medline_citation(x, doc)?,
+        "PubmedData" => pubmed_data(x, doc)?,
+    });
+    Ok(())
+}
 
-    fn book_article(&mut self, doc: &mut Document) -> Result<(), RecordError> {
-        let x = &mut self.x;
-        let mut book_title = None;
-        let mut chapter_title = None;
-        each_child!(x, e, {
-            "BookDocument" => each_child!(x, e, {
-                "PMID" => { let v = attr(&e, "Version"); pmid(x, v, doc)? },
-                "ArticleIdList" => article_ids(x, doc)?,
-                "Book" => each_child!(x, e, {
-                    "Publisher" => each_child!(x, e, {
-                        "PublisherName" => doc.journal.get_or_insert_default().publisher = x.opt_text(&STYLE)?,
-                    }),
-                    "BookTitle" => book_title = x.opt_text(&STYLE)?,
-                    "PubDate" => doc.pub_date = Some(date(x)?),
-                    "AuthorList" => {
-                        // Editors of the book; the chapter's authors come in the outer list.
-                        let is_editors = attr(&e, "Type").as_deref() == Some("editors");
-                        if is_editors && !doc.authors.is_empty() { x.skip()? } else { author_list(x, doc)? }
-                    },
-                    "Isbn" => if let Some(v) = x.opt_text(&STYLE)? {
-                        doc.article_ids.push(ArticleId { kind: "isbn".into(), value: v })
-                    },
+fn book_article<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), RecordError> {
+    let mut book_title = None;
+    let mut chapter_title = None;
+    each_child!(x, e, {
+        "BookDocument" => each_child!(x, e, {
+            "PMID" => { let v = attr(&e, "Version"); pmid(x, v, doc)? },
+            "ArticleIdList" => article_ids(x, doc)?,
+            "Book" => each_child!(x, e, {
+                "Publisher" => each_child!(x, e, {
+                    "PublisherName" => doc.journal.get_or_insert_default().publisher = x.opt_text(&STYLE)?,
                 }),
-                "ArticleTitle" => chapter_title = x.opt_text(&STYLE)?,
-                "VernacularTitle" => vernacular(x, doc)?,
-                "Language" => language(x, doc)?,
+                "BookTitle" => book_title = x.opt_text(&STYLE)?,
+                "PubDate" => doc.pub_date = Some(date(x)?),
                 "AuthorList" => {
-                    if attr(&e, "Type").as_deref() != Some("editors") {
-                        doc.authors.clear();
-                        author_list(x, doc)?
-                    } else { x.skip()? }
+                    // Editors of the book; the chapter's authors come in the outer list.
+                    let is_editors = attr(&e, "Type").as_deref() == Some("editors");
+                    if is_editors && !doc.authors.is_empty() { x.skip()? } else { author_list(x, doc)? }
                 },
-                "PublicationType" => doc.publication_types.push({ let a = term_attrs(&e); term(x, a)? }),
-                "Abstract" => abstract_(x, doc, PassageKind::Abstract, None)?,
-                "KeywordList" => { let owner = attr(&e, "Owner"); keyword_list(x, owner, doc)? },
-                "GrantList" => grant_list(x, doc)?,
-                "DateRevised" => { let d = date(x)?; doc.dates.push(KindedDate { kind: "revised".into(), date: d }) },
-                "ContributionDate" => { let d = date(x)?; doc.dates.push(KindedDate { kind: "contribution".into(), date: d }) },
+                "Isbn" => if let Some(v) = x.opt_text(&STYLE)? {
+                    doc.article_ids.push(ArticleId { kind: "isbn".into(), value: v })
+                },
             }),
-            "PubmedBookData" => pubmed_data(x, doc)?,
-        });
-        doc.title = chapter_title.or(book_title).unwrap_or_default();
-        Ok(())
-    }
+            "ArticleTitle" => chapter_title = x.opt_text(&STYLE)?,
+            "VernacularTitle" => vernacular(x, doc)?,
+            "Language" => language(x, doc)?,
+            "AuthorList" => {
+                if attr(&e, "Type").as_deref() != Some("editors") {
+                    doc.authors.clear();
+                    author_list(x, doc)?
+                } else { x.skip()? }
+            },
+            "PublicationType" => doc.publication_types.push({ let a = term_attrs(&e); term(x, a)? }),
+            "Abstract" => abstract_(x, doc, PassageKind::Abstract, None)?,
+            "KeywordList" => { let owner = attr(&e, "Owner"); keyword_list(x, owner, doc)? },
+            "GrantList" => grant_list(x, doc)?,
+            "DateRevised" => { let d = date(x)?; doc.dates.push(KindedDate { kind: "revised".into(), date: d }) },
+            "ContributionDate" => { let d = date(x)?; doc.dates.push(KindedDate { kind: "contribution".into(), date: d }) },
+        }),
+        "PubmedBookData" => pubmed_data(x, doc)?,
+    });
+    doc.title = chapter_title.or(book_title).unwrap_or_default();
+    Ok(())
 }
 
 enum Top {
     Article,
     Book,
     Delete,
-}
-
-impl<S: Source> Iterator for Records<S> {
-    type Item = Result<DocumentRecord, RecordError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if let Some(r) = self.pending.pop_front() {
-            return Some(Ok(r));
-        }
-        if self.recovery.is_done() {
-            return None;
-        }
-        let outcome = self.next_record();
-        self.recovery.settle(outcome)
-    }
 }
 
 /// Checks a parsed document and derives the fields that depend on several elements.
@@ -543,7 +506,17 @@ fn pubmed_data<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), Reco
             },
         }),
         "ArticleIdList" => article_ids(x, doc)?,
-        "ReferenceList" => reference_list(x, doc)?,
+        "ReferenceList" => {
+            if x.enter() {
+                let r = reference_list(x, doc);
+                x.leave();
+                r?
+            } else {
+                // Nested too deep: the rest is one flat reference, its words kept.
+                let citation = x.text(&STYLE)?;
+                doc.references.push(Reference { citation, ..Default::default() })
+            }
+        },
     });
     Ok(())
 }
@@ -583,7 +556,17 @@ fn reference_list<S: Source>(x: &mut Xml<S>, doc: &mut Document) -> Result<(), R
             });
             doc.references.push(r)
         },
-        "ReferenceList" => reference_list(x, doc)?,
+        "ReferenceList" => {
+            if x.enter() {
+                let r = reference_list(x, doc);
+                x.leave();
+                r?
+            } else {
+                // Nested too deep: the rest is one flat reference, its words kept.
+                let citation = x.text(&STYLE)?;
+                doc.references.push(Reference { citation, ..Default::default() })
+            }
+        },
     });
     Ok(())
 }

@@ -256,7 +256,9 @@ pub async fn ingest_file(
     Ok(report)
 }
 
-/// Runs on a blocking thread: parses the file and sends encoded records and dead letters.
+/// Runs on a blocking thread: parses the file and sends encoded records and dead letters. A bad
+/// record is a dead letter and the file goes on; an input that stops early (a read error, a
+/// truncated file) makes the file fail, after the records before the cut are sent.
 fn parse_into(
     path: &Path,
     bytes: Arc<std::sync::atomic::AtomicU64>,
@@ -274,9 +276,18 @@ fn parse_into(
         let _ = tx.blocking_send(Item::Dead(dl));
     };
     let tx2 = tx.clone();
+    let mut cut: Option<SourceError> = None;
     let mut visit = |name: &str, records: crate::source::Records<'_>| -> bool {
         for r in records {
             let item = match r {
+                Err(e) if e.fatal => {
+                    cut = Some(SourceError::Incomplete {
+                        path: name.to_string(),
+                        position: e.position,
+                        reason: e.reason,
+                    });
+                    return false;
+                }
                 Ok(DocumentRecord::Upsert(doc)) => Item::Record {
                     key: doc.id.clone(),
                     value: Some(encode_document(&doc)),
@@ -293,5 +304,9 @@ fn parse_into(
         }
         true
     };
-    visit_file(path, bytes, &mut visit, &mut on_error)
+    visit_file(path, bytes, &mut visit, &mut on_error)?;
+    match cut {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

@@ -53,27 +53,93 @@ fn is_archive(path: &Path) -> bool {
     n.ends_with(".tar.gz") || n.ends_with(".tgz")
 }
 
-/// Expands directories (recursively, in name order) into the input files under them.
-pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
-    let mut out = Vec::new();
+/// The input files found under some paths, and what could not be listed.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// In order: each path given, or the input files under a directory given (recursively,
+    /// in name order).
+    pub files: Vec<PathBuf>,
+    /// Directories that could not be listed and entries that could not be examined (a dangling
+    /// link, a permission error): reported, counted as failed; the others go on.
+    pub errors: Vec<SourceError>,
+    /// Entries with an input name that are no regular file (a FIFO, a socket, a device): left
+    /// out of a directory walk, which would otherwise block on them.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// Expands directories (recursively, in name order) into the input files under them. A path
+/// given explicitly is taken as it is, whatever it is (a FIFO named on the command line is read,
+/// as asked); inside a directory only regular files with an input name are taken, and links to
+/// directories are followed once.
+pub fn expand_paths(paths: &[PathBuf]) -> Expanded {
+    let mut out = Expanded::default();
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
         if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| io_err(p, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .collect();
-            entries.sort();
-            let (dirs, files): (Vec<_>, Vec<_>) = entries.into_iter().partition(|e| e.is_dir());
-            out.extend(files.into_iter().filter(|f| {
-                f.file_name()
-                    .is_some_and(|n| is_input_name(&n.to_string_lossy()))
-            }));
-            out.extend(expand_paths(&dirs)?);
+            walk(p, &mut out, &mut seen);
         } else {
-            out.push(p.clone());
+            out.files.push(p.clone());
         }
     }
-    Ok(out)
+    out
+}
+
+fn walk(dir: &Path, out: &mut Expanded, seen: &mut std::collections::HashSet<PathBuf>) {
+    // A link back up the tree would make the walk endless: each directory is walked once.
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !seen.insert(real) {
+        return;
+    }
+    let listing = match std::fs::read_dir(dir) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(path = %dir.display(), error = %e, "failed to list a directory");
+            out.errors.push(io_err(dir, e));
+            return;
+        }
+    };
+    let mut entries = Vec::new();
+    for e in listing {
+        match e {
+            Ok(e) => entries.push(e.path()),
+            Err(e) => {
+                tracing::error!(path = %dir.display(), error = %e, "failed to list a directory");
+                out.errors.push(io_err(dir, e));
+            }
+        }
+    }
+    entries.sort();
+    let mut dirs = Vec::new();
+    for path in entries {
+        let input = path
+            .file_name()
+            .is_some_and(|n| is_input_name(&n.to_string_lossy()));
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() => dirs.push(path),
+            Ok(m) if m.is_file() => {
+                if input {
+                    out.files.push(path);
+                }
+            }
+            Ok(_) => {
+                if input {
+                    tracing::warn!(path = %path.display(), "not a regular file (a FIFO, socket or device), skipped");
+                    out.skipped.push(path);
+                }
+            }
+            Err(e) => {
+                if input {
+                    tracing::error!(path = %path.display(), error = %e, "failed to read a file's metadata");
+                    out.errors.push(io_err(&path, e));
+                } else {
+                    tracing::warn!(path = %path.display(), error = %e, "entry skipped: its metadata cannot be read");
+                }
+            }
+        }
+    }
+    for d in dirs {
+        walk(&d, out, seen);
+    }
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> SourceError {
@@ -122,20 +188,59 @@ fn open_decompressed(
     }
 }
 
-/// Parses one XML document from `reader`, whichever format it is.
+/// Parses one XML document from `reader`, whichever format it is. A document declared in
+/// ISO-8859-1 (Latin-1) or windows-1252 is decoded to UTF-8 as it is read (byte positions then
+/// count the UTF-8 bytes); other encodings than UTF-8 are refused.
 pub fn parse<'a, R: BufRead + 'a>(mut reader: R, name: &str) -> Result<Records<'a>, SourceError> {
     let head = reader.fill_buf().map_err(|e| SourceError::Io {
         path: name.to_string(),
         source: e,
     })?;
-    match sniff(head) {
-        Ok(Format::Medline) => Ok(Box::new(MedlineParser::new(reader))),
-        Ok(Format::Jats) => Ok(Box::new(JatsParser::new(reader))),
-        Err(root) => Err(SourceError::UnknownFormat {
-            path: name.to_string(),
-            root,
-        }),
+    let format = sniff(head).map_err(|root| SourceError::UnknownFormat {
+        path: name.to_string(),
+        root,
+    })?;
+    let refuse = |encoding: &str| SourceError::Encoding {
+        path: name.to_string(),
+        encoding: encoding.to_string(),
+    };
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Err(refuse("UTF-16"));
     }
+    let reader: Box<dyn Read + 'a> = match declared_encoding(head) {
+        None => Box::new(reader),
+        Some(enc) => match enc.to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" | "us-ascii" | "ascii" => Box::new(reader),
+            "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" | "l1" | "iso_8859-1" => {
+                Box::new(crate::text::SingleByte::latin1(reader))
+            }
+            "windows-1252" | "cp1252" => Box::new(crate::text::SingleByte::windows_1252(reader)),
+            _ => return Err(refuse(&enc)),
+        },
+    };
+    Ok(match format {
+        Format::Medline => Box::new(MedlineParser::new(reader)),
+        Format::Jats => Box::new(JatsParser::new(reader)),
+    })
+}
+
+/// The `encoding` of the XML declaration at the start of `head`, if any.
+pub fn declared_encoding(head: &[u8]) -> Option<String> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let decl = head.strip_prefix(b"<?xml")?;
+    let decl = &decl[..memchr::memmem::find(decl, b"?>")?];
+    let at = memchr::memmem::find(decl, b"encoding")?;
+    let rest = decl[at + 8..]
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
+    let quote = *rest.first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let value = &rest[1..];
+    let end = memchr::memchr(quote, value)?;
+    Some(String::from_utf8_lossy(&value[..end]).into_owned())
 }
 
 /// Calls `visit` with the records of each XML document in the file at `path`: the file itself,
@@ -166,7 +271,18 @@ pub fn visit_file(
                 .map(|p| p.to_path_buf())
                 .map_err(|e| io_err(path, e))?;
             let member_name = member.display().to_string();
-            if !entry.header().entry_type().is_file() {
+            let lower = member_name.to_ascii_lowercase();
+            let xml_name = lower.ends_with(".nxml") || lower.ends_with(".xml");
+            let kind = entry.header().entry_type();
+            if (kind.is_symlink() || kind.is_hard_link()) && xml_name {
+                // A link is never followed: it could point anywhere.
+                on_error(SourceError::LinkEntry {
+                    path: name.clone(),
+                    entry: member_name,
+                });
+                continue;
+            }
+            if !kind.is_file() {
                 continue;
             }
             if !is_safe_member(&member) {
@@ -176,8 +292,7 @@ pub fn visit_file(
                 });
                 continue;
             }
-            let lower = member_name.to_ascii_lowercase();
-            if !(lower.ends_with(".nxml") || lower.ends_with(".xml")) {
+            if !xml_name {
                 continue;
             }
             let label = format!("{name}!{member_name}");

@@ -96,6 +96,97 @@ pub fn non_empty(s: &str) -> Option<String> {
     (!n.is_empty()).then_some(n)
 }
 
+/// Decodes a single-byte encoding (ISO-8859-1, windows-1252) to UTF-8 as it is read.
+#[derive(Debug)]
+pub struct SingleByte<R> {
+    inner: R,
+    /// Characters of bytes 0x80 to 0x9F (windows-1252); `None` for Latin-1, where they are the
+    /// C1 controls of the same number.
+    high: Option<&'static [char; 32]>,
+    /// Encoded bytes of a character that did not fit the caller's buffer.
+    carry: [u8; 4],
+    carry_len: usize,
+}
+
+/// windows-1252 at 0x80..=0x9F; its five unassigned bytes are read as Latin-1 (C1 controls).
+#[rustfmt::skip]
+const WINDOWS_1252: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
+impl<R> SingleByte<R> {
+    pub fn latin1(inner: R) -> Self {
+        SingleByte {
+            inner,
+            high: None,
+            carry: [0; 4],
+            carry_len: 0,
+        }
+    }
+
+    pub fn windows_1252(inner: R) -> Self {
+        SingleByte {
+            high: Some(&WINDOWS_1252),
+            ..Self::latin1(inner)
+        }
+    }
+}
+
+fn decode_byte(high: Option<&'static [char; 32]>, b: u8) -> char {
+    match high {
+        Some(t) if (0x80..0xA0).contains(&b) => t[(b - 0x80) as usize],
+        _ => b as char,
+    }
+}
+
+impl<R: std::io::BufRead> std::io::Read for SingleByte<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.carry_len > 0 {
+            let n = self.carry_len.min(out.len());
+            out[..n].copy_from_slice(&self.carry[..n]);
+            self.carry.copy_within(n..self.carry_len, 0);
+            self.carry_len -= n;
+            return Ok(n);
+        }
+        let high = self.high;
+        let input = self.inner.fill_buf()?;
+        let (mut n, mut used) = (0, 0);
+        for &b in input {
+            if b < 0x80 {
+                if n == out.len() {
+                    break;
+                }
+                out[n] = b;
+                n += 1;
+            } else {
+                let mut tmp = [0u8; 4];
+                let s = decode_byte(high, b).encode_utf8(&mut tmp).len();
+                if n + s <= out.len() {
+                    out[n..n + s].copy_from_slice(&tmp[..s]);
+                    n += s;
+                } else if n == 0 {
+                    let fit = out.len();
+                    out.copy_from_slice(&tmp[..fit]);
+                    self.carry[..s - fit].copy_from_slice(&tmp[fit..s]);
+                    self.carry_len = s - fit;
+                    n = fit;
+                    used += 1;
+                    break;
+                } else {
+                    break;
+                }
+            }
+            used += 1;
+        }
+        self.inner.consume(used);
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +221,34 @@ mod tests {
         b.push_str("cell2");
         b.boundary();
         assert_eq!(b.take(), "cell1 cell2");
+    }
+
+    #[test]
+    fn single_byte_encodings_decode_to_utf8_whatever_the_buffer() {
+        use std::io::Read;
+        let latin1 = b"na\xefve \xb5g \x80";
+        for step in [1, 2, 3, 64] {
+            let mut r = SingleByte::latin1(&latin1[..]);
+            let mut got = Vec::new();
+            let mut buf = vec![0u8; step];
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                "naïve µg \u{80}",
+                "step {step}"
+            );
+        }
+        let mut s = String::new();
+        SingleByte::windows_1252(&b"\x93quoted\x94 \x80 5"[..])
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "“quoted” € 5");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::io::BufRead;
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
+use crate::chunk::Chunk;
 use crate::error::RecordError;
 use crate::text::TextBuf;
 
@@ -74,7 +75,14 @@ pub struct Xml<S> {
     src: S,
     /// Offset of this source's first byte in the whole input (a chunk's place in its file).
     base: u64,
+    /// Nested structures being read (see [`Xml::enter`]).
+    nesting: usize,
 }
+
+/// How deep the parsers recurse into nested structures (sections, boxes, floats, nested lists of
+/// references or keywords). An element nested deeper is read as one run of flat text: its words
+/// are kept, the structure below it is not. Real articles nest a few levels.
+pub const MAX_NESTING: usize = 32;
 
 /// What [`Xml::event`] yields, with borrowed names; the borrow ends before the next read.
 pub type Ev<'a> = Event<'a>;
@@ -89,6 +97,7 @@ impl<R: BufRead> Xml<Stream<R>> {
                 buf: Vec::with_capacity(64 * 1024),
             },
             base: 0,
+            nesting: 0,
         }
     }
 }
@@ -104,6 +113,7 @@ impl<'a> Xml<Slice<'a>> {
         Xml {
             src: Slice { reader },
             base,
+            nesting: 0,
         }
     }
 }
@@ -119,12 +129,57 @@ impl<S: Source> Xml<S> {
         RecordError::new(self.position(), reason)
     }
 
-    /// The next event. `Eof` is returned as an event; syntax errors as [`RecordError`].
+    /// The next event. `Eof` is returned as an event; syntax errors as [`RecordError`], and so
+    /// are characters XML does not allow (NUL and the other C0 controls but tab, LF and CR;
+    /// U+FFFE, U+FFFF), written raw or as character references: no document text holds them.
     pub fn event(&mut self) -> Result<Ev<'_>, RecordError> {
         let base = self.base;
-        self.src
+        let before = base + self.src.offset();
+        let ev = self
+            .src
             .read()
-            .map_err(|(e, at)| RecordError::new(base + at, format!("malformed XML: {e}")))
+            .map_err(|(e, at)| RecordError::new(base + at, format!("malformed XML: {e}")))?;
+        let bad = match &ev {
+            Event::Text(t) => forbidden_char(t).map(|(i, c)| (i, c, "")),
+            Event::CData(t) => forbidden_char(t).map(|(i, c)| (i + 9, c, "")),
+            Event::Start(t) | Event::Empty(t) => forbidden_char(t).map(|(i, c)| (i + 1, c, "")),
+            Event::GeneralRef(r) if r.starts_with('#') => match r.resolve_char_ref() {
+                Ok(Some(c)) if !is_xml_char(c) => Some((0, c, " (a character reference)")),
+                Ok(_) => None,
+                Err(e) => {
+                    return Err(RecordError::new(
+                        before,
+                        format!("malformed XML: character reference &{};: {e}", &**r),
+                    ));
+                }
+            },
+            _ => None,
+        };
+        if let Some((i, c, how)) = bad {
+            return Err(RecordError::new(
+                before + i as u64,
+                format!(
+                    "malformed XML: character U+{:04X}{how} is not allowed in XML",
+                    c as u32
+                ),
+            ));
+        }
+        Ok(ev)
+    }
+
+    /// Enters a nested structure the caller is about to read recursively; false when it is
+    /// [`MAX_NESTING`] deep already, and the caller reads the element as flat text instead.
+    /// Each `true` is matched by [`Xml::leave`].
+    pub fn enter(&mut self) -> bool {
+        if self.nesting >= MAX_NESTING {
+            return false;
+        }
+        self.nesting += 1;
+        true
+    }
+
+    pub fn leave(&mut self) {
+        self.nesting = self.nesting.saturating_sub(1);
     }
 
     /// Skips the rest of the element whose start tag was just read.
@@ -220,40 +275,71 @@ macro_rules! each_child {
 }
 pub(crate) use each_child;
 
-/// The stop rule the record parsers share: a record error is reported and reading goes on, but
-/// a syntax error the reader cannot get past (it repeats at the same place, or the file ended)
-/// ends the stream.
-#[derive(Debug, Default)]
-pub struct Recovery {
-    done: bool,
-    last_error_at: Option<u64>,
-}
-
-impl Recovery {
-    pub fn is_done(&self) -> bool {
-        self.done
-    }
-
-    /// What the iterator yields for the outcome of reading one record.
-    pub fn settle<T>(
-        &mut self,
-        outcome: Result<Option<T>, RecordError>,
-    ) -> Option<Result<T, RecordError>> {
-        match outcome {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => {
-                self.done = true;
-                None
+/// Reads the records of a chunk with `read_one`, which reads the next record into `out` and
+/// answers false at the end of the input. After a record that cannot be read (malformed XML, a
+/// forbidden character), reading resynchronises at the next record start tag the chunk lists
+/// after the error, so each bad record is one error and every good record after it is read. The
+/// chunk's trailer, if any (a record too large, the end of a stream cut short), comes last.
+pub fn parse_records<T>(
+    chunk: &Chunk,
+    mut read_one: impl FnMut(
+        &mut Xml<Slice<'_>>,
+        &mut Vec<Result<T, RecordError>>,
+    ) -> Result<bool, RecordError>,
+) -> Vec<Result<T, RecordError>> {
+    let mut out = Vec::new();
+    let mut from = 0usize;
+    loop {
+        let mut x = Xml::from_slice(&chunk.bytes[from..], chunk.base + from as u64);
+        let error = loop {
+            x.nesting = 0;
+            match read_one(&mut x, &mut out) {
+                Ok(true) => {}
+                Ok(false) => break None,
+                Err(e) => break Some(e),
             }
-            Err(e) => {
-                if self.last_error_at == Some(e.position) || e.reason.contains("end of file") {
-                    self.done = true;
-                }
-                self.last_error_at = Some(e.position);
-                Some(Err(e))
-            }
+        };
+        let Some(e) = error else { break };
+        let after = e.position.max(chunk.base + from as u64);
+        out.push(Err(e));
+        match chunk.starts.iter().find(|&&s| s > after) {
+            Some(&s) => from = (s - chunk.base) as usize,
+            None => break,
         }
     }
+    out.extend(chunk.trailer.clone().map(Err));
+    out
+}
+
+/// True for the characters XML 1.0 allows in a document.
+pub fn is_xml_char(c: char) -> bool {
+    match c {
+        '\t' | '\n' | '\r' => true,
+        c if (c as u32) < 0x20 => false,
+        '\u{FFFE}' | '\u{FFFF}' => false,
+        _ => true,
+    }
+}
+
+/// The first character of `s` XML does not allow, with its byte index.
+fn forbidden_char(s: &str) -> Option<(usize, char)> {
+    let b = s.as_bytes();
+    if let Some(i) = b
+        .iter()
+        .position(|&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+    {
+        return Some((i, b[i] as char));
+    }
+    // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+    let mut at = 0;
+    while let Some(k) = memchr::memchr(0xEF, &b[at..]) {
+        let i = at + k;
+        if b.len() >= i + 3 && b[i + 1] == 0xBF && (b[i + 2] == 0xBE || b[i + 2] == 0xBF) {
+            return s[i..].chars().next().map(|c| (i, c));
+        }
+        at = i + 1;
+    }
+    None
 }
 
 /// Decodes an entity or character reference into `out`; an unknown named entity is kept as

@@ -176,7 +176,13 @@ async fn ingest_paths(args: IngestArgs) -> anyhow::Result<ExitCode> {
         !args.paths.is_empty(),
         "nothing to ingest: give files or directories (see `pubmine ingest --help`)"
     );
-    let files = expand_paths(&args.paths)?;
+    let found = expand_paths(&args.paths);
+    // Directories that cannot be listed and entries that cannot be read count as failed files;
+    // the rest of the run goes on.
+    for e in &found.errors {
+        tracing::error!(error = %e, "file failed");
+    }
+    let files = found.files;
     let pool = match &args.db.database_url {
         Some(_) => Some(args.db.connect("ingest").await?),
         None => None,
@@ -184,24 +190,15 @@ async fn ingest_paths(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let (producer, cfg) = args.kafka.connect().await?;
     let token = shutdown::on_signal();
     let mut reports = Vec::new();
-    let mut failed = 0;
+    let mut failed = found.errors.len();
     for path in files {
         if token.is_cancelled() {
             break;
         }
         let result = match &pool {
-            Some(pool) => {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let md5 = continuous::md5_file(&path)
-                    .with_context(|| format!("failed to read {}", path.display()))?;
-                let location = path.display().to_string();
-                continuous::ingest_once(&producer, &cfg, pool, &path, &name, &md5, &location)
-                    .await
-                    .map_err(anyhow::Error::from)
-            }
+            Some(pool) => continuous::ingest_path(&producer, &cfg, pool, &path)
+                .await
+                .map_err(anyhow::Error::from),
             None => ingest_file(&producer, &cfg, &path)
                 .await
                 .map(Some)
@@ -256,7 +253,15 @@ fn parse_to_stdout(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let problems = std::cell::Cell::new(0usize);
     let mut write_error: Option<std::io::Error> = None;
-    for path in expand_paths(files)? {
+    let found = expand_paths(files);
+    for e in &found.errors {
+        problems.set(problems.get() + 1);
+        eprintln!("error: {e}");
+    }
+    for p in &found.skipped {
+        eprintln!("warning: {}: not a regular file, skipped", p.display());
+    }
+    for path in found.files {
         let mut visit = |name: &str, records: Records<'_>| -> bool {
             for r in records {
                 let line = match r {

@@ -56,10 +56,10 @@ pub(super) fn abstract_<S: Source>(
         match part {
             Part::Heading => heading = x.opt_text(&STYLE)?.into_iter().collect(),
             Part::Section(sec_type) => abstract_sec(x, doc, a, &mut Vec::new(), sec_type)?,
-            Part::Float(kind) => float(x, kind, &mut doc.passages, &heading)?,
+            Part::Float(kind) => float(x, kind, &mut doc.passages, &mut heading)?,
             Part::Text => {
                 let (mut text, mut floats) = (TextBuf::new(), Vec::new());
-                flow(x, &mut text, &mut floats, &heading, None)?;
+                flow(x, &mut text, &mut floats, &mut heading, None)?;
                 a.push(doc, &heading, None, text.take());
                 doc.passages.append(&mut floats);
             }
@@ -101,7 +101,14 @@ pub(super) fn abstract_sec<S: Source>(
             Part::Section(inner_type) => {
                 a.push(doc, chain, sec_type.as_deref(), text.take());
                 doc.passages.append(&mut floats);
-                abstract_sec(x, doc, a, chain, inner_type)?;
+                if x.enter() {
+                    let r = abstract_sec(x, doc, a, chain, inner_type);
+                    x.leave();
+                    r?
+                } else {
+                    let flat = x.text(&STYLE)?;
+                    a.push(doc, chain, sec_type.as_deref(), flat);
+                }
             }
             Part::Float(kind) => float(x, kind, &mut floats, chain)?,
             Part::Text => {
@@ -223,9 +230,15 @@ pub(super) fn blocks<S: Source>(
                 }
             }
             Part::Container(heading) => {
-                chain.push(heading.to_string());
-                blocks(x, out, refs, chain, true)?;
-                chain.pop();
+                if x.enter() {
+                    chain.push(heading.to_string());
+                    let r = blocks(x, out, refs, chain, true);
+                    chain.pop();
+                    x.leave();
+                    r?
+                } else {
+                    flat(x, out, PassageKind::Paragraph, chain)?
+                }
             }
             Part::References => ref_list(x, refs)?,
             Part::Caption => push(out, PassageKind::Caption, chain, None, x.text(&STYLE)?),
@@ -249,7 +262,7 @@ pub(super) fn flow<S: Source>(
     x: &mut Xml<S>,
     out: &mut TextBuf,
     floats: &mut Vec<Passage>,
-    chain: &[String],
+    chain: &mut Vec<String>,
     mut label: Option<&mut Option<String>>,
 ) -> Result<(), RecordError> {
     let mut depth = 1usize;
@@ -302,27 +315,53 @@ pub(super) fn float<S: Source>(
     x: &mut Xml<S>,
     kind: Float,
     out: &mut Vec<Passage>,
-    chain: &[String],
+    chain: &mut Vec<String>,
 ) -> Result<(), RecordError> {
-    match kind {
+    if !x.enter() {
+        let kind = match kind {
+            Float::Captioned => PassageKind::Caption,
+            Float::Footnote => PassageKind::Footnote,
+            Float::Boxed => PassageKind::Paragraph,
+        };
+        return flat(x, out, kind, chain);
+    }
+    let r = match kind {
         Float::Captioned => captioned(x, out, chain),
         Float::Footnote => footnote(x, out, chain),
         Float::Boxed => {
-            let mut chain = chain.to_vec();
             chain.push(String::new());
             // A box inside a paragraph holds no reference list.
-            blocks(x, out, &mut Vec::new(), &mut chain, true)
+            let r = blocks(x, out, &mut Vec::new(), chain, true);
+            chain.pop();
+            r
         }
-    }
+    };
+    x.leave();
+    r
+}
+
+/// An element nested deeper than [`crate::xml::MAX_NESTING`]: all its text, flattened, is one
+/// passage of `kind`.
+fn flat<S: Source>(
+    x: &mut Xml<S>,
+    out: &mut Vec<Passage>,
+    kind: PassageKind,
+    chain: &[String],
+) -> Result<(), RecordError> {
+    let text = x.text(&STYLE)?;
+    push(out, kind, chain, None, text);
+    Ok(())
 }
 
 /// A figure, table, group of them or supplementary material: the `caption` is a Caption passage,
 /// each `table` a Table passage (cells separated by spaces), table footnotes Footnote passages;
-/// all carry the `label` ("Figure 1", "Table 2") as their category. Images and media are left out.
+/// all carry the `label` ("Figure 1", "Table 2") as their category. Images are left out; a
+/// `media` element's own label and caption are read as a float's (BMC journals put the caption of
+/// a supplementary file there: "Additional file 1: Figure S1. ...").
 pub(super) fn captioned<S: Source>(
     x: &mut Xml<S>,
     out: &mut Vec<Passage>,
-    chain: &[String],
+    chain: &mut Vec<String>,
 ) -> Result<(), RecordError> {
     let mut label = None;
     loop {
@@ -352,6 +391,7 @@ pub(super) fn captioned<S: Source>(
                 "table" => push(out, PassageKind::Table, chain, label.clone(), x.text(&STYLE)?),
             }),
             "table-wrap-foot" => table_foot(x, out, chain)?,
+            "media" => float(x, Float::Captioned, out, chain)?,
             n => match float_kind(n) {
                 Some(kind) => float(x, kind, out, chain)?,
                 None => x.skip()?,
@@ -364,7 +404,7 @@ pub(super) fn captioned<S: Source>(
 pub(super) fn table_foot<S: Source>(
     x: &mut Xml<S>,
     out: &mut Vec<Passage>,
-    chain: &[String],
+    chain: &mut Vec<String>,
 ) -> Result<(), RecordError> {
     loop {
         let part = match x.event()? {
@@ -379,7 +419,12 @@ pub(super) fn table_foot<S: Source>(
             _ => continue,
         };
         match part {
-            Part::Container(_) => table_foot(x, out, chain)?,
+            Part::Container(_) if x.enter() => {
+                let r = table_foot(x, out, chain);
+                x.leave();
+                r?
+            }
+            Part::Container(_) => flat(x, out, PassageKind::Footnote, chain)?,
             Part::Skip => x.skip()?,
             _ => footnote(x, out, chain)?,
         }
@@ -390,7 +435,7 @@ pub(super) fn table_foot<S: Source>(
 pub(super) fn footnote<S: Source>(
     x: &mut Xml<S>,
     out: &mut Vec<Passage>,
-    chain: &[String],
+    chain: &mut Vec<String>,
 ) -> Result<(), RecordError> {
     let (mut text, mut floats, mut label) = (TextBuf::new(), Vec::new(), None);
     flow(x, &mut text, &mut floats, chain, Some(&mut label))?;
@@ -405,7 +450,17 @@ pub(super) fn ref_list<S: Source>(
 ) -> Result<(), RecordError> {
     each_child!(x, e, {
         "ref" => { let id = attr(&e, "id"); refs.push(reference(x, id)?) },
-        "ref-list" => ref_list(x, refs)?,
+        "ref-list" => {
+            if x.enter() {
+                let r = ref_list(x, refs);
+                x.leave();
+                r?
+            } else {
+                // Nested too deep: the rest is one flat reference, its words kept.
+                let citation = x.text(&STYLE)?;
+                refs.push(Reference { citation, ..Default::default() })
+            }
+        },
     });
     Ok(())
 }

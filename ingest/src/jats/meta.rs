@@ -188,7 +188,17 @@ pub(super) fn kwd_group<S: Source>(
             let text = x.text(&STYLE)?;
             if !text.is_empty() { doc.keywords.push(Keyword { text, owner: owner.clone(), major: false }) }
         },
-        "nested-kwd" => kwd_group(x, owner.clone(), doc)?,
+        "nested-kwd" => {
+            if x.enter() {
+                let r = kwd_group(x, owner.clone(), doc);
+                x.leave();
+                r?
+            } else {
+                // Nested too deep: the rest is one keyword, its words kept.
+                let text = x.text(&STYLE)?;
+                if !text.is_empty() { doc.keywords.push(Keyword { text, owner: owner.clone(), major: false }) }
+            }
+        },
     });
     Ok(())
 }

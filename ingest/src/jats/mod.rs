@@ -4,8 +4,13 @@
 //! Every `<article>` element of the input becomes one document, wherever it sits: the root of an
 //! OA bulk `.nxml`, each article of an efetch `<pmc-articleset>`, the article of an OAI-PMH
 //! `GetRecord` envelope (in the JATS namespace: names are compared by local name). An article
-//! without a PMC id, or one that cannot be read (malformed XML), is returned as a [`RecordError`]
-//! and the parser moves on to the next article.
+//! without a PMC id, or one that cannot be read (malformed XML, a character XML forbids), is
+//! returned as a [`RecordError`] and the parser resynchronises at the next `<article` start tag.
+//! The input is cut into chunks of whole articles ([`crate::chunk`]), parsed on worker threads; a
+//! stream that stops early ends with a fatal [`RecordError`] after its last whole article.
+//!
+//! Nesting deeper than [`crate::xml::MAX_NESTING`] (sections in sections, boxes in boxes) is
+//! read as one flat passage: its words are kept, its inner structure is not.
 //!
 //! Passages come in reading order: the title, the abstracts, the body, the back matter
 //! (acknowledgments, appendices, footnotes) and the floats group. A paragraph's figures, tables,
@@ -14,16 +19,17 @@
 //! responses (`sub-article`, `response`: peer reviews, author replies, translations) are skipped:
 //! they are other works, with their own authors, inside the article's file.
 
-use std::io::BufRead;
+use std::io::Read;
 
 use pubmine_stream::record::{
     Document, DocumentRecord, Passage, PassageKind, SourceKind, Term, pmc_id,
 };
 use quick_xml::events::Event;
 
+use crate::chunk::{Chunk, ChunkPool, Chunker};
 use crate::error::RecordError;
 use crate::text::non_empty;
-use crate::xml::{Recovery, Stream, TextStyle, Xml, attr, each_child};
+use crate::xml::{Slice, TextStyle, Xml, attr, each_child, parse_records};
 
 /// Left out of every text: the TeX twin of a formula, MathML annotations, images and their
 /// descriptions, object ids, glyph data.
@@ -101,71 +107,98 @@ macro_rules! each_child_or_empty {
 /// Streams the articles of a JATS file.
 #[derive(Debug)]
 pub struct JatsParser<R> {
-    x: Xml<Stream<R>>,
-    recovery: Recovery,
+    chunks: ChunkPool<R, Result<DocumentRecord, RecordError>>,
+    pending: std::vec::IntoIter<Result<DocumentRecord, RecordError>>,
 }
 
-impl<R: BufRead> JatsParser<R> {
+/// Size of the chunks the input is cut into.
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// The element a JATS stream is cut between.
+pub const RECORD_NAMES: &[&str] = &["article"];
+
+impl<R: Read> JatsParser<R> {
+    /// A parser using as many threads as the machine has cores (at most 4).
     pub fn new(inner: R) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self::with_threads(inner, cores.min(4))
+    }
+
+    /// A parser with `threads` parsing threads.
+    pub fn with_threads(inner: R, threads: usize) -> Self {
         JatsParser {
-            x: Xml::new(inner),
-            recovery: Recovery::default(),
+            chunks: ChunkPool::new(
+                Chunker::new(inner, RECORD_NAMES, CHUNK_BYTES),
+                threads,
+                parse_chunk,
+            ),
+            pending: Vec::new().into_iter(),
         }
-    }
-
-    /// Byte offset reached in the (decompressed) input.
-    pub fn position(&self) -> u64 {
-        self.x.position()
-    }
-
-    fn next_record(&mut self) -> Result<Option<DocumentRecord>, RecordError> {
-        loop {
-            let start = self.x.position();
-            let (article_type, lang) = match self.x.event()? {
-                Event::Start(e) if e.local_name().as_ref() == "article" => {
-                    (attr(&e, "article-type"), attr(&e, "lang"))
-                }
-                Event::Eof => return Ok(None),
-                _ => continue,
-            };
-            let mut doc = Document::new(SourceKind::Pmc, String::new());
-            doc.languages.extend(lang.and_then(|l| non_empty(&l)));
-            doc.publication_types.extend(article_type.map(|name| Term {
-                name,
-                ..Default::default()
-            }));
-            if let Err(e) = self.article(&mut doc) {
-                return Err(e.with_id(known_id(&doc)));
-            }
-            return finish(doc, start).map(|d| Some(DocumentRecord::Upsert(Box::new(d))));
-        }
-    }
-
-    fn article(&mut self, doc: &mut Document) -> Result<(), RecordError> {
-        let x = &mut self.x;
-        each_child!(x, e, {
-            "front" => each_child!(x, e, {
-                "journal-meta" => journal_meta(x, doc)?,
-                "article-meta" => article_meta(x, doc)?,
-            }),
-            "body" | "back" | "floats-group" => {
-                blocks(x, &mut doc.passages, &mut doc.references, &mut Vec::new(), false)?
-            },
-        });
-        Ok(())
     }
 }
 
-impl<R: BufRead> Iterator for JatsParser<R> {
+impl<R: Read> Iterator for JatsParser<R> {
     type Item = Result<DocumentRecord, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.recovery.is_done() {
-            return None;
+        loop {
+            if let Some(r) = self.pending.next() {
+                return Some(r);
+            }
+            match self.chunks.next()? {
+                Ok(records) => self.pending = records.into_iter(),
+                Err(e) => {
+                    return Some(Err(RecordError::fatal(0, format!("failed to parse: {e}"))));
+                }
+            }
         }
-        let outcome = self.next_record();
-        self.recovery.settle(outcome)
     }
+}
+
+/// The articles of one chunk of whole articles, in order.
+pub fn parse_chunk(chunk: &Chunk) -> Vec<Result<DocumentRecord, RecordError>> {
+    parse_records(chunk, next_record)
+}
+
+/// Reads the next article into `out`; false at the end of the input.
+fn next_record(
+    x: &mut Xml<Slice<'_>>,
+    out: &mut Vec<Result<DocumentRecord, RecordError>>,
+) -> Result<bool, RecordError> {
+    loop {
+        let start = x.position();
+        let (article_type, lang) = match x.event()? {
+            Event::Start(e) if e.local_name().as_ref() == "article" => {
+                (attr(&e, "article-type"), attr(&e, "lang"))
+            }
+            Event::Eof => return Ok(false),
+            _ => continue,
+        };
+        let mut doc = Document::new(SourceKind::Pmc, String::new());
+        doc.languages.extend(lang.and_then(|l| non_empty(&l)));
+        doc.publication_types.extend(article_type.map(|name| Term {
+            name,
+            ..Default::default()
+        }));
+        if let Err(e) = article(x, &mut doc) {
+            return Err(e.with_id(known_id(&doc)));
+        }
+        out.push(finish(doc, start).map(|d| DocumentRecord::Upsert(Box::new(d))));
+        return Ok(true);
+    }
+}
+
+fn article(x: &mut Xml<Slice<'_>>, doc: &mut Document) -> Result<(), RecordError> {
+    each_child!(x, e, {
+        "front" => each_child!(x, e, {
+            "journal-meta" => journal_meta(x, doc)?,
+            "article-meta" => article_meta(x, doc)?,
+        }),
+        "body" | "back" | "floats-group" => {
+            blocks(x, &mut doc.passages, &mut doc.references, &mut Vec::new(), false)?
+        },
+    });
+    Ok(())
 }
 
 /// `8000001`, `PMC8000001` to `PMC8000001`; `None` when it is not a PMC id.
