@@ -589,7 +589,8 @@ fn supplementary_material_captions_are_caption_passages() {
         <label>Additional file 1</label><caption><p><bold>Figure S1.</bold> Contingency plot of outcomes.</p>\
         </caption></media></supplementary-material>\
         <supplementary-material id=\"S2\"><label>Table S2</label><caption><p>Primer sequences.</p></caption>\
-        <media xlink:href=\"y.doc\"/></supplementary-material></sec>";
+        <media xlink:href=\"y.doc\"/></supplementary-material>\
+        <fig id=\"F1\"><graphic xlink:href=\"f1\"><caption><p>Caption inside the graphic.</p></caption></graphic></fig></sec>";
     let r = read(&write(dir.path(), "supp.nxml", jats_article(Some(7), body)));
     let d = r.docs()[0];
     let captions: Vec<_> = d
@@ -606,6 +607,7 @@ fn supplementary_material_captions_are_caption_passages() {
                 "Figure S1. Contingency plot of outcomes."
             ),
             (Some("Table S2"), "Primer sequences."),
+            (None, "Caption inside the graphic."),
         ]
     );
 }

@@ -356,7 +356,7 @@ fn flat<S: Source>(
 /// A figure, table, group of them or supplementary material: the `caption` is a Caption passage,
 /// each `table` a Table passage (cells separated by spaces), table footnotes Footnote passages;
 /// all carry the `label` ("Figure 1", "Table 2") as their category. Images are left out; a
-/// `media` element's own label and caption are read as a float's (BMC journals put the caption of
+/// `media` or `graphic` element's own label and caption are read as a float's (BMC journals put the caption of
 /// a supplementary file there: "Additional file 1: Figure S1. ...").
 pub(super) fn captioned<S: Source>(
     x: &mut Xml<S>,
@@ -391,7 +391,7 @@ pub(super) fn captioned<S: Source>(
                 "table" => push(out, PassageKind::Table, chain, label.clone(), x.text(&STYLE)?),
             }),
             "table-wrap-foot" => table_foot(x, out, chain)?,
-            "media" => float(x, Float::Captioned, out, chain)?,
+            "media" | "graphic" => float(x, Float::Captioned, out, chain)?,
             n => match float_kind(n) {
                 Some(kind) => float(x, kind, out, chain)?,
                 None => x.skip()?,
