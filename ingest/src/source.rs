@@ -164,20 +164,13 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Opens a file, decompressing gzip (recognised by its magic bytes, not its name).
-fn open_decompressed(
-    path: &Path,
-    read_bytes: Arc<AtomicU64>,
-) -> Result<Box<dyn BufRead + Send>, SourceError> {
-    let file = File::open(path).map_err(|e| io_err(path, e))?;
-    let mut raw = BufReader::with_capacity(
-        READ_BUFFER,
-        Counting {
-            inner: file,
-            count: read_bytes,
-        },
-    );
-    let head = raw.fill_buf().map_err(|e| io_err(path, e))?;
+/// Decompresses gzip (recognised by its magic bytes, not its name) or passes plain bytes on.
+fn decompressed<'a, R: Read + 'a>(
+    reader: R,
+    name: &str,
+) -> Result<Box<dyn BufRead + 'a>, SourceError> {
+    let mut raw = BufReader::with_capacity(READ_BUFFER, reader);
+    let head = raw.fill_buf().map_err(|e| named_io_err(name, e))?;
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(BufReader::with_capacity(
             READ_BUFFER,
@@ -185,6 +178,13 @@ fn open_decompressed(
         )))
     } else {
         Ok(Box::new(raw))
+    }
+}
+
+fn named_io_err(name: &str, source: std::io::Error) -> SourceError {
+    SourceError::Io {
+        path: name.to_string(),
+        source,
     }
 }
 
@@ -253,23 +253,31 @@ pub fn visit_file(
     visit: &mut dyn FnMut(&str, Records<'_>) -> bool,
     on_error: &mut dyn FnMut(SourceError),
 ) -> Result<(), SourceError> {
+    let file = File::open(path).map_err(|e| io_err(path, e))?;
+    let counting = Counting {
+        inner: file,
+        count: read_bytes,
+    };
     let name = path.display().to_string();
-    if is_archive(path) {
-        let file = File::open(path).map_err(|e| io_err(path, e))?;
-        let gz = MultiGzDecoder::new(BufReader::with_capacity(
-            READ_BUFFER,
-            Counting {
-                inner: file,
-                count: read_bytes,
-            },
-        ));
+    visit_reader(counting, &name, is_archive(path), visit, on_error)
+}
+
+/// [`visit_file`] on the bytes of a file read from `reader`: `name` labels its records and
+/// errors, `archive` says it is a `.tar.gz` package (else plain or gzip-compressed XML).
+pub fn visit_reader<R: Read>(
+    reader: R,
+    name: &str,
+    archive: bool,
+    visit: &mut dyn FnMut(&str, Records<'_>) -> bool,
+    on_error: &mut dyn FnMut(SourceError),
+) -> Result<(), SourceError> {
+    let io = |e| named_io_err(name, e);
+    if archive {
+        let gz = MultiGzDecoder::new(BufReader::with_capacity(READ_BUFFER, reader));
         let mut archive = tar::Archive::new(gz);
-        for entry in archive.entries().map_err(|e| io_err(path, e))? {
-            let entry = entry.map_err(|e| io_err(path, e))?;
-            let member = entry
-                .path()
-                .map(|p| p.to_path_buf())
-                .map_err(|e| io_err(path, e))?;
+        for entry in archive.entries().map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let member = entry.path().map(|p| p.to_path_buf()).map_err(io)?;
             let member_name = member.display().to_string();
             let lower = member_name.to_ascii_lowercase();
             let xml_name = lower.ends_with(".nxml") || lower.ends_with(".xml");
@@ -277,7 +285,7 @@ pub fn visit_file(
             if (kind.is_symlink() || kind.is_hard_link()) && xml_name {
                 // A link is never followed: it could point anywhere.
                 on_error(SourceError::LinkEntry {
-                    path: name.clone(),
+                    path: name.to_string(),
                     entry: member_name,
                 });
                 continue;
@@ -287,7 +295,7 @@ pub fn visit_file(
             }
             if !is_safe_member(&member) {
                 on_error(SourceError::UnsafeEntry {
-                    path: name.clone(),
+                    path: name.to_string(),
                     entry: member_name,
                 });
                 continue;
@@ -307,9 +315,9 @@ pub fn visit_file(
         }
         Ok(())
     } else {
-        let reader = open_decompressed(path, read_bytes)?;
-        let records = parse(reader, &name)?;
-        visit(&name, records);
+        let reader = decompressed(reader, name)?;
+        let records = parse(reader, name)?;
+        visit(name, records);
         Ok(())
     }
 }
