@@ -3,6 +3,7 @@
 pub mod chunk;
 pub mod continuous;
 pub mod error;
+pub mod fuzz;
 pub mod jats;
 pub mod medline;
 pub mod produce;

@@ -3,6 +3,7 @@
 
 pub mod codec;
 pub mod error;
+pub mod fuzz;
 pub mod kafka;
 pub mod record;
 pub mod shutdown;
