@@ -1,0 +1,6 @@
+//! See `pubmine_ingest::fuzz::source`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    std::hint::black_box(pubmine_ingest::fuzz::source(data));
+});
