@@ -9,6 +9,10 @@ pub enum CodecError {
     Json(#[from] serde_json::Error),
     #[error("record schema_version {found} is newer than this reader's {SCHEMA_VERSION}")]
     UnsupportedVersion { found: u32 },
+    /// A score beyond the range of `f32` reads as infinite, and would be written back as `null`,
+    /// which no reader takes: such a record is refused when read.
+    #[error("a {what} score is not a finite number")]
+    NonFiniteScore { what: &'static str },
 }
 
 pub fn encode_document(doc: &Document) -> Vec<u8> {
@@ -36,6 +40,12 @@ pub fn decode_annotations(bytes: &[u8]) -> Result<Annotations, CodecError> {
         return Err(CodecError::UnsupportedVersion {
             found: a.schema_version,
         });
+    }
+    if a.mentions.iter().any(|m| !m.score.is_finite()) {
+        return Err(CodecError::NonFiniteScore { what: "mention" });
+    }
+    if a.relations.iter().any(|r| !r.score.is_finite()) {
+        return Err(CodecError::NonFiniteScore { what: "relation" });
     }
     Ok(a)
 }
@@ -68,5 +78,23 @@ mod tests {
             "{err}"
         );
         assert!(decode_document(b"{not json").is_err());
+    }
+
+    #[test]
+    fn refuses_scores_out_of_f32_range() {
+        // 1e39 reads as an infinite f32, which would be written back as null.
+        let json = |mention: &str, relation: &str| {
+            format!(
+                r#"{{"schema_version":1,"id":"pmid:1","models":[],
+                "mentions":[{{"passage":0,"start":0,"end":1,"text":"a","type":"Gene","score":{mention},"model":"m"}}],
+                "relations":[{{"subject":0,"object":0,"type":"r","score":{relation},"model":"m"}}]}}"#
+            )
+        };
+        let a = decode_annotations(json("0.5", "3.4e38").as_bytes()).unwrap();
+        assert_eq!(decode_annotations(&encode_annotations(&a)).unwrap(), a);
+        for (m, r) in [("1e39", "0.5"), ("0.5", "-1e300")] {
+            let err = decode_annotations(json(m, r).as_bytes()).unwrap_err();
+            assert!(matches!(err, CodecError::NonFiniteScore { .. }), "{err}");
+        }
     }
 }
