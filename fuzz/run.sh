@@ -53,14 +53,14 @@ run() {
     nice -n 19 cargo fuzz run --sanitizer none "$target" "$work" \
         "$here/corpus/$target" "$here/regressions/$target" -- \
         $(options "$target") -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 2>&1 | tee "$log" | grep -E '^#[0-9]+ +(INITED|DONE)|ERROR|panicked|Test unit written' || true
+        -print_final_stats=1 2>&1 | tee "$log" | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|ERROR|panicked|Test unit written' || true
     report "$target" "$log"
 }
 
 # The figures of a run, from its log.
 report() {
     local target="$1" log="$2" last execs rate crashes
-    last="$(grep -E '^#[0-9]+ ' "$log" | tail -n 1 || true)"
+    last="$(grep -E '^#[0-9]+[[:space:]]' "$log" | tail -n 1 || true)"
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
     rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
     crashes="$(grep -c 'Test unit written' "$log" || true)"
