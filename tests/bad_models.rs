@@ -29,7 +29,11 @@ fn broken_model_files_are_refused_at_start_up_with_the_file_and_the_reason() {
     std::fs::write(&input, "").unwrap();
     let config_without_labels = br#"{"model_type": "bert", "max_position_embeddings": 512}"#;
     let cases: [(&str, &[u8], &str); 4] = [
-        ("tokenizer.json", b"{\"version\": \"1.0\", \"truncated", "tokenizer"),
+        (
+            "tokenizer.json",
+            b"{\"version\": \"1.0\", \"truncated",
+            "tokenizer",
+        ),
         ("model.onnx", b"this is not an ONNX graph", "model.onnx"),
         ("config.json", config_without_labels, "id2label"),
         ("config.json", b"\xff\xfe not json", "config.json"),
@@ -46,7 +50,11 @@ fn broken_model_files_are_refused_at_start_up_with_the_file_and_the_reason() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{file}: exit 1, not a panic (101): {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{file}: exit 1, not a panic (101): {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{file}: {stderr}");
         assert!(
             stderr.contains(&dir.display().to_string()) && stderr.contains(reason),
