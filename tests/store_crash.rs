@@ -238,3 +238,155 @@ async fn a_store_killed_at_any_moment_resumes_exactly() {
     check_contents(&db, &expected).await;
     db.drop_db().await;
 }
+
+/// A Postgres server of the test's own (initdb in a temporary directory, a free port), so that
+/// the test can restart it without disturbing the server other tests use.
+struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    port: u16,
+    url: String,
+}
+
+impl PrivatePostgres {
+    fn start() -> PrivatePostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|d| d.filter_map(Result::ok).map(|e| e.path().join("bin")).max())
+            .filter(|b| b.join("initdb").exists())
+            .expect("Postgres server binaries under /usr/lib/postgresql/*/bin (scripts/postgres.sh installs them)");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = PrivatePostgres {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            dir,
+            bin,
+            port,
+        };
+        // initdb refuses to run as root: the server runs as the postgres user then.
+        let _ = Command::new("chown")
+            .args(["postgres", &pg.dir.path().display().to_string()])
+            .status();
+        pg.pg(&[
+            "initdb",
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-D",
+            &pg.data(),
+        ]);
+        pg.server("start");
+        pg
+    }
+
+    /// `pg_ctl start`, `stop` or `restart`, waiting for it to be done.
+    fn server(&self, action: &str) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let (data, log) = (self.data(), self.log());
+        self.pg(&[
+            "pg_ctl", "-D", &data, "-o", &opts, "-l", &log, "-m", "fast", "-w", action,
+        ]);
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn log(&self) -> String {
+        self.dir.path().join("log").display().to_string()
+    }
+
+    /// Runs one of the server's programs, as the postgres user when the test runs as root.
+    fn pg(&self, args: &[&str]) {
+        let program = self.bin.join(args[0]);
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let status = if root {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&program)
+                .args(&args[1..])
+                .stdout(Stdio::null())
+                .status()
+        } else {
+            Command::new(&program)
+                .args(&args[1..])
+                .stdout(Stdio::null())
+                .status()
+        };
+        assert!(
+            status.unwrap().success(),
+            "{args:?} failed; log: {}",
+            self.log()
+        );
+    }
+
+    async fn db(&self) -> TestDb {
+        let pool = pubmine_store::connect(&self.url).await.unwrap();
+        pubmine_store::migrate(&pool).await.unwrap();
+        TestDb {
+            name: "postgres".into(),
+            url: self.url.clone(),
+            pool,
+        }
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.data();
+        self.pg(&["pg_ctl", "-D", &data, "-m", "immediate", "-w", "stop"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_rides_out_postgres_restarting_mid_run() {
+    let kafka = KafkaConfig::new(brokers());
+    let topic = unique("annotations");
+    kafka.ensure_topics(&[&topic], PARTITIONS, 1).await.unwrap();
+    let (expected, total) = produce(&kafka, &topic).await;
+    let pg = PrivatePostgres::start();
+    let db = pg.db().await;
+    let group = unique("store");
+
+    let child = store(&db, &topic, &group, None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while stored_offsets(&db, &group).await < 20 {
+        assert!(Instant::now() < deadline, "store wrote nothing in 60 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let before = stored_offsets(&db, &group).await;
+    assert!(before < total as i64, "records are left for after the restart");
+    db.pool.close().await;
+    // A fast restart, then an outage of a few seconds: the store's writes fail meanwhile
+    // (transient: it retries with backoff) and go on when the server is back.
+    pg.server("restart");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    pg.server("stop");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    pg.server("start");
+
+    let db = pg.db().await;
+    let stats = finish(child, &db, &group, total).await;
+    assert_eq!(stats["dead_lettered"], 1, "{stats}");
+    check_contents(&db, &expected).await;
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM sink_offsets WHERE sink = $1")
+        .bind(&group)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, i64::from(PARTITIONS));
+    db.pool.close().await;
+}
