@@ -2,6 +2,7 @@
 //! the dead-letter topic and the file goes on; a file that cannot be read at all is reported and
 //! the next file goes on; a transport error is transient (retried) or fatal.
 
+use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::record::DeadLetter;
 use pubmine_stream::record::SCHEMA_VERSION;
 
@@ -52,6 +53,21 @@ impl RecordError {
             id: self.id.clone(),
             reason: self.reason.clone(),
         }
+    }
+}
+
+impl Classify for RecordError {
+    /// A bad record is poison; so is one that ends its input, whose file then fails alone
+    /// (the next file goes on, and a later run reads it again).
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Poison
+    }
+}
+
+impl Classify for SourceError {
+    /// The input is at fault, not the process: the file fails alone and the next goes on.
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Poison
     }
 }
 

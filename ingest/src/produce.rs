@@ -67,6 +67,17 @@ pub enum IngestError {
     },
 }
 
+impl pubmine_stream::error::Classify for IngestError {
+    /// An unreadable file is its own fault (poison: the next file goes on); a transport error
+    /// has the transport's class.
+    fn class(&self) -> pubmine_stream::error::ErrorClass {
+        match self {
+            IngestError::Source(e) => e.class(),
+            IngestError::Transport { source, .. } => source.class(),
+        }
+    }
+}
+
 /// Records handed to the transport and not yet acknowledged, keyed so that a refusal names the
 /// record.
 #[derive(Default)]
