@@ -5,11 +5,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
-use pubmine_annotate::session::SessionOptions;
+use common::annotator;
 use pubmine_annotate::worker::{WorkerConfig, run};
 use pubmine_stream::codec::{decode_dead_letter, encode_document};
 use pubmine_stream::kafka::KafkaConfig;
@@ -19,22 +17,6 @@ use pubmine_stream::transport::{OutRecord, Producer};
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use tokio_util::sync::CancellationToken;
-
-fn model_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../models")
-        .join(name)
-}
-
-fn annotator() -> Annotator {
-    assert!(
-        std::env::var_os("ORT_DYLIB_PATH").is_some(),
-        "ORT_DYLIB_PATH is not set: run scripts/test.sh, or export ORT_DYLIB_PATH=$(scripts/install-onnxruntime.sh)"
-    );
-    let opts = NerOptions::default();
-    let m = NerModel::open(&model_dir("demo-ner"), SessionOptions::default(), &opts).unwrap();
-    Annotator::new(vec![m], &opts)
-}
 
 async fn read(topic: &str, n: usize) -> Vec<(String, Option<Vec<u8>>)> {
     let c: StreamConsumer = KafkaConfig::new(brokers())

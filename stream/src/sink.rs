@@ -225,15 +225,15 @@ pub async fn run(
                 (d, t + 1)
             }
         });
-        let done = match retry!(shutdown, sink.write(batch.clone())) {
+        let (done, refused) = match retry!(shutdown, sink.write(batch.clone())) {
             Err(SinkError::Poison(e)) => {
                 tracing::warn!(stage = %cfg.stage, error = %e, "the sink refused a record of the batch; writing it a record at a time");
                 write_one_by_one(producer, sink, cfg, batch, shutdown, &mut stats).await?
             }
-            other => other?,
+            other => (other?, (0, 0)),
         };
-        stats.documents += docs;
-        stats.deletions += dels;
+        stats.documents += docs - refused.0;
+        stats.deletions += dels - refused.1;
         stats.batches += 1;
         if let Some(done) = done {
             durable_writes += 1;
@@ -252,7 +252,8 @@ pub async fn run(
 
 /// Writes a batch that the sink refused as a whole one record at a time, in order: the record
 /// whose own write is refused goes to the dead letters (acknowledged before the next write,
-/// whose offsets cover it), the others are written. Returns the offsets durable at the end.
+/// whose offsets cover it), the others are written. Returns the offsets durable at the end, and
+/// how many upserts and deletions were refused.
 async fn write_one_by_one(
     producer: &dyn Producer,
     sink: &mut dyn Sink,
@@ -260,8 +261,9 @@ async fn write_one_by_one(
     batch: SinkBatch,
     shutdown: &CancellationToken,
     stats: &mut SinkStats,
-) -> Result<Option<Offsets>, RunError> {
+) -> Result<(Option<Offsets>, (u64, u64)), RunError> {
     let mut done = None;
+    let mut refused = (0, 0);
     for item in batch.items {
         let mut next = Offsets::new();
         next.insert((item.topic.clone(), item.partition), item.offset + 1);
@@ -282,6 +284,11 @@ async fn write_one_by_one(
                 let reason = format!("refused by the {} sink: {}", cfg.stage, error_chain(&*e));
                 dead_letter(producer, cfg, &r, reason).await?.await?;
                 stats.dead_lettered += 1;
+                if item.annotations.is_some() {
+                    refused.0 += 1;
+                } else {
+                    refused.1 += 1;
+                }
             }
             Err(e) => return Err(e.into()),
         }
@@ -291,7 +298,8 @@ async fn write_one_by_one(
         items: Vec::new(),
         next: batch.next,
     };
-    Ok(retry!(shutdown, sink.write(cover.clone()))?.or(done))
+    let done = retry!(shutdown, sink.write(cover.clone()))?.or(done);
+    Ok((done, refused))
 }
 
 /// An error and its sources, joined: the reason a dead letter carries.
