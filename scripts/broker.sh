@@ -4,7 +4,8 @@
 #   scripts/broker.sh stop
 #   scripts/broker.sh status
 # Storage is in memory (`memory://`): a restart of the broker forgets every topic. Set
-# PUBMINE_BROKER_STORAGE to a `postgres://` URL for a durable broker.
+# PUBMINE_BROKER_STORAGE=sqlite://tansu.db for a durable broker (a file in the broker's directory,
+# $PUBMINE_BROKER_DIR).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 addr="127.0.0.1:$PUBMINE_BROKER_PORT"
@@ -17,6 +18,7 @@ case "${1:-start}" in
     "$(dirname "$0")/install-broker.sh"
     mkdir -p "$PUBMINE_BROKER_DIR"
     log "starting tansu on $addr (log: $PUBMINE_BROKER_DIR/log)"
+    cd "$PUBMINE_BROKER_DIR"
     RUST_LOG=${TANSU_LOG:-warn} nohup "$TANSU_BIN" broker \
       --listener-url "tcp://$addr" --advertised-listener-url "tcp://$addr" \
       --storage-engine "${PUBMINE_BROKER_STORAGE:-memory://tansu/}" \

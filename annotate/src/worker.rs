@@ -8,8 +8,8 @@
 //! Errors have a class ([`ErrorClass`]). A record at fault (poison: it cannot be decoded, its
 //! text cannot be tokenized, its annotations are larger than the output topic takes) is
 //! dead-lettered with the reason and the stream goes on. A fault of the broker that may pass
-//! (transient) is retried with backoff: receiving, producing a batch's outputs again, the offset
-//! commit. A fault that is not the records' (fatal: the model session failing, a device lost)
+//! (transient) is retried with backoff: receiving (for as long as the broker is away), producing a
+//! batch's outputs again, the offset commit. A fault that is not the records' (fatal: the model session failing, a device lost)
 //! stops the worker with the error, and nothing past the batches already finished is committed:
 //! a restarted worker annotates those records again.
 
@@ -184,31 +184,17 @@ pub async fn run(
     Ok(stats)
 }
 
-/// The next batch of records; a failed receive is retried with backoff.
+/// The next batch of records; a failed receive is retried with backoff for as long as the
+/// broker is away.
 async fn receive(
     consumer: &KafkaConsumer,
     cfg: &WorkerConfig,
     wait: Option<Duration>,
     shutdown: &CancellationToken,
 ) -> Result<Vec<InRecord>, WorkerError> {
-    let mut tries = 0;
-    loop {
-        match consumer
-            .recv_batch_within(cfg.batch_docs.max(1), cfg.linger, wait, shutdown)
-            .await
-        {
-            Ok(records) => return Ok(records),
-            Err(e) if e.class() == ErrorClass::Transient && tries + 1 < TRIES => {
-                tries += 1;
-                tracing::warn!(error = %e, retry_in = ?backoff(tries), "receive failed, retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff(tries)) => {}
-                    _ = shutdown.cancelled() => return Ok(Vec::new()),
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    Ok(consumer
+        .recv_batch_patient(cfg.batch_docs.max(1), cfg.linger, wait, shutdown)
+        .await?)
 }
 
 /// Decodes the records; tombstones pass through, undecodable records become dead letters.

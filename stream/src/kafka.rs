@@ -33,15 +33,26 @@ impl KafkaConfig {
         }
     }
 
-    /// Parses `key=value` pairs, as given on the command line.
+    /// Parses `key=value` pairs, as given on the command line. The command line splits its
+    /// list at commas, and librdkafka values hold commas too (`debug=cgrp,fetch`): a piece with
+    /// no `=` continues the value before it.
     pub fn with_options<S: AsRef<str>>(mut self, pairs: &[S]) -> Result<Self, TransportError> {
         for p in pairs {
             let p = p.as_ref();
-            let (k, v) = p.split_once('=').ok_or_else(|| {
-                TransportError::Fatal(format!("kafka option {p:?} is not key=value"))
-            })?;
-            self.options
-                .push((k.trim().to_string(), v.trim().to_string()));
+            match (p.split_once('='), self.options.last_mut()) {
+                (Some((k, v)), _) => self
+                    .options
+                    .push((k.trim().to_string(), v.trim().to_string())),
+                (None, Some((_, v))) => {
+                    v.push(',');
+                    v.push_str(p.trim());
+                }
+                (None, None) => {
+                    return Err(TransportError::Fatal(format!(
+                        "kafka option {p:?} is not key=value"
+                    )));
+                }
+            }
         }
         Ok(self)
     }
@@ -298,6 +309,49 @@ impl KafkaConsumer {
         Ok(out)
     }
 
+    /// As [`KafkaConsumer::recv_batch_within`], riding out a broker that is away. librdkafka
+    /// reconnects by itself and reports the outage through the consumer's queue, one event per
+    /// failed connection ("all broker connections are down", "connection refused"): such a
+    /// transient error is logged (the first of a run of them, then at most every 10 s) and the
+    /// receive goes on, for as long as the outage lasts; nothing is lost by waiting, and a
+    /// restarted process would wait the same. The errors were queued while the broker was away,
+    /// so they are taken as they come, with only a short pause against a busy loop (backing off
+    /// per error would fall behind the queue and leave the records waiting behind stale
+    /// errors). Returns empty when `cancel` resolves meanwhile.
+    pub async fn recv_batch_patient(
+        &self,
+        max: usize,
+        linger: Duration,
+        idle: Option<Duration>,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<Vec<InRecord>, TransportError> {
+        use crate::error::{Classify as _, ErrorClass};
+        let mut errors = 0u64;
+        let mut logged: Option<tokio::time::Instant> = None;
+        loop {
+            match self.recv_batch_within(max, linger, idle, cancel).await {
+                Err(e) if e.class() == ErrorClass::Transient => {
+                    errors += 1;
+                    if logged.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+                        tracing::warn!(error = %e, errors, "receive failed; librdkafka reconnects, receiving on");
+                        logged = Some(tokio::time::Instant::now());
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                        _ = cancel.cancelled() => return Ok(Vec::new()),
+                    }
+                }
+                Ok(records) => {
+                    if errors > 0 {
+                        tracing::info!(errors, "receiving again after broker errors");
+                    }
+                    return Ok(records);
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// The partitions assigned to this member now, and the assignment epoch: a number that
     /// changes with every assignment, so a caller knows when to look again.
     pub fn assignment(&self) -> (u64, Vec<(String, i32)>) {
@@ -428,6 +482,17 @@ mod tests {
         assert_eq!(shown[0].1, "SASL_SSL");
         assert_eq!(shown[1], ("sasl.password".into(), "***".into()));
         assert!(KafkaConfig::new("b").with_options(&["novalue"]).is_err());
+        // `--kafka-option debug=cgrp,fetch`, split at its comma by the command line.
+        let split = KafkaConfig::new("b")
+            .with_options(&["debug=cgrp", "fetch", "linger.ms=5"])
+            .unwrap();
+        assert_eq!(
+            split.options,
+            [
+                ("debug".to_string(), "cgrp,fetch".to_string()),
+                ("linger.ms".to_string(), "5".to_string())
+            ]
+        );
         let pc = c.producer_config();
         assert_eq!(pc.get("enable.idempotence"), Some("true"));
         assert_eq!(pc.get("sasl.password"), Some("hunter2"));

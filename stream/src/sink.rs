@@ -163,7 +163,7 @@ pub async fn run(
             break;
         }
         let records = consumer
-            .recv_batch_within(
+            .recv_batch_patient(
                 cfg.batch_records.max(1),
                 cfg.linger,
                 Some(cfg.idle_flush),
