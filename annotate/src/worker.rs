@@ -1,5 +1,5 @@
-//! The annotate worker: a consumer group on the documents topic producing to the annotations
-//! topic. Each batch of records is decoded, tokenized, annotated (NER, then RE when RE models are
+//! The annotate worker: a consumer of the documents topic (a Kafka consumer group, or a channel)
+//! producing to the annotations topic. Each batch of records is decoded, tokenized, annotated (NER, then RE when RE models are
 //! set) on blocking threads (never on the async runtime), the next batch's tokenization
 //! overlapping this one's inference, and its outputs produced; the batch's offsets are committed
 //! only once every output is acknowledged. Tombstones pass through; on shutdown the batch in hand
@@ -19,9 +19,8 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use pubmine_stream::codec::{decode_document, encode_annotations, encode_dead_letter};
 use pubmine_stream::error::{Classify, ErrorClass};
-use pubmine_stream::kafka::{InRecord, KafkaConsumer};
 use pubmine_stream::record::{Annotations, DeadLetter, Document, ModelRef, SCHEMA_VERSION};
-use pubmine_stream::transport::{OutRecord, Producer, TransportError};
+use pubmine_stream::transport::{Consumer, InRecord, OutRecord, Producer, TransportError};
 use tokio_util::sync::CancellationToken;
 
 use crate::ner::{AnnotateError, Annotator, Found, Prepared};
@@ -125,7 +124,7 @@ type Annotated = (
 /// blocking thread), so tokenization overlaps inference. Outputs are produced and offsets
 /// committed in input order.
 pub async fn run(
-    consumer: &KafkaConsumer,
+    consumer: &dyn Consumer,
     producer: &dyn Producer,
     annotator: Annotator,
     cfg: &WorkerConfig,
@@ -187,13 +186,13 @@ pub async fn run(
 /// The next batch of records; a failed receive is retried with backoff for as long as the
 /// broker is away.
 async fn receive(
-    consumer: &KafkaConsumer,
+    consumer: &dyn Consumer,
     cfg: &WorkerConfig,
     wait: Option<Duration>,
     shutdown: &CancellationToken,
 ) -> Result<Vec<InRecord>, WorkerError> {
     Ok(consumer
-        .recv_batch_patient(cfg.batch_docs.max(1), cfg.linger, wait, shutdown)
+        .recv_batch(cfg.batch_docs.max(1), cfg.linger, wait, shutdown)
         .await?)
 }
 
@@ -276,7 +275,7 @@ fn annotate(
 /// sinks are idempotent per key, and the order of a key's records is kept), with backoff.
 #[allow(clippy::too_many_arguments)]
 async fn finish(
-    consumer: &KafkaConsumer,
+    consumer: &dyn Consumer,
     producer: &dyn Producer,
     cfg: &WorkerConfig,
     models: &[ModelRef],
@@ -401,7 +400,7 @@ async fn produce_all(
 /// failing is logged and left to the next batch's commit, which covers these offsets too: the
 /// outputs are durable, and a record read again after a restart is annotated again (at least
 /// once, and the sinks are idempotent).
-async fn commit(consumer: &KafkaConsumer, records: &[InRecord]) {
+async fn commit(consumer: &dyn Consumer, records: &[InRecord]) {
     for tries in 1..=3 {
         match consumer.commit(records) {
             Ok(()) => return,

@@ -13,7 +13,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 
-use crate::transport::{Ack, OutRecord, Producer, TransportError};
+use crate::transport::{Ack, Consumer, OutRecord, Producer, TransportError};
+pub use crate::transport::{InRecord, Offsets, next_offsets};
 
 /// How to reach the cluster.
 #[derive(Debug, Clone)]
@@ -150,37 +151,6 @@ impl KafkaConfig {
         }
         Ok(())
     }
-}
-
-/// A record as a consumer receives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InRecord {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub key: String,
-    /// `None`: a tombstone.
-    pub value: Option<Vec<u8>>,
-}
-
-impl InRecord {
-    /// `topic/partition@offset`, for dead letters and logs.
-    pub fn position(&self) -> String {
-        format!("{}/{}@{}", self.topic, self.partition, self.offset)
-    }
-}
-
-/// Next offset to read, per topic and partition.
-pub type Offsets = std::collections::BTreeMap<(String, i32), i64>;
-
-/// The offsets after the last record of each topic and partition in `records`.
-pub fn next_offsets(records: &[InRecord]) -> Offsets {
-    let mut next = Offsets::new();
-    for r in records {
-        let e = next.entry((r.topic.clone(), r.partition)).or_insert(0);
-        *e = (*e).max(r.offset + 1);
-    }
-    next
 }
 
 /// Notes the partitions each rebalance assigns, so that a sink that keeps its own offsets can
@@ -400,6 +370,30 @@ impl KafkaConsumer {
         self.inner
             .commit(&tpl, CommitMode::Sync)
             .map_err(|e| TransportError::Delivery(format!("offset commit failed: {e}")))
+    }
+}
+
+impl Consumer for KafkaConsumer {
+    fn recv_batch<'a>(
+        &'a self,
+        max: usize,
+        linger: Duration,
+        idle: Option<Duration>,
+        cancel: &'a tokio_util::sync::CancellationToken,
+    ) -> BoxFuture<'a, Result<Vec<InRecord>, TransportError>> {
+        Box::pin(self.recv_batch_patient(max, linger, idle, cancel))
+    }
+
+    fn assignment(&self) -> (u64, Vec<(String, i32)>) {
+        KafkaConsumer::assignment(self)
+    }
+
+    fn seek(&self, topic: &str, partition: i32, offset: Option<i64>) -> Result<(), TransportError> {
+        KafkaConsumer::seek(self, topic, partition, offset)
+    }
+
+    fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
+        KafkaConsumer::commit_offsets(self, next)
     }
 }
 

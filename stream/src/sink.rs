@@ -1,5 +1,5 @@
-//! The consuming side of a sink stage (store, index): a consumer group on the annotations topic
-//! feeding a [`Sink`] that keeps its own record of the offsets it has written, durably and in
+//! The consuming side of a sink stage (store, index): a [`Consumer`] of the annotations topic (a
+//! Kafka consumer group, or a channel) feeding a [`Sink`] that keeps its own record of the offsets it has written, durably and in
 //! the same unit as the data (a Postgres transaction, a tantivy commit). That record is the
 //! truth. Partitions start at the group's committed offsets, which mirror the sink's (they are
 //! committed only after the sink's write is durable): on every assignment the runner asks the
@@ -21,9 +21,10 @@ use std::collections::BTreeMap;
 use crate::codec::{decode_annotations, encode_dead_letter};
 use crate::error::{Classify, ErrorClass};
 
-use crate::kafka::{InRecord, KafkaConsumer, Offsets, next_offsets};
 use crate::record::{Annotations, DeadLetter, SCHEMA_VERSION};
-use crate::transport::{OutRecord, Producer, TransportError};
+use crate::transport::{
+    Consumer, InRecord, Offsets, OutRecord, Producer, TransportError, next_offsets,
+};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -146,7 +147,7 @@ pub enum RunError {
 
 /// Runs until `shutdown`; the batch in hand is finished and flushed before it returns.
 pub async fn run(
-    consumer: &KafkaConsumer,
+    consumer: &dyn Consumer,
     producer: &dyn Producer,
     sink: &mut dyn Sink,
     cfg: &SinkConfig,
@@ -163,7 +164,7 @@ pub async fn run(
             break;
         }
         let records = consumer
-            .recv_batch_patient(
+            .recv_batch(
                 cfg.batch_records.max(1),
                 cfg.linger,
                 Some(cfg.idle_flush),
@@ -387,7 +388,7 @@ async fn dead_letter(
 
 /// The group commit only mirrors the sink's offsets (for lag monitoring): a failure is logged,
 /// never fatal, since the sink's record is what resuming uses.
-fn commit_to_group(consumer: &KafkaConsumer, done: &Offsets) {
+fn commit_to_group(consumer: &dyn Consumer, done: &Offsets) {
     if let Err(e) = consumer.commit_offsets(done) {
         tracing::warn!(error = %e, "group offset commit failed; the sink's own offsets stand");
     }

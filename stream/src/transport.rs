@@ -1,11 +1,16 @@
-//! The producing side of a stage, whatever carries the records: Kafka between processes, a
-//! bounded in-process channel inside `pubmine run`. Stage code is written against [`Producer`].
+//! Both sides of a stage, whatever carries the records: Kafka between processes, a bounded
+//! in-process channel inside one process. Stage code is written against [`Producer`] and
+//! [`Consumer`], never against a transport.
 //!
 //! Sending is two steps, so a stage can keep many records in flight and still know when each one
 //! is safe: [`Producer::enqueue`] waits only for room in the transport's queue, and the returned
 //! [`Ack`] resolves once the record is durably accepted (for Kafka: acknowledged by the brokers).
 
+use std::sync::Mutex;
+use std::time::Duration;
+
 use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{Classify, ErrorClass};
 
@@ -96,6 +101,184 @@ impl Producer for ChannelProducer {
     }
 }
 
+/// A record as a consumer receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: String,
+    /// `None`: a tombstone.
+    pub value: Option<Vec<u8>>,
+}
+
+impl InRecord {
+    /// `topic/partition@offset`, for dead letters and logs.
+    pub fn position(&self) -> String {
+        format!("{}/{}@{}", self.topic, self.partition, self.offset)
+    }
+}
+
+/// Next offset to read, per topic and partition.
+pub type Offsets = std::collections::BTreeMap<(String, i32), i64>;
+
+/// The offsets after the last record of each topic and partition in `records`.
+pub fn next_offsets(records: &[InRecord]) -> Offsets {
+    let mut next = Offsets::new();
+    for r in records {
+        let e = next.entry((r.topic.clone(), r.partition)).or_insert(0);
+        *e = (*e).max(r.offset + 1);
+    }
+    next
+}
+
+/// Where a stage reads its records from: a member of a consumer group (Kafka), or the receiving
+/// end of a channel. Offsets are the transport's positions; a stage commits the offsets after
+/// the records whose outputs are durable (at-least-once).
+pub trait Consumer: Send + Sync {
+    /// Up to `max` records: waits for the first (until `cancel` resolves, or until `idle` has
+    /// passed, when given: then it returns empty, so a caller can do timed work), then takes what
+    /// comes within `linger`. A fault of the transport that may pass is ridden out inside; an
+    /// error returned is not worth retrying.
+    fn recv_batch<'a>(
+        &'a self,
+        max: usize,
+        linger: Duration,
+        idle: Option<Duration>,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<Vec<InRecord>, TransportError>>;
+
+    /// The partitions assigned now, and a number that changes with every assignment, so that a
+    /// caller knows when to look again.
+    fn assignment(&self) -> (u64, Vec<(String, i32)>);
+
+    /// Moves the read position of an assigned partition: to `offset`, or to its start (`None`).
+    fn seek(&self, topic: &str, partition: i32, offset: Option<i64>) -> Result<(), TransportError>;
+
+    /// Records that every record before these next-to-read offsets is done.
+    fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError>;
+
+    /// [`Consumer::commit_offsets`] for the offsets after the last of each partition's records.
+    fn commit(&self, records: &[InRecord]) -> Result<(), TransportError> {
+        self.commit_offsets(&next_offsets(records))
+    }
+}
+
+/// The receiving end of a [`ChannelProducer`]: one partition (0) per topic, offsets counted from
+/// 0 as records arrive. It cannot go back: a seek to an offset it has passed fails (the records
+/// before it are no longer held). What is committed is kept for the caller to read
+/// ([`ChannelConsumer::committed`]): in one process, that is the acknowledgement that travels
+/// back from the consuming stage.
+#[derive(Debug)]
+pub struct ChannelConsumer {
+    rx: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<OutRecord>>,
+    state: Mutex<ChannelState>,
+}
+
+#[derive(Debug, Default)]
+struct ChannelState {
+    /// Next offset per topic.
+    next: std::collections::BTreeMap<String, i64>,
+    committed: Offsets,
+}
+
+impl ChannelConsumer {
+    pub fn new(rx: tokio::sync::mpsc::Receiver<OutRecord>) -> Self {
+        ChannelConsumer {
+            rx: tokio::sync::Mutex::new(rx),
+            state: Mutex::default(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, ChannelState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The offsets committed so far.
+    pub fn committed(&self) -> Offsets {
+        self.state().committed.clone()
+    }
+
+    fn number(&self, r: OutRecord) -> InRecord {
+        let mut st = self.state();
+        let next = st.next.entry(r.topic.clone()).or_insert(0);
+        let offset = *next;
+        *next += 1;
+        InRecord {
+            topic: r.topic,
+            partition: 0,
+            offset,
+            key: r.key,
+            value: r.value,
+        }
+    }
+}
+
+impl Consumer for ChannelConsumer {
+    fn recv_batch<'a>(
+        &'a self,
+        max: usize,
+        linger: Duration,
+        idle: Option<Duration>,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<Vec<InRecord>, TransportError>> {
+        Box::pin(async move {
+            let mut rx = self.rx.lock().await;
+            let mut out = Vec::new();
+            let mut deadline = idle.map(|d| tokio::time::Instant::now() + d);
+            while out.len() < max.max(1) {
+                let next = match deadline {
+                    None => tokio::select! {
+                        r = rx.recv() => r,
+                        _ = cancel.cancelled() => break,
+                    },
+                    Some(d) => tokio::select! {
+                        r = rx.recv() => r,
+                        _ = tokio::time::sleep_until(d) => break,
+                        _ = cancel.cancelled() => break,
+                    },
+                };
+                // Closed and drained: what is in hand, then the end.
+                let Some(r) = next else {
+                    if out.is_empty() {
+                        return Err(TransportError::Closed);
+                    }
+                    break;
+                };
+                if out.is_empty() {
+                    deadline = Some(tokio::time::Instant::now() + linger);
+                }
+                out.push(self.number(r));
+            }
+            Ok(out)
+        })
+    }
+
+    fn assignment(&self) -> (u64, Vec<(String, i32)>) {
+        let st = self.state();
+        (1, st.next.keys().map(|t| (t.clone(), 0)).collect())
+    }
+
+    fn seek(&self, topic: &str, partition: i32, offset: Option<i64>) -> Result<(), TransportError> {
+        let at = self.state().next.get(topic).copied().unwrap_or(0);
+        if partition != 0 || offset.unwrap_or(0) < at {
+            return Err(TransportError::Fatal(format!(
+                "a channel cannot go back: {topic}/{partition} is at {at}, asked for {offset:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
+        let mut st = self.state();
+        for (tp, o) in next {
+            let e = st.committed.entry(tp.clone()).or_insert(0);
+            *e = (*e).max(*o);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +310,51 @@ mod tests {
             .err()
             .unwrap();
         assert!(matches!(err, TransportError::Closed));
+    }
+
+    #[tokio::test]
+    async fn channel_consumer_numbers_records_and_keeps_commits() {
+        let (p, rx) = ChannelProducer::new(8);
+        let c = ChannelConsumer::new(rx);
+        for k in ["a", "b", "c"] {
+            let out = OutRecord {
+                topic: "docs".into(),
+                key: k.into(),
+                value: Some(k.as_bytes().to_vec()),
+            };
+            p.enqueue(out).await.unwrap().await.unwrap();
+        }
+        let never = CancellationToken::new();
+        let got = c
+            .recv_batch(2, Duration::from_millis(10), None, &never)
+            .await
+            .unwrap();
+        assert_eq!(
+            got.iter()
+                .map(|r| (r.key.as_str(), r.offset))
+                .collect::<Vec<_>>(),
+            [("a", 0), ("b", 1)]
+        );
+        c.commit(&got).unwrap();
+        assert_eq!(c.committed()[&("docs".to_string(), 0)], 2);
+        assert!(
+            c.seek("docs", 0, Some(0)).is_err(),
+            "a channel cannot go back"
+        );
+        assert_eq!(c.assignment().1, [("docs".to_string(), 0)]);
+        // Nothing more for a while: empty after `idle`.
+        drop(p);
+        let last = c
+            .recv_batch(
+                8,
+                Duration::from_millis(10),
+                Some(Duration::from_millis(10)),
+                &never,
+            )
+            .await
+            .unwrap();
+        assert_eq!(last[0].offset, 2);
+        let end = c.recv_batch(8, Duration::ZERO, None, &never).await;
+        assert!(matches!(end, Err(TransportError::Closed)));
     }
 }

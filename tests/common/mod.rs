@@ -255,6 +255,11 @@ impl Pipeline {
         }
         // Members that die are noticed within seconds, not the default 45.
         cmd.args(["--kafka-option", "session.timeout.ms=6000"]);
+        // librdkafka's debug contexts for every process, to find out why one waits
+        // (`PUBMINE_CHAOS_KAFKA_DEBUG=cgrp,fetch`, with `PUBMINE_CHAOS_LOG=warn,librdkafka=debug`).
+        if let Ok(contexts) = std::env::var("PUBMINE_CHAOS_KAFKA_DEBUG") {
+            cmd.args(["--kafka-option", &format!("debug={contexts}")]);
+        }
         cmd.args(LOCAL_BROKER_OPTIONS);
         let log = std::fs::OpenOptions::new()
             .create(true)
