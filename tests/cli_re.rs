@@ -113,3 +113,56 @@ fn eval_re_on_the_fixtures() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.json"));
 }
+
+/// `--input` runs the annotate worker over the JSON-lines transport: outputs in input order, a
+/// deletion passed on, a line that is not a document set aside with its file and line, and the
+/// exit status saying so.
+#[test]
+fn annotate_input_keeps_order_and_sets_bad_lines_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("docs.jsonl");
+    let mut lines = Vec::new();
+    for n in 1..=40 {
+        let mut doc = Document::new(SourceKind::Pubmed, format!("pmid:{n}"));
+        doc.passages.push(Passage::new(
+            PassageKind::Abstract,
+            format!("Patients with breast cancer (cohort {n}) carried BRCA1 mutations."),
+        ));
+        lines.push(String::from_utf8(encode_document(&doc)).unwrap());
+        if n == 7 {
+            lines.push("{\"id\":\"pmid:3\",\"deleted\":true}".into());
+            lines.push(String::new());
+            lines.push("not json".into());
+        }
+    }
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let out = pubmine()
+        .args(["annotate", "--docs-per-batch", "4", "--input"])
+        .arg(&input)
+        .args(["--model", "models/demo-ner"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a bad line makes the exit status 1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("error: {}:10: invalid JSON record", input.display())),
+        "the bad line is named by file and line: {stderr}"
+    );
+    let ids: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let id = v["id"].as_str().unwrap().to_string();
+            if v["deleted"] == true {
+                format!("-{id}")
+            } else {
+                assert!(!v["mentions"].as_array().unwrap().is_empty(), "{l}");
+                id
+            }
+        })
+        .collect();
+    let mut want: Vec<String> = (1..=40).map(|n| format!("pmid:{n}")).collect();
+    want.insert(7, "-pmid:3".into());
+    assert_eq!(ids, want);
+}

@@ -37,7 +37,7 @@ pub struct WorkerConfig {
 }
 
 /// What a worker did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct WorkerStats {
     pub documents: u64,
     pub tombstones: u64,
@@ -45,6 +45,8 @@ pub struct WorkerStats {
     pub mentions: u64,
     pub relations: u64,
     pub batches: u64,
+    /// The models' work: tokens, batches, padding, inference time.
+    pub annotator: crate::ner::AnnotatorStats,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +121,8 @@ type Annotated = (
     Result<Vec<Result<Found, AnnotateError>>, AnnotateError>,
 );
 
-/// Runs until `shutdown`; returns what it did. Two batches are in hand at a time: while one is
+/// Runs until `shutdown`, or until the input ends (a consumer that has an end, such as a file's
+/// lines, says [`TransportError::Closed`]); returns what it did. Two batches are in hand at a time: while one is
 /// annotated on a blocking thread, the next is received, decoded and tokenized (on another
 /// blocking thread), so tokenization overlaps inference. Outputs are produced and offsets
 /// committed in input order.
@@ -135,8 +138,9 @@ pub async fn run(
     let tokenizers = annotator.tokenizers();
     let mut idle = Some(annotator);
     let mut inflight: Option<(Batch, tokio::task::JoinHandle<Annotated>)> = None;
+    let mut ended = false;
     loop {
-        let stopping = shutdown.is_cancelled();
+        let stopping = ended || shutdown.is_cancelled();
         if stopping && inflight.is_none() {
             break;
         }
@@ -146,7 +150,13 @@ pub async fn run(
             Vec::new()
         } else {
             let wait = inflight.as_ref().map(|_| cfg.linger);
-            receive(consumer, cfg, wait, shutdown).await?
+            match receive(consumer, cfg, wait, shutdown).await {
+                Err(WorkerError::Transport(TransportError::Closed)) => {
+                    ended = true;
+                    Vec::new()
+                }
+                other => other?,
+            }
         };
         let next = (!records.is_empty()).then(|| decode(cfg, records, &mut stats));
         let prepared = next.as_ref().map(|b| {
@@ -180,6 +190,7 @@ pub async fn run(
             inflight = Some((batch, handle));
         }
     }
+    stats.annotator = idle.map(|a| a.stats).unwrap_or_default();
     Ok(stats)
 }
 

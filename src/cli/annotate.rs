@@ -1,19 +1,18 @@
 //! `pubmine annotate`: NER over documents, and relation extraction between the mentions found
 //! when RE models are given. With `--input`, JSON lines from `ingest parse` (a file or `-` for
-//! stdin) to annotation JSON lines on stdout, with no broker.
+//! stdin) to annotation JSON lines on stdout, with no broker: the same worker, over the
+//! JSON-lines transport (`pubmine_stream::jsonl`).
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use pubmine_annotate::ner::{Annotator, Found, NerModel, NerOptions, split_entity_type};
+use pubmine_annotate::ner::{Annotator, NerModel, NerOptions, split_entity_type};
 use pubmine_annotate::re::{ReModel, ReSettings, split_model_arg};
 use pubmine_annotate::session::{Device, SessionOptions};
 use pubmine_annotate::worker::WorkerConfig;
-use pubmine_stream::codec::decode_document;
-use pubmine_stream::record::{Annotations, Document, SCHEMA_VERSION};
 use pubmine_stream::{shutdown, topics};
 
 #[derive(Debug, Args)]
@@ -98,7 +97,7 @@ fn share(s: &str) -> Result<f64, String> {
 pub async fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
     pubmine_annotate::faults::from_env().map_err(anyhow::Error::msg)?;
     match args.input.clone() {
-        Some(input) => tokio::task::spawn_blocking(move || annotate_file(&args, &input)).await?,
+        Some(input) => annotate_lines(args, input).await,
         None => worker(args).await,
     }
 }
@@ -192,93 +191,40 @@ fn open_models(args: &AnnotateArgs) -> anyhow::Result<Annotator> {
     Ok(Annotator::new(models, &opts).with_relations(relation_models))
 }
 
-/// What one input line is.
-enum Line {
-    Doc(Box<Document>),
-    Deleted(String),
-}
-
-fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let mut annotator = open_models(args)?;
-    let models = annotator.model_refs();
+/// `--input`: the annotate worker over the JSON-lines transport (lines of `input` in, lines on
+/// stdout out, dead letters as `error:` lines on stderr), the same stage as over Kafka.
+async fn annotate_lines(args: AnnotateArgs, input: PathBuf) -> anyhow::Result<ExitCode> {
+    use pubmine_stream::jsonl::{JsonLinesConsumer, JsonLinesProducer};
+    use pubmine_stream::transport::Producer as _;
+    let annotator = open_models(&args)?;
     let started = std::time::Instant::now();
-    let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let reader: Box<dyn BufRead + Send> = if input.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
-            std::fs::File::open(input)
+            std::fs::File::open(&input)
                 .with_context(|| format!("failed to open {}", input.display()))?,
         ))
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut batch: Vec<Line> = Vec::new();
-    let mut bad = 0usize;
-    let mut flush = |batch: &mut Vec<Line>, out: &mut dyn Write| -> anyhow::Result<()> {
-        let docs: Vec<&Document> = batch
-            .iter()
-            .filter_map(|l| match l {
-                Line::Doc(d) => Some(d.as_ref()),
-                Line::Deleted(_) => None,
-            })
-            .collect();
-        let mut found = annotator.annotate_all(&docs)?.into_iter();
-        for line in batch.drain(..) {
-            let json = match line {
-                Line::Doc(d) => {
-                    let Found {
-                        mentions,
-                        relations,
-                    } = found.next().unwrap_or_default();
-                    serde_json::to_string(&Annotations {
-                        schema_version: SCHEMA_VERSION,
-                        id: d.id.clone(),
-                        models: models.clone(),
-                        mentions,
-                        relations,
-                        document: Some(d),
-                    })?
-                }
-                Line::Deleted(id) => serde_json::json!({"id": id, "deleted": true}).to_string(),
-            };
-            writeln!(out, "{json}")?;
-        }
-        Ok(())
+    let consumer = JsonLinesConsumer::new(&input.display().to_string(), reader);
+    let cfg = WorkerConfig {
+        output_topic: args.output_topic.clone(),
+        dead_letter_topic: args.dead_letter_topic.clone(),
+        batch_docs: args.docs_per_batch,
+        linger: args.linger,
     };
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.context("failed to read the input")?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value: serde_json::Value = match serde_json::from_str(&line) {
-            Ok(v) => v,
-            Err(e) => {
-                bad += 1;
-                eprintln!("error: {}:{}: not JSON: {e}", input.display(), n + 1);
-                continue;
-            }
-        };
-        if value.get("deleted").and_then(|d| d.as_bool()) == Some(true) {
-            let id = value.get("id").and_then(|i| i.as_str()).unwrap_or_default();
-            batch.push(Line::Deleted(id.to_string()));
-        } else {
-            match decode_document(line.as_bytes()) {
-                Ok(d) => batch.push(Line::Doc(Box::new(d))),
-                Err(e) => {
-                    bad += 1;
-                    eprintln!("error: {}:{}: {e}", input.display(), n + 1);
-                    continue;
-                }
-            }
-        }
-        if batch.len() >= args.docs_per_batch {
-            flush(&mut batch, &mut out)?;
-        }
-    }
-    flush(&mut batch, &mut out)?;
-    out.flush()?;
+    let producer = JsonLinesProducer::new(
+        &cfg.dead_letter_topic,
+        Box::new(std::io::BufWriter::new(std::io::stdout())),
+        Box::new(std::io::stderr()),
+    );
+    let token = shutdown::on_signal();
+    let stats = pubmine_annotate::worker::run(&consumer, &producer, annotator, &cfg, &token)
+        .await
+        .context("annotation failed")?;
+    producer.flush().await?;
     let seconds = started.elapsed().as_secs_f64();
-    let st = annotator.stats;
+    let st = stats.annotator;
     tracing::info!(
         documents = st.documents,
         tokens = st.tokens,
@@ -287,9 +233,10 @@ fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result
         seconds,
         tokens_per_s = st.tokens as f64 / seconds,
         inference_seconds = st.inference_seconds,
+        dead_lettered = stats.dead_lettered,
         "annotated"
     );
-    if !annotator.relation_models.is_empty() {
+    if !args.re_models.is_empty() {
         let re = st.re;
         tracing::info!(
             sentences = re.sentences,
@@ -302,7 +249,7 @@ fn annotate_file(args: &AnnotateArgs, input: &std::path::Path) -> anyhow::Result
             "relations extracted"
         );
     }
-    Ok(if bad == 0 {
+    Ok(if stats.dead_lettered == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

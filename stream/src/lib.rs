@@ -1,9 +1,10 @@
-//! The contract between pubmine stages: record types, topic names, the codec, the Kafka and
-//! in-process transports, and shutdown.
+//! The contract between pubmine stages: record types, topic names, the codec, the Kafka,
+//! in-process and JSON-lines transports, and shutdown.
 
 pub mod codec;
 pub mod error;
 pub mod fuzz;
+pub mod jsonl;
 pub mod kafka;
 pub mod record;
 pub mod shutdown;

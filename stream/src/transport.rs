@@ -164,6 +164,45 @@ pub trait Consumer: Send + Sync {
     }
 }
 
+/// Up to `max` items of `rx`, each made a record by `f`: waits for the first (until `cancel`,
+/// or until `idle` has passed: then empty), then takes what comes within `linger`. At the end of
+/// the channel, what is in hand, then [`TransportError::Closed`].
+pub(crate) async fn recv_from<T, R>(
+    rx: &mut tokio::sync::mpsc::Receiver<T>,
+    max: usize,
+    linger: Duration,
+    idle: Option<Duration>,
+    cancel: &CancellationToken,
+    mut f: impl FnMut(T) -> R,
+) -> Result<Vec<R>, TransportError> {
+    let mut out = Vec::new();
+    let mut deadline = idle.map(|d| tokio::time::Instant::now() + d);
+    while out.len() < max.max(1) {
+        let next = match deadline {
+            None => tokio::select! {
+                r = rx.recv() => r,
+                _ = cancel.cancelled() => break,
+            },
+            Some(d) => tokio::select! {
+                r = rx.recv() => r,
+                _ = tokio::time::sleep_until(d) => break,
+                _ = cancel.cancelled() => break,
+            },
+        };
+        let Some(item) = next else {
+            if out.is_empty() {
+                return Err(TransportError::Closed);
+            }
+            break;
+        };
+        if out.is_empty() {
+            deadline = Some(tokio::time::Instant::now() + linger);
+        }
+        out.push(f(item));
+    }
+    Ok(out)
+}
+
 /// The receiving end of a [`ChannelProducer`]: one partition (0) per topic, offsets counted from
 /// 0 as records arrive. It cannot go back: a seek to an offset it has passed fails (the records
 /// before it are no longer held). What is committed is kept for the caller to read
@@ -224,33 +263,7 @@ impl Consumer for ChannelConsumer {
     ) -> BoxFuture<'a, Result<Vec<InRecord>, TransportError>> {
         Box::pin(async move {
             let mut rx = self.rx.lock().await;
-            let mut out = Vec::new();
-            let mut deadline = idle.map(|d| tokio::time::Instant::now() + d);
-            while out.len() < max.max(1) {
-                let next = match deadline {
-                    None => tokio::select! {
-                        r = rx.recv() => r,
-                        _ = cancel.cancelled() => break,
-                    },
-                    Some(d) => tokio::select! {
-                        r = rx.recv() => r,
-                        _ = tokio::time::sleep_until(d) => break,
-                        _ = cancel.cancelled() => break,
-                    },
-                };
-                // Closed and drained: what is in hand, then the end.
-                let Some(r) = next else {
-                    if out.is_empty() {
-                        return Err(TransportError::Closed);
-                    }
-                    break;
-                };
-                if out.is_empty() {
-                    deadline = Some(tokio::time::Instant::now() + linger);
-                }
-                out.push(self.number(r));
-            }
-            Ok(out)
+            recv_from(&mut rx, max, linger, idle, cancel, |r| self.number(r)).await
         })
     }
 
