@@ -142,10 +142,17 @@ fn annotate_input_keeps_order_and_sets_bad_lines_aside() {
         .args(["--model", "models/demo-ner"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "a bad line makes the exit status 1");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a bad line makes the exit status 1"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&format!("error: {}:10: invalid JSON record", input.display())),
+        stderr.contains(&format!(
+            "error: {}:10: invalid JSON record",
+            input.display()
+        )),
         "the bad line is named by file and line: {stderr}"
     );
     let ids: Vec<String> = String::from_utf8(out.stdout)

@@ -8,6 +8,7 @@ pub mod faults;
 pub mod labels;
 pub mod model;
 pub mod ner;
+pub mod open;
 pub mod re;
 pub mod sentences;
 pub mod session;

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use pubmine_annotate::ner::{Annotator, NerModel, NerOptions, split_entity_type};
-use pubmine_annotate::re::{ReModel, ReSettings, split_model_arg};
+use pubmine_annotate::ner::{Annotator, NerOptions};
+use pubmine_annotate::open::{ModelSpec, open_annotator};
 use pubmine_annotate::session::{Device, SessionOptions};
 use pubmine_annotate::worker::WorkerConfig;
 use pubmine_stream::{shutdown, topics};
@@ -140,55 +140,21 @@ async fn worker(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn open_models(args: &AnnotateArgs) -> anyhow::Result<Annotator> {
-    let opts = NerOptions {
-        max_len: args.max_len,
-        stride: args.stride,
-        batch_tokens: args.batch_tokens,
-        max_padding: args.max_padding,
+    let spec = ModelSpec {
+        ner: args.models.clone(),
+        re: args.re_models.clone(),
+        options: NerOptions {
+            max_len: args.max_len,
+            stride: args.stride,
+            batch_tokens: args.batch_tokens,
+            max_padding: args.max_padding,
+        },
+        session: SessionOptions {
+            device: args.device,
+            intra_threads: args.threads,
+        },
     };
-    let session = SessionOptions {
-        device: args.device,
-        intra_threads: args.threads,
-    };
-    let models = args
-        .models
-        .iter()
-        .map(|m| {
-            let (dir, entity_type) = split_entity_type(m);
-            NerModel::open_typed(&dir, entity_type.as_deref(), session, &opts)
-                .with_context(|| format!("failed to open model {}", dir.display()))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    for m in &models {
-        tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], types = ?m.labels.types, "model loaded");
-    }
-    let mut relation_models = Vec::with_capacity(args.re_models.len());
-    for arg in &args.re_models {
-        let (dir, settings_file) = split_model_arg(arg);
-        let settings = settings_file
-            .map(|f| ReSettings::read(&f))
-            .transpose()
-            .with_context(|| {
-                format!("failed to read the settings of RE model {}", dir.display())
-            })?;
-        let m = ReModel::open(&dir, settings, session)
-            .with_context(|| format!("failed to open RE model {}", dir.display()))?;
-        let types: std::collections::BTreeSet<String> = models
-            .iter()
-            .flat_map(|n| n.labels.types.iter())
-            .map(|t| t.to_lowercase())
-            .collect();
-        for [a, b] in &m.settings.pairs {
-            for t in [a, b] {
-                if !types.contains(&t.to_lowercase()) {
-                    tracing::warn!(model = %m.dir.name, r#type = %t, "no NER model finds this entity type: the RE model will see no such pairs");
-                }
-            }
-        }
-        tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], pairs = ?m.settings.pairs, labels = ?m.labels, negative = %m.labels[m.negative], threshold = m.settings.threshold, "RE model loaded");
-        relation_models.push(m);
-    }
-    Ok(Annotator::new(models, &opts).with_relations(relation_models))
+    Ok(open_annotator(&spec)?)
 }
 
 /// `--input`: the annotate worker over the JSON-lines transport (lines of `input` in, lines on

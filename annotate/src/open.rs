@@ -1,0 +1,81 @@
+//! Opening the models a stage runs, from what a user gives on the command line: the one place
+//! that turns model arguments into an [`Annotator`], for `pubmine annotate` and any other
+//! command that annotates.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use crate::ner::{AnnotateError, Annotator, NerModel, NerOptions, split_entity_type};
+use crate::re::{ReModel, ReSettings, split_model_arg};
+use crate::session::SessionOptions;
+
+/// The models to open and how to run them.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    /// NER model directories, each `DIR` or `DIR=TYPE` (the entity type of bare B/I/O labels).
+    pub ner: Vec<PathBuf>,
+    /// RE model directories, each `DIR` or `DIR=SETTINGS.json`.
+    pub re: Vec<PathBuf>,
+    pub options: NerOptions,
+    pub session: SessionOptions,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("failed to open model {}", .dir.display())]
+    Ner {
+        dir: PathBuf,
+        #[source]
+        source: AnnotateError,
+    },
+    #[error("failed to read the settings of RE model {}", .dir.display())]
+    ReSettings {
+        dir: PathBuf,
+        #[source]
+        source: AnnotateError,
+    },
+    #[error("failed to open RE model {}", .dir.display())]
+    Re {
+        dir: PathBuf,
+        #[source]
+        source: AnnotateError,
+    },
+}
+
+/// Opens every model of `spec`, logging what was loaded; an RE model whose entity types no NER
+/// model finds is opened with a warning (it will see no such pairs).
+pub fn open_annotator(spec: &ModelSpec) -> Result<Annotator, OpenError> {
+    let mut models = Vec::with_capacity(spec.ner.len());
+    for arg in &spec.ner {
+        let (dir, entity_type) = split_entity_type(arg);
+        let m = NerModel::open_typed(&dir, entity_type.as_deref(), spec.session, &spec.options)
+            .map_err(|source| OpenError::Ner { dir, source })?;
+        tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], types = ?m.labels.types, "model loaded");
+        models.push(m);
+    }
+    let types: BTreeSet<String> = models
+        .iter()
+        .flat_map(|n| n.labels.types.iter())
+        .map(|t| t.to_lowercase())
+        .collect();
+    let mut relation_models = Vec::with_capacity(spec.re.len());
+    for arg in &spec.re {
+        let (dir, settings_file) = split_model_arg(arg);
+        let settings = match settings_file.map(|f| ReSettings::read(&f)).transpose() {
+            Ok(s) => s,
+            Err(source) => return Err(OpenError::ReSettings { dir, source }),
+        };
+        let m = ReModel::open(&dir, settings, spec.session)
+            .map_err(|source| OpenError::Re { dir, source })?;
+        for [a, b] in &m.settings.pairs {
+            for t in [a, b] {
+                if !types.contains(&t.to_lowercase()) {
+                    tracing::warn!(model = %m.dir.name, r#type = %t, "no NER model finds this entity type: the RE model will see no such pairs");
+                }
+            }
+        }
+        tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], pairs = ?m.settings.pairs, labels = ?m.labels, negative = %m.labels[m.negative], threshold = m.settings.threshold, "RE model loaded");
+        relation_models.push(m);
+    }
+    Ok(Annotator::new(models, &spec.options).with_relations(relation_models))
+}
