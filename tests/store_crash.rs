@@ -1,5 +1,6 @@
-//! `pubmine store` killed mid-stream loses and doubles nothing: the real binary, the real
-//! broker (PUBMINE_TEST_BROKERS) and the real Postgres (a fresh database per test).
+//! `pubmine store` killed mid-stream loses and doubles nothing, and it and `ingest watch` ride
+//! out Postgres restarting: the real binary, the real broker (PUBMINE_TEST_BROKERS) and the real
+//! Postgres (a fresh database per test, or a server of the test's own).
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
@@ -400,4 +401,106 @@ async fn the_store_rides_out_postgres_restarting_mid_run() {
         .unwrap();
     assert_eq!(rows, i64::from(PARTITIONS));
     db.pool.close().await;
+}
+
+/// The names of the files ingest has recorded in `pg`'s database, and their document counts;
+/// nothing while the server is away.
+async fn recorded_files(pg: &PrivatePostgres) -> BTreeMap<String, i32> {
+    let Ok(pool) = pubmine_store::connect(&pg.url).await else {
+        return BTreeMap::new();
+    };
+    let rows: Vec<(String, i32)> =
+        sqlx::query_as("SELECT name, documents FROM ingested_files ORDER BY name")
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
+    pool.close().await;
+    rows.into_iter().collect()
+}
+
+/// Waits until `n` files are recorded (a minute at most).
+async fn wait_recorded(pg: &PrivatePostgres, n: usize) -> BTreeMap<String, i32> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let files = recorded_files(pg).await;
+        if files.len() >= n {
+            return files;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{n} files not recorded: {files:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn medline_file(dir: &std::path::Path, name: &str, first: u32) {
+    let body: String = (first..first + 3)
+        .map(|n| {
+            format!(
+                "<PubmedArticle><MedlineCitation><PMID Version=\"1\">{n}</PMID><Article>\
+                 <ArticleTitle>Study {n}</ArticleTitle><Abstract><AbstractText>Asthma in cohort {n}.\
+                 </AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>\n"
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.join(name),
+        format!("<?xml version=\"1.0\"?>\n<PubmedArticleSet>\n{body}</PubmedArticleSet>\n"),
+    )
+    .unwrap();
+}
+
+/// `ingest watch` records each file in Postgres once all its records are acknowledged. With the
+/// server away when a new file lands, the watcher waits for it (transient: retried with
+/// backoff) instead of failing the scan and sending the file again later; once the server is
+/// back the file is sent and recorded, and the records of the files before it survived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_watch_rides_out_postgres_restarting() {
+    let pg = PrivatePostgres::start();
+    pg.db().await.pool.close().await;
+    let topic = unique("documents");
+    KafkaConfig::new(brokers())
+        .ensure_topics(&[&topic], PARTITIONS, 1)
+        .await
+        .unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    medline_file(spool.path(), "a.xml", 1);
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_pubmine"))
+        .args(["ingest", "watch"])
+        .arg(spool.path())
+        .args(["--interval", "500ms", "--settle", "0s"])
+        .args(["--brokers", &brokers(), "--database-url", &pg.url])
+        .args(["--topic", &topic])
+        .args(["--dead-letter-topic", &format!("{topic}-dead")])
+        .env("PUBMINE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_recorded(&pg, 1).await;
+    pg.server("stop");
+    medline_file(spool.path(), "b.xml", 4);
+    // Scans meet the server away for longer than a connection is waited for (10 s), so the
+    // error reaches the watcher.
+    tokio::time::sleep(Duration::from_secs(14)).await;
+    assert!(watch.try_wait().unwrap().is_none(), "the watcher went on");
+    pg.server("start");
+    let files = wait_recorded(&pg, 2).await;
+    assert_eq!(
+        files,
+        BTreeMap::from([("a.xml".into(), 3), ("b.xml".into(), 3)])
+    );
+    let _ = Command::new("kill").arg(watch.id().to_string()).status();
+    let out = watch.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("database unreachable, retrying"),
+        "the outage was met and waited out: {stderr}"
+    );
+    assert!(
+        !stderr.contains("scan stopped"),
+        "no scan failed for it: {stderr}"
+    );
 }

@@ -67,6 +67,15 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// Retries of a database call that failed for a reason that may pass (the server restarting):
+/// 200 ms doubling to 10 s, for about a minute and a half, then the error stands.
+fn database_retry() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(10))
+        .with_max_times(12)
+}
+
 /// Ingests one local file unless Postgres says it was done; records it when all its records are
 /// acknowledged. `location` is what the record names as the origin (path or URL).
 pub async fn ingest_once(
@@ -78,26 +87,34 @@ pub async fn ingest_once(
     md5: &str,
     location: &str,
 ) -> Result<Option<FileReport>, ContinuousError> {
-    if is_ingested(pool, name, md5).await? {
+    if (|| is_ingested(pool, name, md5))
+        .retry(database_retry())
+        .when(pubmine_store::StoreError::is_transient)
+        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
+        .await?
+    {
         tracing::debug!(file = name, "already ingested, skipped");
         return Ok(None);
     }
     let started_at = time::OffsetDateTime::now_utc();
     let report = ingest_file(producer, cfg, path).await?;
-    record_ingested(
-        pool,
-        &IngestedFile {
-            name: name.to_string(),
-            md5: md5.to_string(),
-            location: location.to_string(),
-            size_bytes: report.bytes as i64,
-            documents: report.documents as i32,
-            deletions: report.deletions as i32,
-            dead_lettered: report.dead_lettered as i32,
-            started_at,
-        },
-    )
-    .await?;
+    let file = IngestedFile {
+        name: name.to_string(),
+        md5: md5.to_string(),
+        location: location.to_string(),
+        size_bytes: report.bytes as i64,
+        documents: report.documents as i32,
+        deletions: report.deletions as i32,
+        dead_lettered: report.dead_lettered as i32,
+        started_at,
+    };
+    // Every record is acknowledged: a database away for a while must not make the whole file
+    // be sent again.
+    (|| record_ingested(pool, &file))
+        .retry(database_retry())
+        .when(pubmine_store::StoreError::is_transient)
+        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
+        .await?;
     tracing::info!(
         file = name,
         documents = report.documents,
