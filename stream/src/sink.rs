@@ -145,7 +145,8 @@ pub enum RunError {
     Transport(#[from] TransportError),
 }
 
-/// Runs until `shutdown`; the batch in hand is finished and flushed before it returns.
+/// Runs until `shutdown`, or until the consumer's input ends ([`TransportError::Closed`]); the
+/// batch in hand is finished and flushed before it returns.
 pub async fn run(
     consumer: &dyn Consumer,
     producer: &dyn Producer,
@@ -163,14 +164,19 @@ pub async fn run(
         if shutdown.is_cancelled() {
             break;
         }
-        let records = consumer
+        let records = match consumer
             .recv_batch(
                 cfg.batch_records.max(1),
                 cfg.linger,
                 Some(cfg.idle_flush),
                 shutdown,
             )
-            .await?;
+            .await
+        {
+            // An input with an end (a channel whose producers are done): flush and return.
+            Err(TransportError::Closed) => break,
+            other => other?,
+        };
         // Assignments happen inside a receive: read the sink's offsets for the partitions now
         // assigned before taking any record (another member may have written them since).
         let (now, assigned) = consumer.assignment();
@@ -419,6 +425,94 @@ use retry;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::{ChannelConsumer, ChannelProducer};
+
+    /// A sink that keeps what it is given in memory, committing at once.
+    #[derive(Default)]
+    struct MemorySink {
+        written: Vec<(i64, String, bool)>,
+        offsets: Offsets,
+    }
+
+    impl Sink for MemorySink {
+        fn stored_offsets<'a>(
+            &'a mut self,
+            partitions: &'a [(String, i32)],
+        ) -> BoxFuture<'a, Result<Offsets, SinkError>> {
+            let got = partitions
+                .iter()
+                .filter_map(|tp| self.offsets.get(tp).map(|o| (tp.clone(), *o)))
+                .collect();
+            Box::pin(async move { Ok(got) })
+        }
+
+        fn write(&mut self, batch: SinkBatch) -> BoxFuture<'_, Result<Option<Offsets>, SinkError>> {
+            for i in &batch.items {
+                self.written
+                    .push((i.offset, i.key.clone(), i.annotations.is_some()));
+            }
+            self.offsets.extend(batch.next.clone());
+            Box::pin(async move { Ok(Some(batch.next)) })
+        }
+
+        fn flush(&mut self) -> BoxFuture<'_, Result<Option<Offsets>, SinkError>> {
+            Box::pin(async { Ok(None) })
+        }
+    }
+
+    /// Over a channel the runner takes every record in order, sets aside one it cannot decode,
+    /// commits what its sink made durable, and returns when the channel's producers are done.
+    #[tokio::test]
+    async fn the_runner_reads_a_channel_to_its_end() {
+        let (tx, rx) = ChannelProducer::new(4);
+        let consumer = ChannelConsumer::new(rx);
+        let (dead, mut dead_rx) = ChannelProducer::new(16);
+        let feed = tokio::spawn(async move {
+            for n in 0..10 {
+                let value = match n {
+                    3 => Some(b"not annotations".to_vec()),
+                    7 => None,
+                    _ => Some(crate::codec::encode_annotations(&Annotations {
+                        schema_version: SCHEMA_VERSION,
+                        id: format!("pmid:{n}"),
+                        models: Vec::new(),
+                        mentions: Vec::new(),
+                        relations: Vec::new(),
+                        document: None,
+                    })),
+                };
+                let out = OutRecord {
+                    topic: "annotations".into(),
+                    key: format!("pmid:{n}"),
+                    value,
+                };
+                tx.enqueue(out).await.unwrap().await.unwrap();
+            }
+        });
+        let cfg = SinkConfig {
+            stage: "test".into(),
+            dead_letter_topic: "dead".into(),
+            batch_records: 3,
+            linger: Duration::from_millis(5),
+            idle_flush: Duration::from_millis(50),
+            crash: None,
+        };
+        let mut sink = MemorySink::default();
+        let never = CancellationToken::new();
+        let stats = run(&consumer, &dead, &mut sink, &cfg, &never)
+            .await
+            .unwrap();
+        feed.await.unwrap();
+        assert_eq!(
+            (stats.documents, stats.deletions, stats.dead_lettered),
+            (8, 1, 1)
+        );
+        let offsets: Vec<i64> = sink.written.iter().map(|w| w.0).collect();
+        assert_eq!(offsets, [0, 1, 2, 4, 5, 6, 7, 8, 9]);
+        assert!(!sink.written[6].2, "offset 7 is a tombstone");
+        assert_eq!(consumer.committed()[&("annotations".to_string(), 0)], 10);
+        assert_eq!(dead_rx.recv().await.unwrap().key, "pmid:3");
+    }
 
     #[test]
     fn crash_points_parse() {
