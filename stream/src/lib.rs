@@ -2,6 +2,7 @@
 //! in-process and JSON-lines transports, and shutdown.
 
 pub mod codec;
+pub mod embedded;
 pub mod error;
 pub mod fuzz;
 pub mod jsonl;
