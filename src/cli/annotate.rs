@@ -17,22 +17,8 @@ use pubmine_stream::{shutdown, topics};
 
 #[derive(Debug, Args)]
 pub struct AnnotateArgs {
-    /// A NER model directory (model.onnx, config.json, tokenizer.json or vocab.txt); repeat for
-    /// several models (BioBERT ships one per entity type). `DIR=TYPE` names the entity type of
-    /// a model whose labels are bare B/I/O (single-type BioBERT checkpoints).
-    #[arg(
-        long = "model",
-        env = "PUBMINE_NER_MODELS",
-        value_delimiter = ',',
-        required = true
-    )]
-    models: Vec<PathBuf>,
-    /// A relation-extraction model directory (sequence classification, BioBERT-style tagged
-    /// input), run on the mentions the NER models find; repeatable. Its settings (entity type
-    /// pairs, tags, negative label, threshold, ...) are read from DIR/re.json, or from FILE with
-    /// `DIR=FILE`.
-    #[arg(long = "re-model", env = "PUBMINE_RE_MODELS", value_delimiter = ',')]
-    re_models: Vec<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelArgs,
     /// Documents as JSON lines (`pubmine ingest parse` output; `-` reads stdin): annotations
     /// are printed, no broker used. Without it, the worker consumes the documents topic.
     #[arg(long)]
@@ -59,6 +45,30 @@ pub struct AnnotateArgs {
     /// How long a batch waits to fill after its first document (worker mode).
     #[arg(long, default_value = "200ms", value_parser = super::parse_duration)]
     linger: std::time::Duration,
+    /// Documents annotated together (their windows are batched together).
+    #[arg(long, default_value_t = 32)]
+    docs_per_batch: usize,
+}
+
+/// The models to run and how: shared by every command that annotates.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// A NER model directory (model.onnx, config.json, tokenizer.json or vocab.txt); repeat for
+    /// several models (BioBERT ships one per entity type). `DIR=TYPE` names the entity type of
+    /// a model whose labels are bare B/I/O (single-type BioBERT checkpoints).
+    #[arg(
+        long = "model",
+        env = "PUBMINE_NER_MODELS",
+        value_delimiter = ',',
+        required = true
+    )]
+    models: Vec<PathBuf>,
+    /// A relation-extraction model directory (sequence classification, BioBERT-style tagged
+    /// input), run on the mentions the NER models find; repeatable. Its settings (entity type
+    /// pairs, tags, negative label, threshold, ...) are read from DIR/re.json, or from FILE with
+    /// `DIR=FILE`.
+    #[arg(long = "re-model", env = "PUBMINE_RE_MODELS", value_delimiter = ',')]
+    re_models: Vec<PathBuf>,
     /// cpu, cuda or cuda:N (CUDA needs the `cuda` build feature and onnxruntime-gpu).
     #[arg(long, env = "PUBMINE_DEVICE", default_value = "cpu")]
     device: Device,
@@ -79,9 +89,27 @@ pub struct AnnotateArgs {
     /// batches, which a GPU may prefer).
     #[arg(long, default_value_t = 0.1, value_parser = share)]
     max_padding: f64,
-    /// Documents annotated together (their windows are batched together).
-    #[arg(long, default_value_t = 32)]
-    docs_per_batch: usize,
+}
+
+impl ModelArgs {
+    /// Opens the models (pubmine_annotate::open).
+    pub fn open(&self) -> anyhow::Result<Annotator> {
+        let spec = ModelSpec {
+            ner: self.models.clone(),
+            re: self.re_models.clone(),
+            options: NerOptions {
+                max_len: self.max_len,
+                stride: self.stride,
+                batch_tokens: self.batch_tokens,
+                max_padding: self.max_padding,
+            },
+            session: SessionOptions {
+                device: self.device,
+                intra_threads: self.threads,
+            },
+        };
+        Ok(open_annotator(&spec)?)
+    }
 }
 
 /// A share between 0 and 1.
@@ -106,7 +134,7 @@ async fn worker(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
     let kafka = args
         .broker
         .config("use --input FILE to annotate JSON lines without one")?;
-    let annotator = open_models(&args)?;
+    let annotator = args.models.open()?;
     kafka
         .ensure_topics(&[&args.output_topic, &args.dead_letter_topic], 6, 1)
         .await
@@ -139,30 +167,12 @@ async fn worker(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn open_models(args: &AnnotateArgs) -> anyhow::Result<Annotator> {
-    let spec = ModelSpec {
-        ner: args.models.clone(),
-        re: args.re_models.clone(),
-        options: NerOptions {
-            max_len: args.max_len,
-            stride: args.stride,
-            batch_tokens: args.batch_tokens,
-            max_padding: args.max_padding,
-        },
-        session: SessionOptions {
-            device: args.device,
-            intra_threads: args.threads,
-        },
-    };
-    Ok(open_annotator(&spec)?)
-}
-
 /// `--input`: the annotate worker over the JSON-lines transport (lines of `input` in, lines on
 /// stdout out, dead letters as `error:` lines on stderr), the same stage as over Kafka.
 async fn annotate_lines(args: AnnotateArgs, input: PathBuf) -> anyhow::Result<ExitCode> {
     use pubmine_stream::jsonl::{JsonLinesConsumer, JsonLinesProducer};
     use pubmine_stream::transport::Producer as _;
-    let annotator = open_models(&args)?;
+    let annotator = args.models.open()?;
     let started = std::time::Instant::now();
     let reader: Box<dyn BufRead + Send> = if input.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
@@ -202,7 +212,7 @@ async fn annotate_lines(args: AnnotateArgs, input: PathBuf) -> anyhow::Result<Ex
         dead_lettered = stats.dead_lettered,
         "annotated"
     );
-    if !args.re_models.is_empty() {
+    if !args.models.re_models.is_empty() {
         let re = st.re;
         tracing::info!(
             sentences = re.sentences,

@@ -6,6 +6,7 @@ mod db;
 mod eval;
 mod index;
 mod ingest;
+mod run;
 mod search;
 mod serve;
 mod store;
@@ -41,6 +42,8 @@ pub enum Command {
     /// The HTTP JSON API: entity search, a document's annotations (JSON, PubTator, BioC), top
     /// entities.
     Serve(Box<serve::ServeArgs>),
+    /// The whole pipeline in one process, no broker: mine files into Postgres and the index.
+    Run(Box<run::RunArgs>),
     /// Database administration.
     Db(db::DbArgs),
     /// Evaluate models on labelled data.
@@ -85,6 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Index(args) => index::run(*args).await,
         Command::Search(args) => search::run(*args).await,
         Command::Serve(args) => serve::run(*args).await,
+        Command::Run(args) => run::run(*args).await,
         Command::Db(args) => db::run(args).await,
         Command::Eval(args) => eval::run(args).await,
     }

@@ -453,7 +453,17 @@ pub struct Outcome {
 }
 
 pub async fn outcome(p: &Pipeline) -> Outcome {
-    let pool = &p.db.pool;
+    let dead = dead_letters(&p.brokers, &p.topic("dead-letter")).await;
+    outcome_of(&p.db, p.index.path(), dead).await
+}
+
+/// What a database and an index ended with, and the dead letters given.
+pub async fn outcome_of(
+    db: &TestDb,
+    index: &Path,
+    dead_letters: BTreeSet<(String, Option<String>, String)>,
+) -> Outcome {
+    let pool = &db.pool;
     let documents = sqlx::query_as(
         "SELECT id, title, (SELECT count(*) FROM passages x WHERE x.document_id = d.id) FROM documents d ORDER BY id",
     )
@@ -478,7 +488,7 @@ pub async fn outcome(p: &Pipeline) -> Outcome {
     .fetch_all(pool)
     .await
     .unwrap();
-    let searcher = pubmine_index::search::Searcher::open(p.index.path()).unwrap();
+    let searcher = pubmine_index::search::Searcher::open(index).unwrap();
     let mut index_hits = BTreeMap::new();
     for entity in DISEASES.iter().chain(&CHEMICALS).chain(&GENES) {
         let mut hits: Vec<(String, usize)> = Vec::new();
@@ -502,7 +512,7 @@ pub async fn outcome(p: &Pipeline) -> Outcome {
         relations,
         index_docs: searcher.num_docs(),
         index_hits,
-        dead_letters: dead_letters(&p.brokers, &p.topic("dead-letter")).await,
+        dead_letters,
     }
 }
 

@@ -1,0 +1,186 @@
+//! `pubmine run`, the whole pipeline in one process with no broker, ends with the same rows in
+//! Postgres and the same index as the four stages over Kafka on the same input: the real binary,
+//! the real ONNX Runtime, the real Postgres and, for the reference run, the real broker.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use pubmine_store::testing::TestDb;
+use pubmine_stream::codec::decode_dead_letter;
+use pubmine_stream::testing::brokers;
+
+/// The dead letters of a run's file, as the chaos tests compare them.
+fn dead_letters_in(path: &std::path::Path) -> BTreeSet<(String, Option<String>, String)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let dl = decode_dead_letter(l.as_bytes()).unwrap();
+            (dl.stage, dl.id, dl.reason)
+        })
+        .collect()
+}
+
+/// `pubmine run` of `input` into `db` and `index`, dead letters appended to `dead`.
+fn run_command(
+    db: &TestDb,
+    index: &std::path::Path,
+    dead: &std::path::Path,
+    input: &std::path::Path,
+) -> Command {
+    let m = models();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pubmine"));
+    cmd.arg("run")
+        .arg(input)
+        .arg("--model")
+        .arg(m.join("demo-ner"))
+        .arg("--model")
+        .arg(m.join("demo-ner-gene"))
+        .arg("--re-model")
+        .arg(m.join("demo-re-gene-disease"))
+        .args(["--database-url", &db.url])
+        .arg("--index")
+        .arg(index)
+        .arg("--dead-letters")
+        .arg(dead)
+        .args(["--threads", "1", "--docs-per-batch", "16", "--json"])
+        // Index commits (and so files recorded as done) every few hundred milliseconds, so that
+        // a kill falls between files done and files not.
+        .args(["--commit-interval", "300ms"])
+        .env("PUBMINE_LOG", "warn");
+    cmd
+}
+
+/// Runs `pubmine run` to its end; its summary.
+fn run(
+    db: &TestDb,
+    index: &std::path::Path,
+    dead: &std::path::Path,
+    input: &std::path::Path,
+) -> serde_json::Value {
+    let out = run_command(db, index, dead, input).output().unwrap();
+    assert!(
+        out.status.success(),
+        "pubmine run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_process_ends_as_the_four_stages_over_kafka() {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run scripts/test.sh"
+    );
+    let docs = env_usize("PUBMINE_RUN_DOCS", 300);
+    let input = tempfile::tempdir().unwrap();
+    let expected_docs = write_input(input.path(), docs);
+    let logs = log_dir();
+    let (calm, reference, _) = calm_run(
+        &brokers(),
+        &logs,
+        input.path(),
+        expected_docs,
+        Duration::from_secs(300),
+    )
+    .await;
+
+    let db = TestDb::new().await;
+    let index = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let dead = work.path().join("dead-letters.jsonl");
+    let report = run(&db, index.path(), &dead, input.path());
+    let got = outcome_of(&db, index.path(), dead_letters_in(&dead)).await;
+    println!("pubmine run: {} ({report})", got.counts());
+    reference.assert_same(&got);
+    let files: Vec<(String, i32)> =
+        sqlx::query_as("SELECT name, documents FROM ingested_files ORDER BY name")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(files.len(), 9, "every input file recorded: {files:?}");
+    assert_eq!(report["files"], 9);
+
+    // A second run finds every file done and changes nothing.
+    let again = run(&db, index.path(), &dead, input.path());
+    assert_eq!(again["files_skipped"], 9, "{again}");
+    assert_eq!(again["documents"], 0, "{again}");
+    let after = outcome_of(&db, index.path(), dead_letters_in(&dead)).await;
+    reference.assert_same(&after);
+    calm.db.drop_db().await;
+    db.drop_db().await;
+}
+
+/// `pubmine run` killed with SIGKILL at random moments and started again, over and over, ends
+/// with exactly what an uninterrupted `pubmine run` of the same input holds: the files not
+/// recorded as done are read again, and the sinks are idempotent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_runs_resume_to_the_same_end() {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run scripts/test.sh"
+    );
+    let docs = env_usize("PUBMINE_RUN_KILL_DOCS", 1500);
+    let kills = env_usize("PUBMINE_RUN_KILLS", 6);
+    let input = tempfile::tempdir().unwrap();
+    write_input(input.path(), docs);
+
+    let calm_db = TestDb::new().await;
+    let calm_index = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let calm_dead = work.path().join("calm-dead.jsonl");
+    let started = std::time::Instant::now();
+    run(&calm_db, calm_index.path(), &calm_dead, input.path());
+    let took = started.elapsed();
+    let reference = outcome_of(&calm_db, calm_index.path(), dead_letters_in(&calm_dead)).await;
+    println!(
+        "uninterrupted pubmine run: {} in {:.1} s",
+        reference.counts(),
+        took.as_secs_f64()
+    );
+
+    let db = TestDb::new().await;
+    let index = tempfile::tempdir().unwrap();
+    let dead = work.path().join("dead.jsonl");
+    let mut seed = std::process::id() as u64 ^ 0x2545_f491_4f6c_dd1d;
+    let mut recorded = Vec::new();
+    for _ in 0..kills {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut child = run_command(&db, index.path(), &dead, input.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // A random moment of a run: model loading, parsing, annotating, writing.
+        let at = took.mul_f64(0.1 + 0.8 * (seed >> 40) as f64 / (1u64 << 24) as f64);
+        tokio::time::sleep(at).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        recorded.push(n);
+    }
+    let last = run(&db, index.path(), &dead, input.path());
+    let got = outcome_of(&db, index.path(), dead_letters_in(&dead)).await;
+    println!(
+        "after {kills} SIGKILLs (files recorded after each: {recorded:?}) and a last run ({last}): {}",
+        got.counts()
+    );
+    reference.assert_same(&got);
+    let files: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(files, 9);
+    calm_db.drop_db().await;
+    db.drop_db().await;
+}
