@@ -69,7 +69,7 @@ fn file_name(path: &Path) -> String {
 
 /// Retries of a database call that failed for a reason that may pass (the server restarting):
 /// 200 ms doubling to 10 s, for about a minute and a half, then the error stands.
-fn database_retry() -> ExponentialBuilder {
+pub fn database_retry() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(200))
         .with_max_delay(Duration::from_secs(10))

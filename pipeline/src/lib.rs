@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use backon::Retryable as _;
 use futures::future::BoxFuture;
 use pubmine_annotate::ner::Annotator;
 use pubmine_annotate::worker::{WorkerConfig, WorkerStats};
@@ -358,7 +359,11 @@ pub async fn run(
                     written,
                 );
                 for Sent { file } in done {
-                    record_ingested(&pool, &file).await?;
+                    (|| record_ingested(&pool, &file))
+                        .retry(pubmine_ingest::continuous::database_retry())
+                        .when(pubmine_store::StoreError::is_transient)
+                        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
+                        .await?;
                     tracing::info!(file = %file.name, documents = file.documents, "file done: stored and indexed");
                     recorded += 1;
                 }
@@ -383,7 +388,12 @@ pub async fn run(
                 continue;
             }
         };
-        if is_ingested(&pool, &name, &md5).await? {
+        let done = (|| is_ingested(&pool, &name, &md5))
+            .retry(pubmine_ingest::continuous::database_retry())
+            .when(pubmine_store::StoreError::is_transient)
+            .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
+            .await?;
+        if done {
             tracing::info!(file = %name, "already mined, skipped");
             report.files_skipped += 1;
             continue;
