@@ -61,13 +61,4 @@ sleep 2 # one more index commit
 kill -TERM "${pids[@]}"
 wait "${pids[@]}" 2>/dev/null || true
 pids=()
-"$bin" db refresh --log warn
-
-echo
-echo "store: $(psql -Atq "$DATABASE_URL" -c "SELECT count(*) || ' documents, ' || (SELECT count(*) FROM mentions) || ' mentions, ' || (SELECT count(*) FROM relations) || ' relations in Postgres' FROM documents")"
-psql -q "$DATABASE_URL" -c "SELECT type, normalized AS entity, documents, mentions FROM top_entities ORDER BY documents DESC, mentions DESC LIMIT 6"
-psql -q "$DATABASE_URL" -c "SELECT type, subject_normalized AS subject, object_normalized AS object, relations, documents FROM relation_pairs ORDER BY relations DESC LIMIT 5"
-echo "index: pubmine search 'colorectal cancer' --limit 2 --facets --index $index"
-"$bin" search "colorectal cancer" --index "$index" --limit 2 --facets --log warn
-echo
-echo "Try: pubmine serve --index $index --database-url $DATABASE_URL   (then GET /search?query=aspirin)"
+"$PUBMINE_ROOT/scripts/demo-report.sh" "$bin" "$index"

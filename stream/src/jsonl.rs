@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::codec::decode_dead_letter;
 use crate::transport::{
-    Ack, Consumer, InRecord, Offsets, OutRecord, Producer, TransportError, recv_from,
+    Ack, Consumer, InRecord, Offsets, OutRecord, Producer, TransportError, advance, recv_from,
 };
 
 /// Input lines as records, read on a thread of their own into a bounded queue (the reader
@@ -131,11 +131,10 @@ impl Consumer for JsonLinesConsumer {
     }
 
     fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
-        let mut c = self.committed.lock().unwrap_or_else(|e| e.into_inner());
-        for (tp, o) in next {
-            let e = c.entry(tp.clone()).or_insert(0);
-            *e = (*e).max(*o);
-        }
+        advance(
+            &mut self.committed.lock().unwrap_or_else(|e| e.into_inner()),
+            next,
+        );
         Ok(())
     }
 }

@@ -164,6 +164,14 @@ pub trait Consumer: Send + Sync {
     }
 }
 
+/// Moves `committed` forward to `next` where it is ahead (never back).
+pub(crate) fn advance(committed: &mut Offsets, next: &Offsets) {
+    for (tp, o) in next {
+        let e = committed.entry(tp.clone()).or_insert(0);
+        *e = (*e).max(*o);
+    }
+}
+
 /// Up to `max` items of `rx`, each made a record by `f`: waits for the first (until `cancel`,
 /// or until `idle` has passed: then empty), then takes what comes within `linger`. At the end of
 /// the channel, what is in hand, then [`TransportError::Closed`].
@@ -283,11 +291,7 @@ impl Consumer for ChannelConsumer {
     }
 
     fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
-        let mut st = self.state();
-        for (tp, o) in next {
-            let e = st.committed.entry(tp.clone()).or_insert(0);
-            *e = (*e).max(*o);
-        }
+        advance(&mut self.state().committed, next);
         Ok(())
     }
 }
