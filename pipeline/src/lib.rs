@@ -399,7 +399,16 @@ pub async fn run(
             continue;
         }
         let started_at = time::OffsetDateTime::now_utc();
-        match ingest_file(&ingest_out, &icfg, path).await {
+        // On shutdown the stages stop taking records: the file in hand is left (not recorded,
+        // read again next run) rather than waited for.
+        let sent = tokio::select! {
+            r = ingest_file(&ingest_out, &icfg, path) => r,
+            _ = shutdown.cancelled() => {
+                tracing::warn!(file = %path.display(), "stopped mid-file: it is read again next run");
+                break;
+            }
+        };
+        match sent {
             Ok(r) => {
                 report.documents += r.documents;
                 report.deletions += r.deletions;
