@@ -166,6 +166,9 @@ impl Producer for Counted {
     }
 }
 
+/// How often a run logs where it stands.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
 /// A file sent whole, waiting for the sinks.
 #[derive(Debug)]
 struct Sent {
@@ -345,14 +348,32 @@ pub async fn run(
         let sent = annotations_sent.clone();
         let done_sending = CancellationToken::new();
         let finished = done_sending.clone();
+        let (parsed, dead) = (docs_sent.clone(), dead.clone());
         let handle = tokio::spawn(async move {
             let mut recorded = 0u64;
+            let began = Instant::now();
+            let mut reported = Instant::now();
             loop {
                 let last = finished.is_cancelled();
                 let annotated = committed(&docs_in, &documents_topic);
                 let annotations = sent.load(Ordering::SeqCst);
-                let written = committed(&store_in, &annotations_topic)
-                    .min(committed(&index_in, &annotations_topic));
+                let stored = committed(&store_in, &annotations_topic);
+                let indexed = committed(&index_in, &annotations_topic);
+                let written = stored.min(indexed);
+                // Where the run stands, every few seconds (the summary comes at the end).
+                if reported.elapsed() >= PROGRESS_EVERY {
+                    reported = Instant::now();
+                    tracing::info!(
+                        files_done = recorded,
+                        parsed = parsed.load(Ordering::SeqCst),
+                        annotated,
+                        stored,
+                        indexed,
+                        dead_letters = dead.count.load(Ordering::SeqCst),
+                        documents_per_s = annotated as f64 / began.elapsed().as_secs_f64(),
+                        "progress"
+                    );
+                }
                 let done = completion.lock().unwrap_or_else(|e| e.into_inner()).done(
                     annotated,
                     annotations,
