@@ -32,22 +32,16 @@ fn run_command(
     dead: &std::path::Path,
     input: &std::path::Path,
 ) -> Command {
-    let m = models();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pubmine"));
     cmd.arg("run")
         .arg(input)
-        .arg("--model")
-        .arg(m.join("demo-ner"))
-        .arg("--model")
-        .arg(m.join("demo-ner-gene"))
-        .arg("--re-model")
-        .arg(m.join("demo-re-gene-disease"))
+        .args(annotate_args())
         .args(["--database-url", &db.url])
         .arg("--index")
         .arg(index)
         .arg("--dead-letters")
         .arg(dead)
-        .args(["--threads", "1", "--docs-per-batch", "16", "--json"])
+        .arg("--json")
         // Index commits (and so files recorded as done) every few hundred milliseconds, so that
         // a kill falls between files done and files not.
         .args(["--commit-interval", "300ms"])

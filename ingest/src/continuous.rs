@@ -61,7 +61,9 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn file_name(path: &Path) -> String {
+/// The name a file is recorded under: its file name (no directory), the identity across hosts
+/// and spool directories.
+pub fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
@@ -69,11 +71,58 @@ fn file_name(path: &Path) -> String {
 
 /// Retries of a database call that failed for a reason that may pass (the server restarting):
 /// 200 ms doubling to 10 s, for about a minute and a half, then the error stands.
-pub fn database_retry() -> ExponentialBuilder {
+fn database_retry() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(200))
         .with_max_delay(Duration::from_secs(10))
         .with_max_times(12)
+}
+
+/// True when a file of this name and md5 is recorded as done; a database away for a while is
+/// waited for.
+pub async fn already_ingested(
+    pool: &Pool,
+    name: &str,
+    md5: &str,
+) -> Result<bool, pubmine_store::StoreError> {
+    (|| is_ingested(pool, name, md5))
+        .retry(database_retry())
+        .when(pubmine_store::StoreError::is_transient)
+        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
+        .await
+}
+
+/// The record of a file sent whole, as `report` says it went.
+pub fn ingested_file(
+    name: &str,
+    md5: &str,
+    location: &str,
+    report: &FileReport,
+    started_at: time::OffsetDateTime,
+) -> IngestedFile {
+    IngestedFile {
+        name: name.to_string(),
+        md5: md5.to_string(),
+        location: location.to_string(),
+        size_bytes: report.bytes as i64,
+        documents: report.documents as i32,
+        deletions: report.deletions as i32,
+        dead_lettered: report.dead_lettered as i32,
+        started_at,
+    }
+}
+
+/// Records a file as done. Its records are all acknowledged by now: a database away for a while
+/// is waited for rather than making the whole file be sent again.
+pub async fn record_file(
+    pool: &Pool,
+    file: &IngestedFile,
+) -> Result<(), pubmine_store::StoreError> {
+    (|| record_ingested(pool, file))
+        .retry(database_retry())
+        .when(pubmine_store::StoreError::is_transient)
+        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
+        .await
 }
 
 /// Ingests one local file unless Postgres says it was done; records it when all its records are
@@ -87,34 +136,17 @@ pub async fn ingest_once(
     md5: &str,
     location: &str,
 ) -> Result<Option<FileReport>, ContinuousError> {
-    if (|| is_ingested(pool, name, md5))
-        .retry(database_retry())
-        .when(pubmine_store::StoreError::is_transient)
-        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
-        .await?
-    {
+    if already_ingested(pool, name, md5).await? {
         tracing::debug!(file = name, "already ingested, skipped");
         return Ok(None);
     }
     let started_at = time::OffsetDateTime::now_utc();
     let report = ingest_file(producer, cfg, path).await?;
-    let file = IngestedFile {
-        name: name.to_string(),
-        md5: md5.to_string(),
-        location: location.to_string(),
-        size_bytes: report.bytes as i64,
-        documents: report.documents as i32,
-        deletions: report.deletions as i32,
-        dead_lettered: report.dead_lettered as i32,
-        started_at,
-    };
-    // Every record is acknowledged: a database away for a while must not make the whole file
-    // be sent again.
-    (|| record_ingested(pool, &file))
-        .retry(database_retry())
-        .when(pubmine_store::StoreError::is_transient)
-        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
-        .await?;
+    record_file(
+        pool,
+        &ingested_file(name, md5, location, &report, started_at),
+    )
+    .await?;
     tracing::info!(
         file = name,
         documents = report.documents,

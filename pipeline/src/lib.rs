@@ -17,19 +17,21 @@
 //! synced before it counts as done).
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use backon::Retryable as _;
 use futures::future::BoxFuture;
 use pubmine_annotate::ner::Annotator;
 use pubmine_annotate::worker::{WorkerConfig, WorkerStats};
 use pubmine_index::{IndexConfig, IndexSink, Indexer};
+use pubmine_ingest::continuous::{
+    already_ingested, file_name, ingested_file, md5_file, record_file,
+};
 use pubmine_ingest::produce::{IngestConfig, ingest_file};
 use pubmine_store::Pool;
-use pubmine_store::files::{IngestedFile, is_ingested, record_ingested};
+use pubmine_store::files::IngestedFile;
 use pubmine_store::sink::PgSink;
 use pubmine_stream::embedded::{Completion, RouteProducer, TeeProducer};
 use pubmine_stream::sink::{SinkConfig, SinkStats};
@@ -182,12 +184,6 @@ fn committed(consumer: &ChannelConsumer, topic: &str) -> i64 {
         .get(&(topic.to_string(), 0))
         .copied()
         .unwrap_or(0)
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Mines `cfg.paths` to the end: every record stored in `pool` and indexed in `cfg.index`, every
@@ -380,11 +376,7 @@ pub async fn run(
                     written,
                 );
                 for Sent { file } in done {
-                    (|| record_ingested(&pool, &file))
-                        .retry(pubmine_ingest::continuous::database_retry())
-                        .when(pubmine_store::StoreError::is_transient)
-                        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
-                        .await?;
+                    record_file(&pool, &file).await?;
                     tracing::info!(file = %file.name, documents = file.documents, "file done: stored and indexed");
                     recorded += 1;
                 }
@@ -401,7 +393,7 @@ pub async fn run(
             break;
         }
         let name = file_name(path);
-        let md5 = match pubmine_ingest::continuous::md5_file(path) {
+        let md5 = match md5_file(path) {
             Ok(m) => m,
             Err(e) => {
                 tracing::error!(file = %path.display(), error = %e, "file not readable, skipped");
@@ -409,12 +401,7 @@ pub async fn run(
                 continue;
             }
         };
-        let done = (|| is_ingested(&pool, &name, &md5))
-            .retry(pubmine_ingest::continuous::database_retry())
-            .when(pubmine_store::StoreError::is_transient)
-            .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
-            .await?;
-        if done {
+        if already_ingested(&pool, &name, &md5).await? {
             tracing::info!(file = %name, "already mined, skipped");
             report.files_skipped += 1;
             continue;
@@ -434,16 +421,7 @@ pub async fn run(
                 report.documents += r.documents;
                 report.deletions += r.deletions;
                 report.files += 1;
-                let file = IngestedFile {
-                    name,
-                    md5,
-                    location: path.display().to_string(),
-                    size_bytes: r.bytes as i64,
-                    documents: r.documents as i32,
-                    deletions: r.deletions as i32,
-                    dead_lettered: r.dead_lettered as i32,
-                    started_at,
-                };
+                let file = ingested_file(&name, &md5, &path.display().to_string(), &r, started_at);
                 let end = docs_sent.load(Ordering::SeqCst);
                 completion
                     .lock()

@@ -351,11 +351,6 @@ impl KafkaConsumer {
             })
     }
 
-    /// Commits, for each topic and partition of `records`, the offset after the last one.
-    pub fn commit(&self, records: &[InRecord]) -> Result<(), TransportError> {
-        self.commit_offsets(&next_offsets(records))
-    }
-
     /// Commits these next-to-read offsets to the group.
     pub fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
         use rdkafka::consumer::{CommitMode, Consumer as _};

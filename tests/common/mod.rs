@@ -129,6 +129,26 @@ pub fn models() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
 }
 
+/// The models and annotate settings of every run these tests compare (the annotate workers and
+/// `pubmine run` alike): two demo NER models and the demo RE model, one thread, 16 documents a
+/// batch.
+pub fn annotate_args() -> Vec<std::ffi::OsString> {
+    let m = models();
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
+    for (flag, model) in [
+        ("--model", "demo-ner"),
+        ("--model", "demo-ner-gene"),
+        ("--re-model", "demo-re-gene-disease"),
+    ] {
+        args.push(flag.into());
+        args.push(m.join(model).into());
+    }
+    for a in ["--threads", "1", "--docs-per-batch", "16"] {
+        args.push(a.into());
+    }
+    args
+}
+
 /// One deployment of the pipeline: its topics, database, index directory and processes.
 pub struct Pipeline {
     /// The broker this deployment talks to.
@@ -221,16 +241,9 @@ impl Pipeline {
         let mut cmd = self.command();
         match role {
             "annotate-1" | "annotate-2" => {
-                let m = models();
                 cmd.arg("annotate")
-                    .arg("--model")
-                    .arg(m.join("demo-ner"))
-                    .arg("--model")
-                    .arg(m.join("demo-ner-gene"))
-                    .arg("--re-model")
-                    .arg(m.join("demo-re-gene-disease"))
-                    .args(["--group", &format!("{}-annotate", self.name)])
-                    .args(["--threads", "1", "--docs-per-batch", "16"]);
+                    .args(annotate_args())
+                    .args(["--group", &format!("{}-annotate", self.name)]);
             }
             "store" => {
                 cmd.args(["store", "--group", &format!("{}-store", self.name)])
