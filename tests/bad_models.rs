@@ -28,7 +28,7 @@ fn broken_model_files_are_refused_at_start_up_with_the_file_and_the_reason() {
     let input = tmp.path().join("docs.jsonl");
     std::fs::write(&input, "").unwrap();
     let config_without_labels = br#"{"model_type": "bert", "max_position_embeddings": 512}"#;
-    let cases: [(&str, &[u8], &str); 4] = [
+    let cases: [(&str, &[u8], &str); 5] = [
         (
             "tokenizer.json",
             b"{\"version\": \"1.0\", \"truncated",
@@ -37,6 +37,11 @@ fn broken_model_files_are_refused_at_start_up_with_the_file_and_the_reason() {
         ("model.onnx", b"this is not an ONNX graph", "model.onnx"),
         ("config.json", config_without_labels, "id2label"),
         ("config.json", b"\xff\xfe not json", "config.json"),
+        (
+            "ner.json",
+            br#"{"max_len": 128, "inputs": "words"}"#,
+            "ner.json: unknown variant `words`",
+        ),
     ];
     for (file, content, reason) in cases {
         let dir = broken(tmp.path(), file, content);

@@ -156,12 +156,15 @@ pub fn score(gold: &[Vec<String>], pred: &[Vec<String>]) -> (Score, BTreeMap<Str
     (Score::from_counts(correct, p.len(), g.len()), types)
 }
 
-/// Runs the annotator over the sentences (each one passage, tokens joined by spaces) and scores
-/// the predicted entities against the gold tags. When the gold tags carry no type (BioBERT's
-/// single-type datasets: `B`, `I`, `O`), predicted types are ignored too.
+/// Runs the annotator over the sentences and scores the predicted entities against the gold
+/// tags. Each sentence is one passage, its tokens joined by spaces; with `join_words` > 0,
+/// consecutive sentences are joined (by a space) into passages of at least that many tokens, to
+/// measure the models on texts as long as abstracts or longer. When the gold tags carry no type
+/// (BioBERT's single-type datasets: `B`, `I`, `O`), predicted types are ignored too.
 pub fn evaluate(
     annotator: &mut crate::ner::Annotator,
     sentences: &[Sentence],
+    join_words: usize,
 ) -> Result<(Score, BTreeMap<String, Score>), crate::ner::AnnotateError> {
     use pubmine_stream::record::{Document, Passage, PassageKind, SourceKind};
     let untyped = sentences
@@ -169,44 +172,72 @@ pub fn evaluate(
         .flat_map(|s| &s.tags)
         .all(|t| matches!(t.as_str(), "B" | "I" | "O"));
     let gold: Vec<Vec<String>> = sentences.iter().map(|s| s.tags.clone()).collect();
+    // sentences of each passage
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut begin = 0;
+    let mut words = 0;
+    for (i, s) in sentences.iter().enumerate() {
+        words += s.tokens.len();
+        if words >= join_words || i + 1 == sentences.len() {
+            groups.push(begin..i + 1);
+            begin = i + 1;
+            words = 0;
+        }
+    }
     let mut pred: Vec<Vec<String>> = Vec::with_capacity(sentences.len());
-    for chunk in sentences.chunks(64) {
+    // documents of about 64 sentences, as the worker batches documents
+    let per_doc = (64 / (join_words / 20).max(1)).max(1);
+    for chunk in groups.chunks(per_doc) {
         let mut doc = Document::new(SourceKind::Pubmed, "eval".into());
-        let mut spans: Vec<Vec<(usize, usize)>> = Vec::new();
-        for s in chunk {
+        // per passage: per sentence, the character span of each of its tokens
+        let mut spans: Vec<Vec<Vec<(usize, usize)>>> = Vec::new();
+        for range in chunk {
             let mut text = String::new();
-            let mut offs = Vec::with_capacity(s.tokens.len());
-            for (i, t) in s.tokens.iter().enumerate() {
-                if i > 0 {
-                    text.push(' ');
+            let mut chars = 0;
+            let mut passage_spans = Vec::with_capacity(range.len());
+            for s in &sentences[range.clone()] {
+                let mut offs = Vec::with_capacity(s.tokens.len());
+                for t in &s.tokens {
+                    if !text.is_empty() {
+                        text.push(' ');
+                        chars += 1;
+                    }
+                    let n = t.chars().count();
+                    text.push_str(t);
+                    offs.push((chars, chars + n));
+                    chars += n;
                 }
-                let start = text.chars().count();
-                text.push_str(t);
-                offs.push((start, start + t.chars().count()));
+                passage_spans.push(offs);
             }
             doc.passages
                 .push(Passage::new(PassageKind::Paragraph, text));
-            spans.push(offs);
+            spans.push(passage_spans);
         }
         let mentions = annotator.annotate(&[&doc])?.remove(0);
-        for (p, offs) in spans.iter().enumerate() {
-            let mut tags = vec!["O".to_string(); offs.len()];
-            for m in mentions.iter().filter(|m| m.passage as usize == p) {
-                let (ms, me) = (m.start as usize, m.end as usize);
-                let mut first = true;
-                for (k, &(a, b)) in offs.iter().enumerate() {
-                    if a < me && ms < b {
-                        let prefix = if first { "B" } else { "I" };
-                        tags[k] = if untyped {
-                            prefix.to_string()
-                        } else {
-                            format!("{prefix}-{}", m.ty)
-                        };
-                        first = false;
+        for (p, passage_spans) in spans.iter().enumerate() {
+            let here: Vec<_> = mentions
+                .iter()
+                .filter(|m| m.passage as usize == p)
+                .collect();
+            for offs in passage_spans {
+                let mut tags = vec!["O".to_string(); offs.len()];
+                for m in &here {
+                    let (ms, me) = (m.start as usize, m.end as usize);
+                    let mut first = true;
+                    for (k, &(a, b)) in offs.iter().enumerate() {
+                        if a < me && ms < b {
+                            let prefix = if first { "B" } else { "I" };
+                            tags[k] = if untyped {
+                                prefix.to_string()
+                            } else {
+                                format!("{prefix}-{}", m.ty)
+                            };
+                            first = false;
+                        }
                     }
                 }
+                pred.push(tags);
             }
-            pred.push(tags);
         }
     }
     Ok(score(&gold, &pred))

@@ -15,9 +15,10 @@ use crate::decode::{ScoredToken, Span, decode, softmax};
 use crate::labels::LabelSet;
 use crate::model::{ModelDir, ModelError, load};
 use crate::re::{ReModel, ReStats};
+use crate::sentences::{Sentence, split};
 use crate::session::{ModelSession, SessionError, SessionOptions};
 use crate::tokenize::{TokenizeError, Tokens, tokenize};
-use crate::windows::{Window, WindowError, assign, windows};
+use crate::windows::{Window, WindowError, assign, sentence_windows, windows};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnnotateError {
@@ -54,14 +55,90 @@ impl Classify for AnnotateError {
     }
 }
 
-/// How windows are cut and batched.
-#[derive(Debug, Clone, Copy)]
-pub struct NerOptions {
-    /// Tokens per window, [CLS] and [SEP] included; the model's `max_position_embeddings` when
-    /// `None` (512 for BioBERT).
+/// What a token-classification model is shown: whole sentences, as BioBERT's NER checkpoints are
+/// fine-tuned (`run_ner.py`: sentence-split data, at most 128 tokens), or windows over the whole
+/// passage, for a checkpoint trained on whole documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NerInputs {
+    /// Each sentence an input of its own (a sentence longer than the input: overlapping windows).
+    Sentences,
+    /// Consecutive whole sentences packed into an input while they fit.
+    PackedSentences,
+    /// Windows over the passage, cut wherever the input is full.
+    Passages,
+}
+
+impl std::str::FromStr for NerInputs {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sentences" => Ok(NerInputs::Sentences),
+            "packed-sentences" => Ok(NerInputs::PackedSentences),
+            "passages" => Ok(NerInputs::Passages),
+            _ => Err(format!(
+                "{s:?} is not one of sentences, packed-sentences, passages"
+            )),
+        }
+    }
+}
+
+/// Input length given to a model that says nothing of its own: BioBERT's NER fine-tuning length.
+pub const DEFAULT_NER_MAX_LEN: usize = 128;
+
+/// A model's own input settings, `ner.json` in its directory (written by `models/export.py` and
+/// `models/train_ner.py`): `{"max_len": 128, "inputs": "sentences"}`. Missing fields (or a missing
+/// file) take BioBERT's recipe: 128 tokens, sentences.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NerSettings {
+    /// Tokens per input, [CLS] and [SEP] included: the length the model was fine-tuned on.
     pub max_len: Option<usize>,
-    /// Tokens shared by consecutive windows.
-    pub stride: usize,
+    pub inputs: Option<NerInputs>,
+}
+
+/// The file of a model directory that holds its [`NerSettings`].
+pub const NER_SETTINGS_FILE: &str = "ner.json";
+
+impl NerSettings {
+    /// `DIR/ner.json`, or the defaults when there is none.
+    pub fn read(dir: &Path) -> Result<Self, AnnotateError> {
+        let path = dir.join(NER_SETTINGS_FILE);
+        let bad = |reason: String| AnnotateError::Settings {
+            path: path.clone(),
+            reason,
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(bad(format!("failed to read: {e}"))),
+        };
+        let s: NerSettings = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        if s.max_len.is_some_and(|n| n < 3) {
+            return Err(bad("\"max_len\" must be at least 3".into()));
+        }
+        Ok(s)
+    }
+
+    /// These settings, each field given here taking the place of `base`'s.
+    pub fn or(self, base: NerSettings) -> NerSettings {
+        NerSettings {
+            max_len: self.max_len.or(base.max_len),
+            inputs: self.inputs.or(base.inputs),
+        }
+    }
+}
+
+/// How inputs are cut and batched.
+#[derive(Debug, Clone)]
+pub struct NerOptions {
+    /// Settings for every model, over each model's own `ner.json`.
+    pub all: NerSettings,
+    /// Settings for one model (by directory name), over `all`.
+    pub per_model: Vec<(String, NerSettings)>,
+    /// Tokens shared by consecutive windows of a text longer than an input; a quarter of the
+    /// input when `None` (127 for 512-token inputs, 31 for 128).
+    pub stride: Option<usize>,
     /// Padded tokens per inference batch (rows × longest row).
     pub batch_tokens: usize,
     /// Largest share of a window's slots that may be padding in its batch (see
@@ -70,13 +147,29 @@ pub struct NerOptions {
 }
 
 impl Default for NerOptions {
+    /// Each model's own settings; batching as the stage commands do by default: 8,192 padded
+    /// tokens a batch, at most a tenth of padding.
     fn default() -> Self {
         NerOptions {
-            max_len: None,
-            stride: 128,
+            all: NerSettings::default(),
+            per_model: Vec::new(),
+            stride: None,
             batch_tokens: 8192,
             max_padding: 0.1,
         }
+    }
+}
+
+impl NerOptions {
+    /// The settings `model` runs with: its own, under `all`, under its `per_model` entry.
+    pub fn settings_for(&self, model: &str, own: NerSettings) -> NerSettings {
+        let mut s = self.all.or(own);
+        for (name, o) in &self.per_model {
+            if name == model {
+                s = o.or(s);
+            }
+        }
+        s
     }
 }
 
@@ -86,9 +179,10 @@ pub struct NerModel {
     pub dir: ModelDir,
     pub labels: LabelSet,
     session: ModelSession,
-    /// Passage tokens per window.
+    /// Text tokens per input ([CLS] and [SEP] aside).
     body: usize,
     stride: usize,
+    pub inputs: NerInputs,
 }
 
 impl NerModel {
@@ -111,8 +205,9 @@ impl NerModel {
     ) -> Result<Self, AnnotateError> {
         let dir = load(path)?;
         let labels = dir.ner_labels(entity_type)?;
-        let body = dir.window_body(opts.max_len);
-        let stride = opts.stride.min(body.saturating_sub(1));
+        let settings = opts.settings_for(&dir.name, NerSettings::read(path)?);
+        let body = dir.window_body(Some(settings.max_len.unwrap_or(DEFAULT_NER_MAX_LEN)));
+        let stride = opts.stride.unwrap_or(body / 4).min(body.saturating_sub(1));
         windows(body + 1, body, stride)?; // reject a stride the windows cannot honour
         let session = ModelSession::open(&dir, session)?;
         Ok(NerModel {
@@ -121,7 +216,13 @@ impl NerModel {
             session,
             body,
             stride,
+            inputs: settings.inputs.unwrap_or(NerInputs::Sentences),
         })
+    }
+
+    /// Tokens per input, [CLS] and [SEP] included.
+    pub fn max_len(&self) -> usize {
+        self.body + 2
     }
 
     pub fn model_ref(&self) -> ModelRef {
@@ -249,6 +350,7 @@ impl Annotator {
             crate::re::extract(
                 &mut self.relation_models,
                 docs,
+                &prepared.sentences,
                 &mentions,
                 self.batch_tokens,
                 &mut self.stats.re,
@@ -274,13 +376,15 @@ impl Annotator {
 
     /// Tokenizes the documents with the models' own tokenizers, on this thread.
     fn prepare(&self, docs: &[&Document]) -> Result<Prepared, AnnotateError> {
+        let passages = passages(docs);
         Ok(Prepared {
             tokens: tokenize_passages(
                 self.models
                     .iter()
                     .map(|m| (&m.dir.tokenizer_hash, &m.dir.tokenizer, m.dir.unk_id)),
-                &passages(docs),
+                &passages,
             )?,
+            sentences: split_passages(&passages),
         })
     }
 
@@ -302,9 +406,13 @@ impl Annotator {
                 .get(&m.dir.tokenizer_hash)
                 .filter(|t| t.len() == passages.len())
                 .ok_or(AnnotateError::NotPrepared)?;
+            if prepared.sentences.len() != passages.len() {
+                return Err(AnnotateError::NotPrepared);
+            }
             let spans = run_model(
                 m,
                 tokens,
+                &prepared.sentences,
                 self.batch_tokens,
                 self.max_padding,
                 &mut self.stats,
@@ -334,19 +442,40 @@ pub struct Tokenizers(Vec<(String, Tokenizer, Option<u32>)>);
 impl Tokenizers {
     /// Tokenizes every passage of `docs` once per distinct tokenizer.
     pub fn prepare(&self, docs: &[&Document]) -> Result<Prepared, AnnotateError> {
+        let passages = passages(docs);
         Ok(Prepared {
-            tokens: tokenize_passages(
-                self.0.iter().map(|(h, t, unk)| (h, t, *unk)),
-                &passages(docs),
-            )?,
+            tokens: tokenize_passages(self.0.iter().map(|(h, t, unk)| (h, t, *unk)), &passages)?,
+            sentences: split_passages(&passages),
         })
     }
 }
 
-/// Documents tokenized for each distinct tokenizer (by its hash), passages in document order.
+/// Documents tokenized for each distinct tokenizer (by its hash), passages in document order,
+/// and the sentences of each passage: the one split that both the NER inputs and relation
+/// extraction's candidates come from.
 #[derive(Debug, Clone, Default)]
 pub struct Prepared {
     tokens: HashMap<String, Vec<Tokens>>,
+    sentences: Vec<Vec<Sentence>>,
+}
+
+fn split_passages(passages: &[(usize, usize, &str)]) -> Vec<Vec<Sentence>> {
+    passages.iter().map(|(_, _, text)| split(text)).collect()
+}
+
+/// The first token of each sentence (the first sentence's is 0), for tokens with character
+/// offsets `offsets` in increasing order. A token belongs to the sentence in which it starts.
+pub fn sentence_starts(sentences: &[Sentence], offsets: &[(usize, usize)]) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(sentences.len().max(1));
+    starts.push(0);
+    let mut t = 0;
+    for s in sentences.iter().skip(1) {
+        while t < offsets.len() && offsets[t].0 < s.start {
+            t += 1;
+        }
+        starts.push(t);
+    }
+    starts
 }
 
 /// All passages of `docs`, flattened: (document, passage index, text).
@@ -459,6 +588,7 @@ fn merge(
 fn run_model(
     m: &mut NerModel,
     tokens: &[Tokens],
+    sentences: &[Vec<Sentence>],
     batch_tokens: usize,
     max_padding: f64,
     stats: &mut AnnotatorStats,
@@ -468,7 +598,16 @@ fn run_model(
     let mut assigned: Vec<Vec<usize>> = Vec::with_capacity(tokens.len());
     let mut first_row: Vec<usize> = Vec::with_capacity(tokens.len());
     for (p, t) in tokens.iter().enumerate() {
-        let w = windows(t.len(), m.body, m.stride)?;
+        let w = match m.inputs {
+            NerInputs::Passages => windows(t.len(), m.body, m.stride)?,
+            NerInputs::Sentences | NerInputs::PackedSentences => sentence_windows(
+                &sentence_starts(&sentences[p], &t.offsets),
+                t.len(),
+                m.body,
+                m.stride,
+                m.inputs == NerInputs::PackedSentences,
+            )?,
+        };
         assigned.push(assign(&w, t.len()));
         first_row.push(rows.len());
         rows.extend(w.into_iter().map(|window| Row { passage: p, window }));
@@ -534,6 +673,75 @@ fn run_model(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentences_start_at_their_first_token() {
+        let text = "Aspirin helps. It (p < 0.05) works!  Yes.";
+        let sentences = split(text);
+        assert_eq!(sentences.len(), 3);
+        // word offsets as a tokenizer gives them (punctuation split off)
+        let mut offsets = Vec::new();
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i].is_whitespace() {
+                i += 1;
+            } else if chars[i].is_alphanumeric() {
+                let s = i;
+                while i < chars.len() && chars[i].is_alphanumeric() {
+                    i += 1;
+                }
+                offsets.push((s, i));
+            } else {
+                offsets.push((i, i + 1));
+                i += 1;
+            }
+        }
+        let starts = sentence_starts(&sentences, &offsets);
+        let first_words: Vec<(usize, usize)> = starts.iter().map(|&t| offsets[t]).collect();
+        assert_eq!(first_words, vec![(0, 7), (15, 17), (37, 40)]);
+        // no tokens at all, or sentences past the last token
+        assert_eq!(sentence_starts(&sentences, &[]), vec![0, 0, 0]);
+        assert_eq!(sentence_starts(&[], &offsets), vec![0]);
+    }
+
+    #[test]
+    fn settings_come_from_the_model_then_all_then_one_model() {
+        let own = NerSettings {
+            max_len: Some(256),
+            inputs: Some(NerInputs::Passages),
+        };
+        let mut o = NerOptions::default();
+        assert_eq!(o.settings_for("m", own), own);
+        assert_eq!(
+            o.settings_for("m", NerSettings::default()),
+            NerSettings::default()
+        );
+        o.all.max_len = Some(128);
+        o.per_model.push((
+            "m".into(),
+            NerSettings {
+                max_len: None,
+                inputs: Some(NerInputs::PackedSentences),
+            },
+        ));
+        assert_eq!(
+            o.settings_for("m", own),
+            NerSettings {
+                max_len: Some(128),
+                inputs: Some(NerInputs::PackedSentences)
+            }
+        );
+        assert_eq!(
+            o.settings_for("other", own),
+            NerSettings {
+                max_len: Some(128),
+                inputs: Some(NerInputs::Passages)
+            }
+        );
+        assert_eq!("packed-sentences".parse(), Ok(NerInputs::PackedSentences));
+        assert!("sentence".parse::<NerInputs>().is_err());
+    }
 
     #[test]
     fn char_cursor_slices_by_characters_forwards_and_back() {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::decode::softmax;
 use crate::model::{ModelDir, load};
 use crate::ner::AnnotateError;
-use crate::sentences::{Sentence, merge_around, sentence_of, split};
+use crate::sentences::{Sentence, merge_around, sentence_of};
 use crate::session::{ModelSession, SessionOptions};
 use crate::tokenize::tokenize;
 
@@ -494,10 +494,12 @@ struct Row {
 }
 
 /// The relations of each document among its `mentions` (as the annotator sorted them: the
-/// relations refer to them by index), from every RE model.
+/// relations refer to them by index), from every RE model. `sentences` are the sentences of
+/// every passage of `docs`, in order (the split the NER inputs were cut from).
 pub fn extract(
     models: &mut [ReModel],
     docs: &[&Document],
+    sentences: &[Vec<Sentence>],
     mentions: &[Vec<Mention>],
     batch_tokens: usize,
     stats: &mut ReStats,
@@ -505,10 +507,13 @@ pub fn extract(
     // Sentences with two mentions or more: (document, passage, sentence, mention indices).
     let mut groups: Vec<(usize, usize, Sentence, Vec<usize>)> = Vec::new();
     let mut passage_chars: Vec<Vec<Vec<char>>> = Vec::with_capacity(docs.len());
+    let mut flat = 0; // index of the passage in `sentences`
     for (d, doc) in docs.iter().enumerate() {
         let ms = &mentions[d];
         let mut chars_of = Vec::with_capacity(doc.passages.len());
         for (p, passage) in doc.passages.iter().enumerate() {
+            let split_here = sentences.get(flat).ok_or(AnnotateError::NotPrepared)?;
+            flat += 1;
             let here: Vec<usize> = (0..ms.len())
                 .filter(|&i| ms[i].passage as usize == p)
                 .collect();
@@ -521,7 +526,7 @@ pub fn extract(
                 .iter()
                 .map(|&i| (ms[i].start as usize, ms[i].end as usize))
                 .collect();
-            let sentences = merge_around(split(&passage.text), &spans);
+            let sentences = merge_around(split_here.clone(), &spans);
             let mut by_sentence: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
             for &i in &here {
                 if let Some(k) = sentence_of(&sentences, ms[i].start as usize, ms[i].end as usize) {

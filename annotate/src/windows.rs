@@ -64,6 +64,52 @@ pub fn windows(n: usize, body: usize, stride: usize) -> Result<Vec<Window>, Wind
         .collect())
 }
 
+/// Inputs for a passage split into sentences: `starts` are the first token of each sentence, in
+/// increasing order (the first 0), and `n` the passage's tokens. With `pack`, consecutive whole
+/// sentences share an input while they fit in `body` tokens; without, each sentence is an input
+/// of its own. A sentence longer than `body` is covered by [`windows`] of its own, so no input
+/// ever holds part of a sentence beside another sentence.
+pub fn sentence_windows(
+    starts: &[usize],
+    n: usize,
+    body: usize,
+    stride: usize,
+    pack: bool,
+) -> Result<Vec<Window>, WindowError> {
+    if body == 0 || stride >= body {
+        return Err(WindowError { body, stride });
+    }
+    let mut out = Vec::new();
+    // the sentences as token ranges, empty ones (no tokens) left out
+    let mut bounds: Vec<(usize, usize)> = Vec::with_capacity(starts.len());
+    for (k, &s) in starts.iter().enumerate() {
+        let e = starts.get(k + 1).copied().unwrap_or(n).min(n);
+        if s < e {
+            bounds.push((s, e));
+        }
+    }
+    let mut open: Option<Window> = None; // sentences packed so far
+    for (s, e) in bounds {
+        if e - s > body {
+            out.extend(open.take());
+            out.extend(windows(e - s, body, stride)?.into_iter().map(|w| Window {
+                start: s + w.start,
+                end: s + w.end,
+            }));
+            continue;
+        }
+        match open.as_mut() {
+            Some(w) if pack && e - w.start <= body => w.end = e,
+            _ => {
+                out.extend(open.take());
+                open = Some(Window { start: s, end: e });
+            }
+        }
+    }
+    out.extend(open);
+    Ok(out)
+}
+
 /// For each of the `n` tokens, the index of the window (in `windows`, sorted by start) in which
 /// it has the most context; ties go to the earlier window.
 pub fn assign(windows: &[Window], n: usize) -> Vec<usize> {
@@ -142,7 +188,71 @@ mod tests {
         );
     }
 
+    #[test]
+    fn sentences_are_inputs_of_their_own_or_packed() {
+        // sentences of 3, 4, 2 and 12 tokens; windows of 6 tokens, overlap 2
+        let starts = [0, 3, 7, 9];
+        let w = |start, end| Window { start, end };
+        assert_eq!(
+            sentence_windows(&starts, 21, 6, 2, false).unwrap(),
+            vec![w(0, 3), w(3, 7), w(7, 9), w(9, 15), w(12, 18), w(15, 21)]
+        );
+        // packed: 3 + 4 > 6, so the second starts a new input, which the third joins
+        assert_eq!(
+            sentence_windows(&starts, 21, 6, 2, true).unwrap(),
+            vec![w(0, 3), w(3, 9), w(9, 15), w(12, 18), w(15, 21)]
+        );
+        // sentences without tokens are skipped; no sentences at all: no inputs
+        assert_eq!(
+            sentence_windows(&[0, 0, 2, 2], 4, 6, 2, false).unwrap(),
+            vec![w(0, 2), w(2, 4)]
+        );
+        assert_eq!(sentence_windows(&[0], 0, 6, 2, true).unwrap(), vec![]);
+        assert!(sentence_windows(&[0], 5, 2, 2, true).is_err());
+    }
+
     proptest! {
+        #[test]
+        fn sentence_windows_cover_every_token_and_never_mix_a_cut_sentence(
+            lens in proptest::collection::vec(0usize..40, 0..30),
+            body in 4usize..64, stride_frac in 0.0f64..0.9, pack in any::<bool>(),
+        ) {
+            let stride = ((body as f64) * stride_frac) as usize;
+            prop_assume!(stride < body);
+            let mut starts = Vec::new();
+            let mut n = 0;
+            for l in &lens {
+                starts.push(n);
+                n += l;
+            }
+            if starts.is_empty() {
+                starts.push(0);
+            }
+            let w = sentence_windows(&starts, n, body, stride, pack).unwrap();
+            let a = assign(&w, n);
+            prop_assert_eq!(a.len(), n);
+            let sentence_of = |i: usize| starts.iter().rposition(|&s| s <= i).unwrap();
+            for pair in w.windows(2) {
+                prop_assert!(pair[0].start < pair[1].start);
+            }
+            for win in &w {
+                prop_assert!(!win.is_empty() && win.len() <= body && win.end <= n);
+                let (first, last) = (sentence_of(win.start), sentence_of(win.end - 1));
+                if first != last {
+                    // several sentences: all of each, and packing asked for
+                    prop_assert!(pack);
+                    prop_assert_eq!(starts[first], win.start);
+                    prop_assert!(starts.get(last + 1).is_none_or(|&s| s == win.end));
+                }
+                if !pack {
+                    prop_assert_eq!(first, last);
+                }
+            }
+            for (i, &wi) in a.iter().enumerate() {
+                prop_assert!(w[wi].start <= i && i < w[wi].end);
+            }
+        }
+
         #[test]
         fn windows_cover_every_token_and_respect_the_limits(
             n in 0usize..3000, body in 2usize..600, stride_frac in 0.0f64..0.95

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+use pubmine_annotate::ner::{Annotator, NerInputs, NerModel, NerOptions, NerSettings};
 use pubmine_annotate::session::SessionOptions;
 use pubmine_annotate::tokenize::tokenize;
 use pubmine_stream::record::{Document, Passage, PassageKind, SourceKind};
@@ -52,12 +52,23 @@ fn doc(text: &str) -> Document {
     d
 }
 
+/// What the Hugging Face pipeline shows a model: the whole text, up to the model's 512 positions.
+fn pipeline_opts() -> NerOptions {
+    NerOptions {
+        all: NerSettings {
+            max_len: Some(512),
+            inputs: Some(NerInputs::Passages),
+        },
+        ..NerOptions::default()
+    }
+}
+
 fn check_golden(model: &str) {
     require_ort();
     let dir = model_dir(model);
     let golden: Golden =
         serde_json::from_slice(&std::fs::read(dir.join("golden.json")).unwrap()).unwrap();
-    let opts = NerOptions::default();
+    let opts = pipeline_opts();
     let ner = NerModel::open(&dir, SessionOptions::default(), &opts).unwrap();
     let tokenizer = ner.dir.tokenizer.clone();
     let unk = ner.dir.unk_id;
@@ -121,7 +132,7 @@ fn windows_find_boundary_mentions_once_and_whole() {
     let text: String = sentence.repeat(25);
     let d = doc(text.trim_end());
 
-    let whole_opts = NerOptions::default();
+    let whole_opts = pipeline_opts();
     let whole = NerModel::open(&dir, SessionOptions::default(), &whole_opts).unwrap();
     let tokenizer = whole.dir.tokenizer.clone();
     let unk = whole.dir.unk_id;
@@ -140,8 +151,11 @@ fn windows_find_boundary_mentions_once_and_whole() {
 
     // Windows of 24 tokens (22 of the passage) overlapping by 6.
     let small = NerOptions {
-        max_len: Some(24),
-        stride: 6,
+        all: NerSettings {
+            max_len: Some(24),
+            inputs: Some(NerInputs::Passages),
+        },
+        stride: Some(6),
         batch_tokens: 64,
         ..NerOptions::default()
     };
@@ -190,7 +204,8 @@ fn eval_on_the_conll_fixture() {
     let opts = NerOptions::default();
     let ner = NerModel::open(&model_dir("demo-ner"), SessionOptions::default(), &opts).unwrap();
     let mut annotator = Annotator::new(vec![ner], &opts);
-    let (total, per_type) = pubmine_annotate::eval::evaluate(&mut annotator, &sentences).unwrap();
+    let (total, per_type) =
+        pubmine_annotate::eval::evaluate(&mut annotator, &sentences, 0).unwrap();
     let gold: usize = sentences
         .iter()
         .map(|s| pubmine_annotate::eval::entities(&s.tags).len())

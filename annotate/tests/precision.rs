@@ -31,7 +31,7 @@ fn f1(model: &str, data: &str) -> Score {
     let ner = NerModel::open(&models_dir().join(model), SessionOptions::default(), &opts)
         .unwrap_or_else(|e| panic!("{model}: {e}"));
     let mut annotator = Annotator::new(vec![ner], &opts);
-    evaluate(&mut annotator, &sentences).unwrap().0
+    evaluate(&mut annotator, &sentences, 0).unwrap().0
 }
 
 fn close_to_fp32(model: &str) {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use pubmine_annotate::ner::{Annotator, NerOptions};
+use pubmine_annotate::ner::{Annotator, NerInputs, NerOptions, NerSettings};
 use pubmine_annotate::open::{ModelSpec, open_annotator};
 use pubmine_annotate::session::{Device, SessionOptions};
 use pubmine_annotate::worker::WorkerConfig;
@@ -75,12 +75,8 @@ pub struct ModelArgs {
     /// ONNX Runtime threads per inference.
     #[arg(long, env = "PUBMINE_INTRA_THREADS", default_value_t = 2)]
     threads: usize,
-    /// Tokens per window, [CLS] and [SEP] included (default: the model's limit, 512 for BERT).
-    #[arg(long)]
-    max_len: Option<usize>,
-    /// Tokens shared by consecutive windows of a long passage.
-    #[arg(long, default_value_t = 128)]
-    stride: usize,
+    #[command(flatten)]
+    inputs: InputArgs,
     /// Padded tokens per inference batch.
     #[arg(long, default_value_t = 8192)]
     batch_tokens: usize,
@@ -98,10 +94,9 @@ impl ModelArgs {
             ner: self.models.clone(),
             re: self.re_models.clone(),
             options: NerOptions {
-                max_len: self.max_len,
-                stride: self.stride,
                 batch_tokens: self.batch_tokens,
                 max_padding: self.max_padding,
+                ..self.inputs.options()
             },
             session: SessionOptions {
                 device: self.device,
@@ -110,6 +105,66 @@ impl ModelArgs {
         };
         Ok(open_annotator(&spec)?)
     }
+}
+
+/// What the NER models are shown, over each model's own `ner.json`: shared by every command that
+/// runs NER models.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Tokens per model input, [CLS] and [SEP] included, for every model, or `NAME=N` for the
+    /// model whose directory is named NAME; repeatable (default: the model's ner.json, else
+    /// 128, the length BioBERT's NER checkpoints are fine-tuned on).
+    #[arg(long = "max-len", value_parser = per_model::<usize>)]
+    max_len: Vec<(Option<String>, usize)>,
+    /// What a model is shown: `sentences` (each sentence an input), `packed-sentences` (whole
+    /// sentences packed while they fit) or `passages` (windows over whole passages, for a
+    /// checkpoint trained on documents); `NAME=MODE` for one model; repeatable (default: the
+    /// model's ner.json, else sentences).
+    #[arg(long = "ner-inputs", value_parser = per_model::<NerInputs>)]
+    ner_inputs: Vec<(Option<String>, NerInputs)>,
+    /// Tokens shared by consecutive windows of a text longer than an input (default: a
+    /// quarter of the input).
+    #[arg(long)]
+    stride: Option<usize>,
+}
+
+impl InputArgs {
+    /// The options these arguments give, with the default batching.
+    pub fn options(&self) -> NerOptions {
+        let mut o = NerOptions {
+            stride: self.stride,
+            ..NerOptions::default()
+        };
+        let mut set = |name: &Option<String>, f: &dyn Fn(&mut NerSettings)| match name {
+            None => f(&mut o.all),
+            Some(n) => {
+                let mut s = NerSettings::default();
+                f(&mut s);
+                o.per_model.push((n.clone(), s));
+            }
+        };
+        for (name, n) in &self.max_len {
+            set(name, &|s| s.max_len = Some(*n));
+        }
+        for (name, i) in &self.ner_inputs {
+            set(name, &|s| s.inputs = Some(*i));
+        }
+        o
+    }
+}
+
+/// `VALUE` or `NAME=VALUE`.
+fn per_model<T: std::str::FromStr>(s: &str) -> Result<(Option<String>, T), String>
+where
+    T::Err: std::fmt::Display,
+{
+    let (name, v) = match s.rsplit_once('=') {
+        Some((n, v)) if !n.is_empty() => (Some(n.to_string()), v),
+        _ => (None, s),
+    };
+    v.parse::<T>()
+        .map(|v| (name, v))
+        .map_err(|e| format!("{v:?}: {e}"))
 }
 
 /// A share between 0 and 1.

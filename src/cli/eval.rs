@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use pubmine_annotate::eval::{evaluate, evaluate_re, read_conll, read_re_tsv};
-use pubmine_annotate::ner::{Annotator, NerModel, NerOptions, split_entity_type};
+use pubmine_annotate::ner::{Annotator, NerInputs, NerModel, NerOptions, split_entity_type};
 use pubmine_annotate::re::{ReModel, ReSettings, ReStats, split_model_arg};
 use pubmine_annotate::session::{Device, SessionOptions};
 
@@ -29,6 +29,19 @@ enum EvalCommand {
         /// The CoNLL file.
         #[arg(long)]
         data: PathBuf,
+        /// Join consecutive sentences into passages of at least this many words (the file's
+        /// tokens), annotated as any passage is: split into sentences again by pubmine, cut
+        /// into inputs by the model's settings. Without it each sentence is one input, as the
+        /// models were trained.
+        #[arg(long)]
+        join_words: Option<usize>,
+        #[command(flatten)]
+        inputs: super::annotate::InputArgs,
+        /// Padded tokens per inference batch (as annotate's). With dynamic int8 quantization a
+        /// model's logits depend a little on the other inputs of its batch; 1 runs each input
+        /// alone, reproducibly.
+        #[arg(long, default_value_t = 8192)]
+        batch_tokens: usize,
         #[arg(long, default_value = "cpu")]
         device: Device,
         #[arg(long, default_value_t = 2)]
@@ -66,9 +79,22 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         EvalCommand::Ner {
             models,
             data,
+            join_words,
+            inputs,
+            batch_tokens,
             device,
             threads,
-        } => eval_ner(&models, &data, device, threads),
+        } => eval_ner(
+            &models,
+            &data,
+            join_words,
+            NerOptions {
+                batch_tokens,
+                ..inputs.options()
+            },
+            device,
+            threads,
+        ),
         EvalCommand::Re {
             model,
             data,
@@ -91,13 +117,18 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
 fn eval_ner(
     models: &[PathBuf],
     data: &PathBuf,
+    join_words: Option<usize>,
+    mut opts: NerOptions,
     device: Device,
     threads: usize,
 ) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(data)
         .with_context(|| format!("failed to read {}", data.display()))?;
     let sentences = read_conll(&text).with_context(|| format!("in {}", data.display()))?;
-    let opts = NerOptions::default();
+    if join_words.is_none() && opts.all.inputs.is_none() {
+        // a passage is one gold sentence: shown whole, not split again
+        opts.all.inputs = Some(NerInputs::Passages);
+    }
     let session = SessionOptions {
         device,
         intra_threads: threads,
@@ -111,11 +142,22 @@ fn eval_ner(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut annotator = Annotator::new(models, &opts);
-    let (total, per_type) = evaluate(&mut annotator, &sentences)?;
+    let (total, per_type) = evaluate(&mut annotator, &sentences, join_words.unwrap_or(0))?;
+    let model_inputs: Vec<serde_json::Value> = annotator
+        .models
+        .iter()
+        .map(|m| serde_json::json!({"model": m.dir.name, "max_len": m.max_len(), "inputs": m.inputs}))
+        .collect();
     println!(
         "{}",
         serde_json::json!({
             "sentences": sentences.len(),
+            "join_words": join_words,
+            "models": model_inputs,
+            "tokens": annotator.stats.tokens,
+            "inputs": annotator.stats.windows,
+            "padded_tokens": annotator.stats.padded_tokens,
+            "inference_seconds": annotator.stats.inference_seconds,
             "precision": total.precision,
             "recall": total.recall,
             "f1": total.f1,

