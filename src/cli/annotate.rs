@@ -259,6 +259,7 @@ async fn annotate_lines(args: AnnotateArgs, input: PathBuf) -> anyhow::Result<Ex
     tracing::info!(
         documents = st.documents,
         tokens = st.tokens,
+        windows = st.windows,
         padded_tokens = st.padded_tokens,
         batches = st.batches,
         seconds,
