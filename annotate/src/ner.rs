@@ -1,5 +1,7 @@
 //! Named-entity recognition over documents: each passage is tokenized once per tokenizer (models
-//! that share one share the tokens), cut into overlapping windows, windows from all documents
+//! that share one share the tokens) and split into sentences once; each model is shown inputs
+//! shaped like its training data (by default each sentence an input of at most 128 tokens; a
+//! longer text is cut into overlapping windows: [`NerInputs`]), inputs from all documents
 //! are batched by a token budget (longest first, so padding stays small), and each token takes
 //! its scores from the window where it has the most context. Relation extraction, when RE models
 //! are added, runs on the mentions found (see [`crate::re`]).

@@ -34,6 +34,10 @@ pub enum OpenError {
         #[source]
         source: AnnotateError,
     },
+    #[error(
+        "input settings are given for model {name:?}, but no NER model's directory is named so"
+    )]
+    UnknownModel { name: String },
     #[error("failed to open RE model {}", .dir.display())]
     Re {
         dir: PathBuf,
@@ -52,6 +56,11 @@ pub fn open_annotator(spec: &ModelSpec) -> Result<Annotator, OpenError> {
             .map_err(|source| OpenError::Ner { dir, source })?;
         tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], types = ?m.labels.types, "model loaded");
         models.push(m);
+    }
+    for (name, _) in &spec.options.per_model {
+        if !models.iter().any(|m| &m.dir.name == name) {
+            return Err(OpenError::UnknownModel { name: name.clone() });
+        }
     }
     let types: BTreeSet<String> = models
         .iter()
