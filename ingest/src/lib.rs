@@ -4,6 +4,7 @@ pub mod chunk;
 pub mod continuous;
 pub mod error;
 pub mod fuzz;
+pub mod inflate;
 pub mod jats;
 pub mod medline;
 pub mod produce;

@@ -11,6 +11,7 @@ use flate2::read::MultiGzDecoder;
 use pubmine_stream::record::DocumentRecord;
 
 use crate::error::{RecordError, SourceError};
+use crate::inflate::{GZIP_MAGIC, Inflated};
 use crate::jats::{JatsParser, root_is_jats};
 use crate::medline::MedlineParser;
 use crate::xml::root_name;
@@ -171,7 +172,7 @@ fn decompressed<'a, R: Read + 'a>(
 ) -> Result<Box<dyn BufRead + 'a>, SourceError> {
     let mut raw = BufReader::with_capacity(READ_BUFFER, reader);
     let head = raw.fill_buf().map_err(|e| named_io_err(name, e))?;
-    if head.starts_with(&[0x1f, 0x8b]) {
+    if head.starts_with(&GZIP_MAGIC) {
         Ok(Box::new(BufReader::with_capacity(
             READ_BUFFER,
             MultiGzDecoder::new(raw),
@@ -259,7 +260,15 @@ pub fn visit_file(
         count: read_bytes,
     };
     let name = path.display().to_string();
-    visit_reader(counting, &name, is_archive(path), visit, on_error)
+    let mut raw = BufReader::with_capacity(READ_BUFFER, counting);
+    let head = raw.fill_buf().map_err(|e| io_err(path, e))?;
+    if head.starts_with(&GZIP_MAGIC) {
+        // Inflated on a thread of its own, ahead of the parsers.
+        let plain = Inflated::spawn(raw).map_err(|e| io_err(path, e))?;
+        visit_plain(plain, &name, is_archive(path), visit, on_error)
+    } else {
+        visit_reader(raw, &name, is_archive(path), visit, on_error)
+    }
 }
 
 /// [`visit_file`] on the bytes of a file read from `reader`: `name` labels its records and
@@ -271,10 +280,26 @@ pub fn visit_reader<R: Read>(
     visit: &mut dyn FnMut(&str, Records<'_>) -> bool,
     on_error: &mut dyn FnMut(SourceError),
 ) -> Result<(), SourceError> {
-    let io = |e| named_io_err(name, e);
     if archive {
         let gz = MultiGzDecoder::new(BufReader::with_capacity(READ_BUFFER, reader));
-        let mut archive = tar::Archive::new(gz);
+        visit_plain(gz, name, true, visit, on_error)
+    } else {
+        visit_plain(reader, name, false, visit, on_error)
+    }
+}
+
+/// [`visit_reader`] on bytes already inflated: a tar archive when `archive`, else XML (gzip
+/// inside is still inflated, inline).
+fn visit_plain<R: Read>(
+    reader: R,
+    name: &str,
+    archive: bool,
+    visit: &mut dyn FnMut(&str, Records<'_>) -> bool,
+    on_error: &mut dyn FnMut(SourceError),
+) -> Result<(), SourceError> {
+    let io = |e| named_io_err(name, e);
+    if archive {
+        let mut archive = tar::Archive::new(reader);
         for entry in archive.entries().map_err(io)? {
             let entry = entry.map_err(io)?;
             let member = entry.path().map(|p| p.to_path_buf()).map_err(io)?;
