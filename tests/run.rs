@@ -25,16 +25,10 @@ fn dead_letters_in(path: &std::path::Path) -> BTreeSet<(String, Option<String>, 
         .collect()
 }
 
-/// `pubmine run` of `input` into `db` and `index`, dead letters appended to `dead`.
-fn run_command(
-    db: &TestDb,
-    index: &std::path::Path,
-    dead: &std::path::Path,
-    input: &std::path::Path,
-) -> Command {
+/// `pubmine run` into `db` and `index`, dead letters appended to `dead`; its input to be given.
+fn run_base(db: &TestDb, index: &std::path::Path, dead: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pubmine"));
     cmd.arg("run")
-        .arg(input)
         .args(annotate_args())
         .args(["--database-url", &db.url])
         .arg("--index")
@@ -46,6 +40,18 @@ fn run_command(
         // a kill falls between files done and files not.
         .args(["--commit-interval", "300ms"])
         .env("PUBMINE_LOG", "warn");
+    cmd
+}
+
+/// `pubmine run` of `input` into `db` and `index`, dead letters appended to `dead`.
+fn run_command(
+    db: &TestDb,
+    index: &std::path::Path,
+    dead: &std::path::Path,
+    input: &std::path::Path,
+) -> Command {
+    let mut cmd = run_base(db, index, dead);
+    cmd.arg(input);
     cmd
 }
 
@@ -192,4 +198,169 @@ async fn killed_runs_resume_to_the_same_end() {
     assert_eq!(files, 9);
     calm_db.drop_db().await;
     db.drop_db().await;
+}
+
+/// The files of `input`, in name order (the order `watch` and `sync` take them in).
+fn files_of(input: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(input)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// `pubmine run --watch` takes files as they land, each once (a file read but not yet stored
+/// and indexed is not sent again by the next scan), and stops on SIGTERM; `pubmine run --sync`
+/// downloads and mines what a listing offers. Both end as a run over the same files does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_and_sync_end_as_a_run_of_the_files() {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run scripts/test.sh"
+    );
+    let docs = env_usize("PUBMINE_RUN_DOCS", 300);
+    let input = tempfile::tempdir().unwrap();
+    write_input(input.path(), docs);
+    let work = tempfile::tempdir().unwrap();
+    let ref_db = TestDb::new().await;
+    let ref_index = tempfile::tempdir().unwrap();
+    let ref_dead = work.path().join("reference-dead.jsonl");
+    let reference_report = run(&ref_db, ref_index.path(), &ref_dead, input.path());
+    let reference = outcome_of(&ref_db, ref_index.path(), dead_letters_in(&ref_dead)).await;
+
+    // Watch: the files land in three groups, in name order (an update after what it revises),
+    // each renamed into place whole.
+    let db = TestDb::new().await;
+    let index = tempfile::tempdir().unwrap();
+    let dead = work.path().join("watch-dead.jsonl");
+    let spool = tempfile::tempdir().unwrap();
+    let watched = tempfile::tempdir().unwrap();
+    let child = run_base(&db, index.path(), &dead)
+        .arg("--watch")
+        .arg(watched.path())
+        .args(["--interval", "100ms", "--settle", "0s"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let files = files_of(input.path());
+    for group in files.chunks(files.len().div_ceil(3)) {
+        for f in group {
+            let name = f.file_name().unwrap();
+            let tmp = spool.path().join(name);
+            std::fs::copy(f, &tmp).unwrap();
+            std::fs::rename(&tmp, watched.path().join(name)).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while recorded_in(&db).await < files.len() as i64 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pubmine run --watch did not record every file within 300 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "pubmine run --watch failed");
+    let watch_report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Each file was read once: as many documents as the run of the files parsed.
+    assert_eq!(
+        watch_report["documents"], reference_report["documents"],
+        "{watch_report} against {reference_report}"
+    );
+    assert_eq!(watch_report["files"], files.len());
+    let got = outcome_of(&db, index.path(), dead_letters_in(&dead)).await;
+    println!("pubmine run --watch: {} ({watch_report})", got.counts());
+    reference.assert_same(&got);
+    db.drop_db().await;
+
+    // Sync: a listing of the same files, one pass; a second pass finds them all done.
+    let url = serve_listing(input.path()).await;
+    let db = TestDb::new().await;
+    let index = tempfile::tempdir().unwrap();
+    let dead = work.path().join("sync-dead.jsonl");
+    let sync_run = || {
+        let out = run_base(&db, index.path(), &dead)
+            .args(["--sync", &url])
+            .arg("--spool")
+            .arg(spool.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pubmine run --sync failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = sync_run();
+    assert_eq!(first["documents"], reference_report["documents"], "{first}");
+    let got = outcome_of(&db, index.path(), dead_letters_in(&dead)).await;
+    println!("pubmine run --sync: {} ({first})", got.counts());
+    reference.assert_same(&got);
+    let again = sync_run();
+    assert_eq!(again["documents"], 0, "{again}");
+    assert_eq!(recorded_in(&db).await, files.len() as i64);
+    db.drop_db().await;
+    ref_db.drop_db().await;
+}
+
+async fn recorded_in(db: &TestDb) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM ingested_files")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// Serves the files of `dir` as an NCBI-style listing with `.md5` companions; its URL.
+async fn serve_listing(dir: &std::path::Path) -> String {
+    use axum::extract::{Path as UrlPath, State};
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use std::sync::Arc;
+    /// Name, content, md5.
+    type Files = Arc<Vec<(String, Vec<u8>, String)>>;
+    let files: Files = Arc::new(
+        files_of(dir)
+            .into_iter()
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                let md5 = pubmine_ingest::continuous::md5_file(&p).unwrap();
+                (name, std::fs::read(&p).unwrap(), md5)
+            })
+            .collect(),
+    );
+    async fn listing(State(files): State<Files>) -> axum::response::Html<String> {
+        let mut html = String::from("<html><body><pre>\n");
+        for (name, _, _) in files.iter() {
+            html.push_str(&format!(
+                "<a href=\"{name}\">{name}</a>\n<a href=\"{name}.md5\">{name}.md5</a>\n"
+            ));
+        }
+        axum::response::Html(html + "</pre></body></html>")
+    }
+    async fn file(
+        State(files): State<Files>,
+        UrlPath(name): UrlPath<String>,
+    ) -> Result<Vec<u8>, StatusCode> {
+        for (n, content, md5) in files.iter() {
+            if *n == name {
+                return Ok(content.clone());
+            }
+            if format!("{n}.md5") == name {
+                return Ok(format!("MD5({n})= {md5}\n").into_bytes());
+            }
+        }
+        Err(StatusCode::NOT_FOUND)
+    }
+    let app = axum::Router::new()
+        .route("/files/", get(listing))
+        .route("/files/{name}", get(file))
+        .with_state(files);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/files/")
 }

@@ -13,6 +13,8 @@
 //! stops the worker with the error, and nothing past the batches already finished is committed:
 //! a restarted worker annotates those records again.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -34,6 +36,9 @@ pub struct WorkerConfig {
     pub batch_docs: usize,
     /// How long a batch waits to fill after its first record.
     pub linger: Duration,
+    /// Where the worker keeps the tokens it has run through the models so far, batch by batch,
+    /// for a live display.
+    pub tokens: Option<Arc<AtomicU64>>,
 }
 
 /// What a worker did.
@@ -169,6 +174,9 @@ pub async fn run(
         });
         if let Some((batch, handle)) = inflight.take() {
             let (back, docs, results) = handle.await.map_err(WorkerError::Thread)?;
+            if let Some(tokens) = &cfg.tokens {
+                tokens.store(back.stats.tokens, Ordering::Relaxed);
+            }
             idle = Some(back);
             // A fatal fault: stop before producing or committing anything of this batch.
             let results = results.map_err(WorkerError::Annotate)?;

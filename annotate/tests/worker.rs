@@ -81,6 +81,7 @@ async fn documents_in_annotations_out_and_offsets_committed() {
         dead_letter_topic: dlq.clone(),
         batch_docs: 2,
         linger: Duration::from_millis(200),
+        tokens: None,
     };
     let group = unique("annotate");
     let consumer = kafka.consumer(&group, &[&docs_topic]).unwrap();

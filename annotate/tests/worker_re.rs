@@ -69,6 +69,7 @@ async fn the_worker_emits_relations() {
         dead_letter_topic: dlq,
         batch_docs: 4,
         linger: Duration::from_millis(100),
+        tokens: None,
     };
     let consumer = kafka.consumer(&unique("annotate"), &[&docs_topic]).unwrap();
     let shutdown = CancellationToken::new();

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use backon::{ExponentialBuilder, Retryable};
+use futures::future::BoxFuture;
 use md5::{Digest, Md5};
 use pubmine_store::Pool;
 use pubmine_store::files::{IngestedFile, is_ingested, record_ingested};
@@ -184,6 +185,76 @@ async fn md5_of(path: &Path) -> Result<String, ContinuousError> {
         .map_err(io)
 }
 
+/// A file found by [`watch`] or [`sync`], ready to ingest.
+#[derive(Debug, Clone, Copy)]
+pub struct Found<'a> {
+    pub path: &'a Path,
+    /// The name it is recorded under ([`file_name`], or the listing's name).
+    pub name: &'a str,
+    pub md5: &'a str,
+    /// The origin its records name: the path, or the URL it was downloaded from.
+    pub location: &'a str,
+}
+
+/// What continuous mining does with the files it finds. [`Recorded`], for `ingest`: produce the
+/// file's records and record the file once the broker has them all. `pubmine run` gives its own,
+/// which records a file only once the sinks hold all of it, and counts a file in hand as done so
+/// that the next scan does not send it again.
+pub trait Intake: Send + Sync {
+    /// True when this file (name and content) needs nothing more: recorded as done, or in hand.
+    fn is_done<'a>(
+        &'a self,
+        name: &'a str,
+        md5: &'a str,
+    ) -> BoxFuture<'a, Result<bool, ContinuousError>>;
+
+    /// Ingests a file; `None` when it needed nothing (done meanwhile, or stopped mid-file, to be
+    /// read again on the next run).
+    fn ingest<'a>(
+        &'a self,
+        file: Found<'a>,
+    ) -> BoxFuture<'a, Result<Option<FileReport>, ContinuousError>>;
+}
+
+/// The [`Intake`] of `ingest watch` and `ingest sync`: [`ingest_once`].
+#[derive(Clone, Copy)]
+pub struct Recorded<'a> {
+    pub producer: &'a dyn Producer,
+    pub cfg: &'a IngestConfig,
+    pub pool: &'a Pool,
+}
+
+impl std::fmt::Debug for Recorded<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorded").field("cfg", &self.cfg).finish()
+    }
+}
+
+impl Intake for Recorded<'_> {
+    fn is_done<'a>(
+        &'a self,
+        name: &'a str,
+        md5: &'a str,
+    ) -> BoxFuture<'a, Result<bool, ContinuousError>> {
+        Box::pin(async move { Ok(already_ingested(self.pool, name, md5).await?) })
+    }
+
+    fn ingest<'a>(
+        &'a self,
+        f: Found<'a>,
+    ) -> BoxFuture<'a, Result<Option<FileReport>, ContinuousError>> {
+        Box::pin(ingest_once(
+            self.producer,
+            self.cfg,
+            self.pool,
+            f.path,
+            f.name,
+            f.md5,
+            f.location,
+        ))
+    }
+}
+
 /// Settings of `ingest watch`.
 #[derive(Debug, Clone)]
 pub struct WatchConfig {
@@ -202,6 +273,20 @@ pub async fn watch(
     producer: &dyn Producer,
     cfg: &IngestConfig,
     pool: &Pool,
+    wcfg: &WatchConfig,
+    shutdown: &CancellationToken,
+) -> Result<Vec<FileReport>, ContinuousError> {
+    let intake = Recorded {
+        producer,
+        cfg,
+        pool,
+    };
+    watch_into(&intake, wcfg, shutdown).await
+}
+
+/// [`watch`], each file found given to `intake`.
+pub async fn watch_into(
+    intake: &dyn Intake,
     wcfg: &WatchConfig,
     shutdown: &CancellationToken,
 ) -> Result<Vec<FileReport>, ContinuousError> {
@@ -248,18 +333,28 @@ pub async fn watch(
                     continue;
                 }
             };
-            let location = path.display().to_string();
-            match ingest_once(
-                producer,
-                cfg,
-                pool,
-                &path,
-                &file_name(&path),
-                &md5,
-                &location,
-            )
-            .await
-            {
+            let (name, location) = (file_name(&path), path.display().to_string());
+            let done = match intake.is_done(&name, &md5).await {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::error!(error = %e, "scan stopped, will retry");
+                    if wcfg.once {
+                        return Err(e);
+                    }
+                    break;
+                }
+            };
+            if done {
+                tracing::debug!(file = %name, "already ingested, skipped");
+                continue;
+            }
+            let found = Found {
+                path: &path,
+                name: &name,
+                md5: &md5,
+                location: &location,
+            };
+            match intake.ingest(found).await {
                 Ok(Some(r)) => reports.push(r),
                 Ok(None) => {}
                 Err(ContinuousError::Ingest(IngestError::Source(e))) => {
@@ -416,6 +511,20 @@ pub async fn sync(
     scfg: &SyncConfig,
     shutdown: &CancellationToken,
 ) -> Result<Vec<FileReport>, ContinuousError> {
+    let intake = Recorded {
+        producer,
+        cfg,
+        pool,
+    };
+    sync_into(&intake, scfg, shutdown).await
+}
+
+/// [`sync`], each file downloaded given to `intake`.
+pub async fn sync_into(
+    intake: &dyn Intake,
+    scfg: &SyncConfig,
+    shutdown: &CancellationToken,
+) -> Result<Vec<FileReport>, ContinuousError> {
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(30))
         .read_timeout(Duration::from_secs(120))
@@ -433,7 +542,7 @@ pub async fn sync(
         })?;
     let mut reports = Vec::new();
     loop {
-        match sync_pass(&client, producer, cfg, pool, scfg, shutdown, &mut reports).await {
+        match sync_pass(&client, intake, scfg, shutdown, &mut reports).await {
             Ok(()) => {}
             Err(e) if scfg.interval.is_some() => {
                 tracing::error!(error = %e, "sync pass stopped, will retry");
@@ -452,9 +561,7 @@ pub async fn sync(
 
 async fn sync_pass(
     client: &reqwest::Client,
-    producer: &dyn Producer,
-    cfg: &IngestConfig,
-    pool: &Pool,
+    intake: &dyn Intake,
     scfg: &SyncConfig,
     shutdown: &CancellationToken,
     reports: &mut Vec<FileReport>,
@@ -484,7 +591,7 @@ async fn sync_pass(
             None => None,
         };
         if let Some(md5) = &expected
-            && is_ingested(pool, &file.name, md5).await?
+            && intake.is_done(&file.name, md5).await?
         {
             continue;
         }
@@ -523,7 +630,13 @@ async fn sync_pass(
         if expected.is_none() {
             tracing::warn!(file = %file.name, "no .md5 companion; content not verified");
         }
-        let result = ingest_once(producer, cfg, pool, &dest, &file.name, &md5, &file.url).await;
+        let found = Found {
+            path: &dest,
+            name: &file.name,
+            md5: &md5,
+            location: &file.url,
+        };
+        let result = intake.ingest(found).await;
         let _ = tokio::fs::remove_file(&dest).await;
         if let Some(r) = result? {
             reports.push(r);

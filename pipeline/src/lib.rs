@@ -15,10 +15,17 @@
 //! Records set aside (a record ingest cannot parse, a document the annotator refuses, a record
 //! a sink cannot hold) are dead letters, appended as JSON lines to a file (each written and
 //! synced before it counts as done).
+//!
+//! The files come from a [`Feed`]: paths mined to the end, or a directory watched and listings
+//! followed until shutdown, by the same loops as `ingest watch` and `ingest sync`
+//! (`pubmine_ingest::continuous`), given this run's [`Intake`]. A file read whole but not yet
+//! stored and indexed is in hand: a scan that finds it again leaves it. A stage that fails stops
+//! the feed, and its error is the run's.
 
+use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,9 +34,10 @@ use pubmine_annotate::ner::Annotator;
 use pubmine_annotate::worker::{WorkerConfig, WorkerStats};
 use pubmine_index::{IndexConfig, IndexSink, Indexer};
 use pubmine_ingest::continuous::{
-    already_ingested, file_name, ingested_file, md5_file, record_file,
+    ContinuousError, Found, Intake, SyncConfig, WatchConfig, already_ingested, file_name,
+    ingested_file, md5_file, record_file, sync_into, watch_into,
 };
-use pubmine_ingest::produce::{IngestConfig, ingest_file};
+use pubmine_ingest::produce::{FileReport, IngestConfig, ingest_file};
 use pubmine_store::Pool;
 use pubmine_store::files::IngestedFile;
 use pubmine_store::sink::PgSink;
@@ -40,11 +48,25 @@ use pubmine_stream::transport::{
 };
 use tokio_util::sync::CancellationToken;
 
+pub mod display;
+
+use display::{Display, Progress, Rate};
+
+/// Where a run's files come from.
+#[derive(Debug, Clone)]
+pub enum Feed {
+    /// Files and directories, as `ingest` takes them: mined to the end, then the run ends.
+    Paths(Vec<PathBuf>),
+    /// A directory watched for files, as `ingest watch` does, until shutdown (or one scan).
+    Watch(WatchConfig),
+    /// NCBI-style listings followed, as `ingest sync` does, until shutdown (or one pass).
+    Sync(SyncConfig),
+}
+
 /// How a run is made.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// Files and directories to mine, as `ingest` takes them.
-    pub paths: Vec<PathBuf>,
+    pub feed: Feed,
     /// The tantivy index directory.
     pub index: PathBuf,
     pub index_config: IndexConfig,
@@ -57,6 +79,8 @@ pub struct RunConfig {
     pub store_batch: usize,
     /// Records each channel holds (the backpressure).
     pub channel_capacity: usize,
+    /// A progress line on stderr when it is a terminal (log events otherwise).
+    pub terminal: bool,
 }
 
 /// What a run did.
@@ -105,6 +129,8 @@ pub enum RunError {
     },
     #[error("a stage of the run panicked")]
     Thread(#[source] tokio::task::JoinError),
+    #[error("reading the input failed")]
+    Feed(#[source] ContinuousError),
 }
 
 /// Dead letters appended to a file, each synced before it is acknowledged.
@@ -168,9 +194,6 @@ impl Producer for Counted {
     }
 }
 
-/// How often a run logs where it stands.
-const PROGRESS_EVERY: Duration = Duration::from_secs(5);
-
 /// A file sent whole, waiting for the sinks.
 #[derive(Debug)]
 struct Sent {
@@ -186,8 +209,141 @@ fn committed(consumer: &ChannelConsumer, topic: &str) -> i64 {
         .unwrap_or(0)
 }
 
-/// Mines `cfg.paths` to the end: every record stored in `pool` and indexed in `cfg.index`, every
-/// file recorded. `shutdown` stops it early; what is not recorded is read again next time.
+/// Files sent whole and not yet recorded, by name and md5: in hand, so a scan that finds one
+/// again leaves it.
+type InHand = Arc<Mutex<HashSet<(String, String)>>>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The run's [`Intake`]: a file's records go into the documents channel, and the file is noted
+/// for [`Completion`], which the recorder turns into `ingested_files` rows once the sinks hold
+/// all of it.
+struct RunIntake {
+    out: RouteProducer,
+    cfg: IngestConfig,
+    pool: Pool,
+    completion: Arc<Mutex<Completion<Sent>>>,
+    docs_sent: Arc<AtomicI64>,
+    in_hand: InHand,
+    /// Stops a file mid-way: shutdown, or a stage that failed.
+    stop: CancellationToken,
+    documents: AtomicU64,
+    deletions: AtomicU64,
+}
+
+impl Intake for RunIntake {
+    fn is_done<'a>(
+        &'a self,
+        name: &'a str,
+        md5: &'a str,
+    ) -> BoxFuture<'a, Result<bool, ContinuousError>> {
+        Box::pin(async move {
+            if lock(&self.in_hand).contains(&(name.to_string(), md5.to_string())) {
+                return Ok(true);
+            }
+            Ok(already_ingested(&self.pool, name, md5).await?)
+        })
+    }
+
+    fn ingest<'a>(
+        &'a self,
+        f: Found<'a>,
+    ) -> BoxFuture<'a, Result<Option<FileReport>, ContinuousError>> {
+        Box::pin(async move {
+            let started_at = time::OffsetDateTime::now_utc();
+            // On shutdown the stages stop taking records: the file in hand is left (not
+            // recorded, read again next run) rather than waited for.
+            let r = tokio::select! {
+                r = ingest_file(&self.out, &self.cfg, f.path) => r?,
+                _ = self.stop.cancelled() => {
+                    tracing::warn!(file = %f.location, "stopped mid-file: it is read again next run");
+                    return Ok(None);
+                }
+            };
+            self.documents.fetch_add(r.documents, Ordering::SeqCst);
+            self.deletions.fetch_add(r.deletions, Ordering::SeqCst);
+            let file = ingested_file(f.name, f.md5, f.location, &r, started_at);
+            lock(&self.in_hand).insert((file.name.clone(), file.md5.clone()));
+            let end = self.docs_sent.load(Ordering::SeqCst);
+            lock(&self.completion).sent(Sent { file }, end);
+            tracing::debug!(file = %f.name, documents = r.documents, "file read: waiting for the sinks");
+            Ok(Some(r))
+        })
+    }
+}
+
+/// Counts of a feed of paths.
+#[derive(Debug, Default)]
+struct PathsTally {
+    skipped: u64,
+    failed: u64,
+}
+
+/// The files and directories of `paths`, in order, each given to `intake` unless done.
+async fn feed_paths(intake: &RunIntake, paths: &[PathBuf]) -> Result<PathsTally, RunError> {
+    let mut tally = PathsTally::default();
+    let expanded = pubmine_ingest::source::expand_paths(paths);
+    tally.failed += expanded.errors.len() as u64;
+    for e in &expanded.errors {
+        tracing::error!(error = %e, "input not readable");
+    }
+    for path in &expanded.files {
+        if intake.stop.is_cancelled() {
+            break;
+        }
+        let name = file_name(path);
+        let md5 = match md5_file(path) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(file = %path.display(), error = %e, "file not readable, skipped");
+                tally.failed += 1;
+                continue;
+            }
+        };
+        if intake.is_done(&name, &md5).await.map_err(RunError::Feed)? {
+            tracing::info!(file = %name, "already mined, skipped");
+            tally.skipped += 1;
+            continue;
+        }
+        let location = path.display().to_string();
+        let found = Found {
+            path,
+            name: &name,
+            md5: &md5,
+            location: &location,
+        };
+        if let Err(e) = intake.ingest(found).await {
+            tracing::error!(file = %path.display(), error = %e, "file failed; it is read again next run");
+            tally.failed += 1;
+        }
+    }
+    Ok(tally)
+}
+
+/// A stage's task; when it fails, the feed stops (the stage's error is the run's).
+fn stage<T, E>(
+    stop: &CancellationToken,
+    task: impl std::future::Future<Output = Result<T, E>> + Send + 'static,
+) -> tokio::task::JoinHandle<Result<T, E>>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let stop = stop.clone();
+    tokio::spawn(async move {
+        let r = task.await;
+        if r.is_err() {
+            stop.cancel();
+        }
+        r
+    })
+}
+
+/// Mines `cfg.feed`: every record stored in `pool` and indexed in `cfg.index`, every file
+/// recorded; a feed of paths ends when they are done, a watch or a sync on `shutdown`.
+/// `shutdown` stops it early; what is not recorded is read again next time.
 pub async fn run(
     cfg: &RunConfig,
     pool: Pool,
@@ -253,18 +409,22 @@ pub async fn run(
         (annotations_topic.clone(), tee as Arc<dyn Producer>),
         (dead_letter_topic.clone(), dead.clone()),
     ]);
+    // The feed stops on shutdown, and when a stage fails.
+    let feed_stop = shutdown.child_token();
 
     // Annotate.
+    let tokens = Arc::new(AtomicU64::new(0));
     let wcfg = WorkerConfig {
         output_topic: annotations_topic.clone(),
         dead_letter_topic: dead_letter_topic.clone(),
         batch_docs: cfg.batch_docs,
         linger: cfg.linger,
+        tokens: Some(tokens.clone()),
     };
     let annotate = {
         let docs_in = docs_in.clone();
         let shutdown = shutdown.clone();
-        tokio::spawn(async move {
+        stage(&feed_stop, async move {
             let r = pubmine_annotate::worker::run(
                 docs_in.as_ref(),
                 &annotate_out,
@@ -292,7 +452,7 @@ pub async fn run(
         let (consumer, dead, shutdown) = (store_in.clone(), dead.clone(), shutdown.clone());
         let scfg = sink_cfg("store", cfg.store_batch, Duration::from_millis(500));
         let mut sink = PgSink::new(pool.clone(), "pubmine-run");
-        tokio::spawn(async move {
+        stage(&feed_stop, async move {
             pubmine_stream::sink::run(
                 consumer.as_ref(),
                 dead.as_ref(),
@@ -306,7 +466,7 @@ pub async fn run(
     let index = {
         let (consumer, dead, shutdown) = (index_in.clone(), dead.clone(), shutdown.clone());
         let icfg = sink_cfg("index", cfg.store_batch, cfg.index_config.commit_interval);
-        tokio::spawn(async move {
+        stage(&feed_stop, async move {
             let mut sink = IndexSink::new(indexer);
             let stats = pubmine_stream::sink::run(
                 consumer.as_ref(),
@@ -323,147 +483,112 @@ pub async fn run(
         })
     };
 
-    // Ingest, file by file, noting each file sent whole.
+    // The recorder: files done once both sinks hold all of them; the display.
     let completion: Arc<Mutex<Completion<Sent>>> = Arc::default();
-    let mut report = RunReport::default();
-    let icfg = IngestConfig {
-        topic: documents_topic.clone(),
-        dead_letter_topic: dead_letter_topic.clone(),
-        progress: false,
-    };
-    let expanded = pubmine_ingest::source::expand_paths(&cfg.paths);
-    report.files_failed += expanded.errors.len() as u64;
-    for e in &expanded.errors {
-        tracing::error!(error = %e, "input not readable");
-    }
+    let in_hand: InHand = Arc::default();
+    let done_sending = CancellationToken::new();
     let recorder = {
-        let (completion, pool) = (completion.clone(), pool.clone());
+        let (completion, pool, in_hand) = (completion.clone(), pool.clone(), in_hand.clone());
         let (docs_in, store_in, index_in) = (docs_in.clone(), store_in.clone(), index_in.clone());
         let (documents_topic, annotations_topic) =
             (documents_topic.clone(), annotations_topic.clone());
         let sent = annotations_sent.clone();
-        let done_sending = CancellationToken::new();
         let finished = done_sending.clone();
-        let (parsed, dead) = (docs_sent.clone(), dead.clone());
-        let handle = tokio::spawn(async move {
+        let (parsed, dead, tokens) = (docs_sent.clone(), dead.clone(), tokens.clone());
+        let mut display = Display::new(cfg.terminal);
+        tokio::spawn(async move {
             let mut recorded = 0u64;
-            let began = Instant::now();
-            let mut reported = Instant::now();
-            loop {
+            let mut rate = Rate::new(Duration::from_secs(10));
+            let r = 'poll: loop {
                 let last = finished.is_cancelled();
                 let annotated = committed(&docs_in, &documents_topic);
                 let annotations = sent.load(Ordering::SeqCst);
                 let stored = committed(&store_in, &annotations_topic);
                 let indexed = committed(&index_in, &annotations_topic);
                 let written = stored.min(indexed);
-                // Where the run stands, every few seconds (the summary comes at the end).
-                if reported.elapsed() >= PROGRESS_EVERY {
-                    reported = Instant::now();
-                    tracing::info!(
-                        files_done = recorded,
-                        parsed = parsed.load(Ordering::SeqCst),
-                        annotated,
-                        stored,
-                        indexed,
-                        dead_letters = dead.count.load(Ordering::SeqCst),
-                        documents_per_s = annotated as f64 / began.elapsed().as_secs_f64(),
-                        "progress"
-                    );
-                }
-                let done = completion.lock().unwrap_or_else(|e| e.into_inner()).done(
-                    annotated,
-                    annotations,
-                    written,
-                );
+                let done = lock(&completion).done(annotated, annotations, written);
                 for Sent { file } in done {
-                    record_file(&pool, &file).await?;
+                    if let Err(e) = record_file(&pool, &file).await {
+                        break 'poll Err(e);
+                    }
+                    lock(&in_hand).remove(&(file.name.clone(), file.md5.clone()));
                     tracing::info!(file = %file.name, documents = file.documents, "file done: stored and indexed");
                     recorded += 1;
                 }
+                display.show(&Progress {
+                    files_done: recorded,
+                    files_in_hand: lock(&completion).pending() as u64,
+                    parsed: parsed.load(Ordering::SeqCst),
+                    annotated,
+                    stored,
+                    indexed,
+                    dead_letters: dead.count.load(Ordering::SeqCst),
+                    tokens_per_s: rate.sample(Instant::now(), tokens.load(Ordering::Relaxed)),
+                });
                 if last {
-                    return Ok::<u64, pubmine_store::StoreError>(recorded);
+                    break Ok::<u64, pubmine_store::StoreError>(recorded);
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        });
-        (handle, done_sending)
+            };
+            display.finish();
+            r
+        })
     };
-    for path in &expanded.files {
-        if shutdown.is_cancelled() {
-            break;
-        }
-        let name = file_name(path);
-        let md5 = match md5_file(path) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!(file = %path.display(), error = %e, "file not readable, skipped");
-                report.files_failed += 1;
-                continue;
-            }
-        };
-        if already_ingested(&pool, &name, &md5).await? {
-            tracing::info!(file = %name, "already mined, skipped");
-            report.files_skipped += 1;
-            continue;
-        }
-        let started_at = time::OffsetDateTime::now_utc();
-        // On shutdown the stages stop taking records: the file in hand is left (not recorded,
-        // read again next run) rather than waited for.
-        let sent = tokio::select! {
-            r = ingest_file(&ingest_out, &icfg, path) => r,
-            _ = shutdown.cancelled() => {
-                tracing::warn!(file = %path.display(), "stopped mid-file: it is read again next run");
-                break;
-            }
-        };
-        match sent {
-            Ok(r) => {
-                report.documents += r.documents;
-                report.deletions += r.deletions;
-                report.files += 1;
-                let file = ingested_file(&name, &md5, &path.display().to_string(), &r, started_at);
-                let end = docs_sent.load(Ordering::SeqCst);
-                completion
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .sent(Sent { file }, end);
-            }
-            Err(e) => {
-                tracing::error!(file = %path.display(), error = %e, "file failed; it is read again next run");
-                report.files_failed += 1;
-            }
-        }
-    }
-    // Every file is in: the documents channel closes, and each stage ends after the last record.
-    drop(ingest_out);
+
+    // Ingest: the feed's files, each noted once sent whole.
+    let intake = RunIntake {
+        out: ingest_out,
+        cfg: IngestConfig {
+            topic: documents_topic.clone(),
+            dead_letter_topic: dead_letter_topic.clone(),
+            progress: false,
+        },
+        pool: pool.clone(),
+        completion: completion.clone(),
+        docs_sent: docs_sent.clone(),
+        in_hand,
+        stop: feed_stop.clone(),
+        documents: AtomicU64::new(0),
+        deletions: AtomicU64::new(0),
+    };
+    let mut report = RunReport::default();
+    let fed = match &cfg.feed {
+        Feed::Paths(paths) => feed_paths(&intake, paths).await.map(|t| {
+            report.files_skipped = t.skipped;
+            report.files_failed = t.failed;
+        }),
+        Feed::Watch(w) => watch_into(&intake, w, &feed_stop)
+            .await
+            .map(drop)
+            .map_err(RunError::Feed),
+        Feed::Sync(s) => sync_into(&intake, s, &feed_stop)
+            .await
+            .map(drop)
+            .map_err(RunError::Feed),
+    };
+    report.documents = intake.documents.load(Ordering::SeqCst);
+    report.deletions = intake.deletions.load(Ordering::SeqCst);
+    // Every file is in: the documents channel closes, and each stage ends after the last
+    // record (or at once, on shutdown).
+    drop(intake);
     drop(docs);
-    let worker: WorkerStats = annotate
-        .await
-        .map_err(RunError::Thread)?
-        .map_err(RunError::Annotate)?;
-    let stored: SinkStats =
-        store
-            .await
-            .map_err(RunError::Thread)?
-            .map_err(|source| RunError::Sink {
-                stage: "store",
-                source,
-            })?;
-    let indexed: SinkStats =
-        index
-            .await
-            .map_err(RunError::Thread)?
-            .map_err(|source| RunError::Sink {
-                stage: "index",
-                source,
-            })?;
-    let (recorder, done_sending) = recorder;
+    let worker = annotate.await.map_err(RunError::Thread)?;
+    let stored = store.await.map_err(RunError::Thread)?;
+    let indexed = index.await.map_err(RunError::Thread)?;
     done_sending.cancel();
     let recorded = recorder.await.map_err(RunError::Thread)??;
-    let pending = completion
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .pending();
+    // A stage's failure is the cause; the feed's error (if any) follows from it.
+    let worker: WorkerStats = worker.map_err(RunError::Annotate)?;
+    let stored: SinkStats = stored.map_err(|source| RunError::Sink {
+        stage: "store",
+        source,
+    })?;
+    let indexed: SinkStats = indexed.map_err(|source| RunError::Sink {
+        stage: "index",
+        source,
+    })?;
+    fed?;
+    let pending = lock(&completion).pending();
     if pending > 0 {
         tracing::warn!(
             files = pending,

@@ -201,6 +201,7 @@ async fn worker(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
         dead_letter_topic: args.dead_letter_topic.clone(),
         batch_docs: args.docs_per_batch,
         linger: args.linger,
+        tokens: None,
     };
     tracing::info!(group = %args.group, input = %args.input_topic, output = %args.output_topic, "annotate worker started");
     let token = shutdown::on_signal();
@@ -243,6 +244,7 @@ async fn annotate_lines(args: AnnotateArgs, input: PathBuf) -> anyhow::Result<Ex
         dead_letter_topic: args.dead_letter_topic.clone(),
         batch_docs: args.docs_per_batch,
         linger: args.linger,
+        tokens: None,
     };
     let producer = JsonLinesProducer::new(
         &cfg.dead_letter_topic,

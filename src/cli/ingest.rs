@@ -44,15 +44,8 @@ enum IngestCommand {
     /// Ingest files as they land in DIR (polling), each once, recorded in Postgres.
     Watch {
         dir: PathBuf,
-        /// Time between scans.
-        #[arg(long, env = "PUBMINE_WATCH_INTERVAL", default_value = "30s", value_parser = parse_duration)]
-        interval: Duration,
-        /// A file modified more recently than this is still being written and waits.
-        #[arg(long, default_value = "10s", value_parser = parse_duration)]
-        settle: Duration,
-        /// Scan once, ingest what is there, and exit.
-        #[arg(long)]
-        once: bool,
+        #[command(flatten)]
+        watch: WatchOpts,
         #[command(flatten)]
         kafka: KafkaOpts,
         #[command(flatten)]
@@ -65,17 +58,59 @@ enum IngestCommand {
         /// https://ftp.ncbi.nlm.nih.gov/pubmed/updatefiles/.
         #[arg(required = true)]
         urls: Vec<String>,
-        /// Download directory; each file is removed once ingested.
-        #[arg(long, env = "PUBMINE_SPOOL", default_value = "pubmine-spool")]
-        spool: PathBuf,
-        /// Check the listings again after this long; without it, one pass and exit.
-        #[arg(long, value_parser = parse_duration)]
-        every: Option<Duration>,
+        #[command(flatten)]
+        sync: SyncOpts,
         #[command(flatten)]
         kafka: KafkaOpts,
         #[command(flatten)]
         db: DbOpts,
     },
+}
+
+/// How a directory is watched (`ingest watch`, `run --watch`).
+#[derive(Debug, Args, Clone)]
+pub struct WatchOpts {
+    /// Time between scans.
+    #[arg(long, env = "PUBMINE_WATCH_INTERVAL", default_value = "30s", value_parser = parse_duration)]
+    interval: Duration,
+    /// A file modified more recently than this is still being written and waits.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    settle: Duration,
+    /// Scan once, take what is there, and exit.
+    #[arg(long)]
+    once: bool,
+}
+
+impl WatchOpts {
+    pub fn config(&self, dir: PathBuf) -> WatchConfig {
+        WatchConfig {
+            dir,
+            interval: self.interval,
+            settle: self.settle,
+            once: self.once,
+        }
+    }
+}
+
+/// How listings are followed (`ingest sync`, `run --sync`).
+#[derive(Debug, Args, Clone)]
+pub struct SyncOpts {
+    /// Download directory; each file is removed once ingested.
+    #[arg(long, env = "PUBMINE_SPOOL", default_value = "pubmine-spool")]
+    spool: PathBuf,
+    /// Check the listings again after this long; without it, one pass and exit.
+    #[arg(long, value_parser = parse_duration)]
+    every: Option<Duration>,
+}
+
+impl SyncOpts {
+    pub fn config(&self, urls: Vec<String>) -> SyncConfig {
+        SyncConfig {
+            urls,
+            spool: self.spool.clone(),
+            interval: self.every,
+        }
+    }
 }
 
 /// Where documents go.
@@ -129,40 +164,28 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
         }
         Some(IngestCommand::Watch {
             dir,
-            interval,
-            settle,
-            once,
+            watch,
             kafka,
             db,
         }) => {
             let pool = db.connect("ingest watch").await?;
             let (producer, cfg) = kafka.connect().await?;
             let token = shutdown::on_signal();
-            let wcfg = WatchConfig {
-                dir,
-                interval,
-                settle,
-                once,
-            };
+            let wcfg = watch.config(dir);
             let reports = continuous::watch(&producer, &cfg, &pool, &wcfg, &token).await?;
             print_summary(&reports, 0);
             Ok(ExitCode::SUCCESS)
         }
         Some(IngestCommand::Sync {
             urls,
-            spool,
-            every,
+            sync,
             kafka,
             db,
         }) => {
             let pool = db.connect("ingest sync").await?;
             let (producer, cfg) = kafka.connect().await?;
             let token = shutdown::on_signal();
-            let scfg = SyncConfig {
-                urls,
-                spool,
-                interval: every,
-            };
+            let scfg = sync.config(urls);
             let reports = continuous::sync(&producer, &cfg, &pool, &scfg, &token).await?;
             print_summary(&reports, 0);
             Ok(ExitCode::SUCCESS)

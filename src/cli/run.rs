@@ -8,17 +8,31 @@ use std::time::Duration;
 
 use clap::Args;
 use pubmine_index::IndexConfig;
-use pubmine_pipeline::RunConfig;
+use pubmine_pipeline::{Feed, RunConfig};
 use pubmine_stream::shutdown;
 
 use super::annotate::ModelArgs;
+use super::ingest::{SyncOpts, WatchOpts};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Files (.xml, .xml.gz, .nxml, OA .tar.gz) or directories to mine. Files an earlier run
     /// finished are skipped.
-    #[arg(required = true)]
+    #[arg(required_unless_present_any = ["watch", "sync"], conflicts_with_all = ["watch", "sync"])]
     paths: Vec<PathBuf>,
+    /// Mine files as they land in this directory (polling), as `ingest watch` does, until
+    /// stopped (SIGTERM or Ctrl-C): `--interval`, `--settle`, `--once`.
+    #[arg(long, value_name = "DIR", conflicts_with = "sync")]
+    watch: Option<PathBuf>,
+    #[command(flatten)]
+    watch_opts: WatchOpts,
+    /// Follow NCBI-style listings (baseline, updatefiles), as `ingest sync` does: each file
+    /// verified against its .md5, downloaded to `--spool`, mined in name order; `--every` to
+    /// keep following.
+    #[arg(long, value_name = "URL", num_args = 1..)]
+    sync: Vec<String>,
+    #[command(flatten)]
+    sync_opts: SyncOpts,
     #[command(flatten)]
     models: ModelArgs,
     #[command(flatten)]
@@ -56,13 +70,21 @@ pub struct RunArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// No progress line, even on a terminal (log events every few seconds instead).
+    #[arg(long)]
+    no_progress: bool,
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let pool = args.db.connect("run").await?;
     let annotator = args.models.open()?;
+    let feed = match (&args.watch, args.sync.is_empty()) {
+        (Some(dir), _) => Feed::Watch(args.watch_opts.config(dir.clone())),
+        (None, false) => Feed::Sync(args.sync_opts.config(args.sync.clone())),
+        (None, true) => Feed::Paths(args.paths.clone()),
+    };
     let cfg = RunConfig {
-        paths: args.paths.clone(),
+        feed,
         index: args.index.clone(),
         index_config: IndexConfig {
             commit_docs: args.commit_docs,
@@ -74,6 +96,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         linger: args.linger,
         store_batch: args.batch,
         channel_capacity: args.channel_capacity,
+        terminal: !args.no_progress,
     };
     let token = shutdown::on_signal();
     let r = pubmine_pipeline::run(&cfg, pool, annotator, &token).await?;

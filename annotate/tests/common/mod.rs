@@ -73,6 +73,7 @@ pub fn cfg(out: &str, dlq: &str) -> WorkerConfig {
         dead_letter_topic: dlq.into(),
         batch_docs: 2,
         linger: Duration::from_millis(100),
+        tokens: None,
     }
 }
 
