@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use pubmine_stream::record::{Document, Mention, ModelRef, Relation};
+use pubmine_stream::record::{Document, Mention, ModelRef, Relation, normalize_entity};
 use serde::Deserialize;
 
 use crate::decode::softmax;
@@ -46,9 +46,10 @@ pub struct ReSettings {
     /// case-insensitively): `[["Chemical", "Gene"]]` for ChemProt, `[["Gene", "Disease"]]` for
     /// GAD.
     pub pairs: Vec<[String; 2]>,
-    /// Directed: the subject is the mention of the pair's first type. Undirected: the subject
-    /// is the mention that comes first in the text, and each two mentions are classified once
-    /// even when both orders of their types are configured. Pairs of one type (drug-drug) are
+    /// Directed: the subject is the mention of the pair's first type. Undirected: each two
+    /// mentions are classified once even when both orders of their types are configured, and
+    /// the relation names them in [`canonical_order`] (the configured types' order, then normal
+    /// form), so a pair is one pair whatever order the text gives. Pairs of one type (drug-drug) are
     /// always classified once, since their inputs would be the same.
     #[serde(default = "yes")]
     pub directed: bool,
@@ -403,6 +404,29 @@ pub fn window_around(n: usize, first: usize, last: usize, body: usize) -> Option
     Some((start, start + body))
 }
 
+/// The order an undirected relation names its two mentions in, so that one pair is one pair in
+/// the dashboards and the index whichever of the two the text gives first: mentions of two
+/// types in the order of the first configured pair of those types (`[Gene, Disease]`: the gene
+/// first), mentions of one type by normal form (then by place). `pairs` in lower case.
+pub fn canonical_order(
+    mentions: &[Mention],
+    i: usize,
+    j: usize,
+    pairs: &[(String, String)],
+) -> (usize, usize) {
+    let (ti, tj) = (mentions[i].ty.to_lowercase(), mentions[j].ty.to_lowercase());
+    let i_first = if ti != tj {
+        pairs
+            .iter()
+            .find(|(a, b)| (*a == ti && *b == tj) || (*a == tj && *b == ti))
+            .map_or(ti < tj, |(a, _)| *a == ti)
+    } else {
+        let key = |k: usize| (normalize_entity(&mentions[k].text), mentions[k].start, k);
+        key(i) <= key(j)
+    };
+    if i_first { (i, j) } else { (j, i) }
+}
+
 /// Candidate pairs `(subject, object)` of mention indices among `in_sentence` (mentions of one
 /// sentence), for the type `pairs` (lower case), and how many the cap left out: the nearest
 /// pairs are kept. Overlapping mentions are never paired.
@@ -583,9 +607,14 @@ pub fn extract(
             if let Some((k, score)) = m.best(&p)
                 && score >= m.settings.threshold
             {
+                let (subject, object) = if m.settings.directed {
+                    (row.subject, row.object)
+                } else {
+                    canonical_order(&mentions[row.doc], row.subject, row.object, &pairs)
+                };
                 out[row.doc].push(Relation {
-                    subject: row.subject as u32,
-                    object: row.object as u32,
+                    subject: subject as u32,
+                    object: object as u32,
                     ty: m.relation_type(k),
                     score,
                     model: m.dir.name.clone(),
@@ -650,6 +679,19 @@ mod tests {
         let both = pairs(&[("Gene", "Disease"), ("Disease", "Gene")]);
         let (p, _) = candidate_pairs(&ms, &all, &both, false, 10);
         assert_eq!(p, [(0, 1), (0, 3)]);
+        // An undirected relation names its mentions in the configured types' order, then by
+        // normal form.
+        let gd = pairs(&[("Gene", "Disease")]);
+        assert_eq!(canonical_order(&ms, 1, 0, &gd), (1, 0));
+        assert_eq!(canonical_order(&ms, 0, 1, &gd), (1, 0));
+        assert_eq!(canonical_order(&ms, 0, 1, &both), (1, 0));
+        let named = |start, text: &str| Mention {
+            text: text.into(),
+            ..mention(start, start + 5, "Chemical")
+        };
+        let same = [named(0, "warfarin"), named(10, "Aspirin")];
+        assert_eq!(canonical_order(&same, 0, 1, &gd), (1, 0));
+        assert_eq!(canonical_order(&same, 1, 0, &gd), (1, 0));
         // One type: each two mentions once.
         let (p, _) = candidate_pairs(&ms, &all, &pairs(&[("Gene", "Gene")]), true, 10);
         assert_eq!(p, [(1, 3)]);

@@ -11,7 +11,6 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
 use tantivy::{Index, TantivyDocument};
-use unicode_normalization::UnicodeNormalization as _;
 
 use crate::IndexError;
 
@@ -153,29 +152,8 @@ pub fn words(index: &Index, text: &str) -> Vec<String> {
     out
 }
 
-/// The normal form of an entity name: Unicode NFKC, lowercased, runs of whitespace collapsed to
-/// one space, trimmed. `IL-6` and `il-6`, `Type 2  diabetes` and `type 2 diabetes` are one entity.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut space = false;
-    let lowered: String = if name.is_ascii() {
-        name.to_ascii_lowercase()
-    } else {
-        name.nfkc().collect::<String>().to_lowercase()
-    };
-    for c in lowered.chars() {
-        if c.is_whitespace() {
-            space = !out.is_empty();
-        } else {
-            if space {
-                out.push(' ');
-                space = false;
-            }
-            out.push(c);
-        }
-    }
-    out
-}
+/// The normal form of an entity name: the one the store groups by too.
+pub use pubmine_stream::record::normalize_entity as normalize;
 
 /// The key of an entity type in raw fields and JSON paths: lowercased, anything but letters,
 /// digits and `_` turned into `_` (`Cell Line` → `cell_line`), so `--type chemical` finds
@@ -204,12 +182,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn normal_forms() {
-        assert_eq!(normalize("  Type 2\u{a0} Diabetes "), "type 2 diabetes");
-        assert_eq!(normalize("IL-6"), "il-6");
-        // NFKC: the ligature and the full-width letters fold.
-        assert_eq!(normalize("ﬁbrosis"), "fibrosis");
-        assert_eq!(normalize("ＴＮＦ"), "tnf");
+    fn type_keys() {
         assert_eq!(type_key("Cell Line"), "cell_line");
         assert_eq!(type_key("Chemical"), "chemical");
     }

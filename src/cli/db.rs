@@ -25,6 +25,12 @@ enum DbCommand {
         #[command(flatten)]
         db: DbOpts,
     },
+    /// Bring the normal forms (`normalized` columns) of rows written by an earlier version to
+    /// this version's, then refresh the views. Idempotent.
+    Renormalize {
+        #[command(flatten)]
+        db: DbOpts,
+    },
 }
 
 pub async fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
@@ -36,10 +42,24 @@ pub async fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
         }
         DbCommand::Refresh { db } => {
             let pool = db.connect("db refresh").await?;
-            for (view, took) in pubmine_store::views::refresh(&pool).await? {
-                tracing::info!(view, ms = took.as_millis() as u64, "view refreshed");
-            }
-            Ok(ExitCode::SUCCESS)
+            refresh(&pool).await
+        }
+        DbCommand::Renormalize { db } => {
+            let pool = db.connect("db renormalize").await?;
+            let done = pubmine_store::views::renormalize(&pool).await?;
+            tracing::info!(
+                mentions = done.mentions,
+                relations = done.relations,
+                "normal forms brought up to date"
+            );
+            refresh(&pool).await
         }
     }
+}
+
+async fn refresh(pool: &pubmine_store::Pool) -> anyhow::Result<ExitCode> {
+    for (view, took) in pubmine_store::views::refresh(pool).await? {
+        tracing::info!(view, ms = took.as_millis() as u64, "view refreshed");
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -430,3 +430,54 @@ async fn a_record_postgres_cannot_hold_is_poison_not_a_failure_of_the_sink() {
     assert_eq!(count(&db, "SELECT count(*) FROM documents").await, 1);
     db.drop_db().await;
 }
+
+/// Rows written with an earlier normal form (before NFKC: `ﬁbrosis` kept its ligature) are
+/// brought to today's, mentions and the relations' copies alike, and a second pass changes
+/// nothing.
+#[tokio::test]
+async fn renormalize_brings_old_rows_to_the_one_normal_form() {
+    let db = TestDb::new().await;
+    let sink = PgSink::new(db.pool.clone(), "store-test");
+    let mut a = annotations("pmid:1", 2020);
+    let text = "ﬁbrosis and BRCA1";
+    a.document.as_mut().unwrap().passages[1].text = text.into();
+    a.mentions = vec![
+        mention(1, "ﬁbrosis", text, "Disease", "disease"),
+        mention(1, "BRCA1", text, "Gene", "gene"),
+    ];
+    a.relations = vec![Relation {
+        subject: 1,
+        object: 0,
+        ty: "association".into(),
+        score: 0.9,
+        model: "gd".into(),
+    }];
+    sink.write_batch(&batch(vec![item(0, 0, "pmid:1", Some(a))]))
+        .await
+        .unwrap();
+    let forms = async || -> (String, String) {
+        sqlx::query_as(
+            "SELECT m.normalized, r.object_normalized FROM mentions m, relations r \
+             WHERE m.text = 'ﬁbrosis'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(forms().await, ("fibrosis".into(), "fibrosis".into()));
+    // As an earlier version wrote them.
+    sqlx::query("UPDATE mentions SET normalized = 'ﬁbrosis' WHERE text = 'ﬁbrosis'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE relations SET object_normalized = 'ﬁbrosis'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let done = pubmine_store::views::renormalize(&db.pool).await.unwrap();
+    assert_eq!((done.mentions, done.relations), (1, 1));
+    assert_eq!(forms().await, ("fibrosis".into(), "fibrosis".into()));
+    let again = pubmine_store::views::renormalize(&db.pool).await.unwrap();
+    assert_eq!((again.mentions, again.relations), (0, 0));
+    db.drop_db().await;
+}

@@ -395,15 +395,23 @@ pub struct Mention {
     pub model: String,
 }
 
-/// The form entities are grouped and searched by: lowercased, whitespace runs collapsed to one
-/// space, trimmed (`Breast  Cancer` and `breast cancer` are one entity).
+/// The one normal form of an entity's text, which the store groups by and the index searches
+/// by: Unicode NFKC, lowercased, runs of whitespace collapsed to one space, trimmed.
+/// `Breast  Cancer` and `breast cancer` are one entity; so are `ﬁbrosis` and `fibrosis`, `ＴＮＦ`
+/// and `tnf`.
 pub fn normalize_entity(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
+    use unicode_normalization::UnicodeNormalization as _;
+    let lowered: String = if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.nfkc().collect::<String>().to_lowercase()
+    };
+    let mut out = String::with_capacity(lowered.len());
+    for word in lowered.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.chars().flat_map(char::to_lowercase));
+        out.push_str(word);
     }
     out
 }
@@ -453,6 +461,13 @@ mod tests {
         assert_eq!(normalize_entity(" Breast\n  Cancer "), "breast cancer");
         assert_eq!(normalize_entity("TNF-α"), "tnf-α");
         assert_eq!(normalize_entity("ΑΒΓ"), "αβγ");
+        assert_eq!(
+            normalize_entity("  Type 2\u{a0} Diabetes "),
+            "type 2 diabetes"
+        );
+        // NFKC: the ligature and the full-width letters fold.
+        assert_eq!(normalize_entity("ﬁbrosis"), "fibrosis");
+        assert_eq!(normalize_entity("ＴＮＦ"), "tnf");
     }
 
     #[test]
