@@ -512,6 +512,9 @@ def main():
     ap.add_argument("--articles", type=int, default=30000, help="number of PubmedArticle records (default 30000)")
     ap.add_argument("--gzip", action="store_true", help="gzip the output (implied by a .gz path)")
     ap.add_argument("--seed", type=int, default=20250101, help="random seed (default 20250101)")
+    ap.add_argument("--first-pmid", type=int, default=38000000,
+                    help="PMIDs run from here, about 3 apart (default 38000000); files of distinct "
+                         "records need ranges that do not meet: ARTICLES * 3 apart")
     ap.add_argument("--delete-every", type=int, default=500,
                     help="one PMID in the trailing DeleteCitation per this many articles; 0 for none (default 500)")
     ap.add_argument("--modern-fraction", type=float, default=0.4,
@@ -529,7 +532,7 @@ def main():
     g = Gen(args.seed, args.modern_fraction)
     size = 0
     buf = [HEADER]
-    pmid0 = 38000000
+    pmid0 = args.first_pmid
     for i in range(args.articles):
         buf.append(g.article(pmid0 + i * 3 + g.r.randint(0, 2)))
         if len(buf) >= 256:

@@ -29,16 +29,30 @@ bare_s=$secs bare_kb=$kb
 db=pubmine_bench_run
 psql -q "$PUBMINE_PG_ADMIN_URL/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 rm -rf "$out/run_index" "$out/run_dead.jsonl"
+# The run's RSS every second (as it goes, to see whether it levels off), beside GNU time's peak.
+: >"$out/run_rss.txt"
+(
+  while sleep 1; do
+    pid=$(pgrep -n -x pubmine) || continue
+    awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null >>"$out/run_rss.txt" || true
+  done
+) &
+sampler=$!
 timed "$bin" run "$xml" "${models[@]}" --threads "$threads" --database-url "$PUBMINE_PG_ADMIN_URL/$db" \
-  --index "$out/run_index" --dead-letters "$out/run_dead.jsonl" --json >"$out/run_summary.json"
+  --index "$out/run_index" --dead-letters "$out/run_dead.jsonl" --json --no-progress >"$out/run_summary.json"
 run_s=$secs run_kb=$kb
-python3 - "$docs" "$bare_s" "$bare_kb" "$run_s" "$run_kb" "$out/run_summary.json" <<'PY'
+kill "$sampler"
+python3 - "$docs" "$bare_s" "$bare_kb" "$run_s" "$run_kb" "$out/run_summary.json" "$out/run_rss.txt" <<'PY'
 import json, sys
-docs, bare_s, bare_kb, run_s, run_kb, summary = sys.argv[1:]
+docs, bare_s, bare_kb, run_s, run_kb, summary, rss_file = sys.argv[1:]
 docs, bare_s, run_s = int(docs), float(bare_s), float(run_s)
 s = json.load(open(summary))
 print(f"{docs} documents; pubmine run stored {s['stored']} and indexed {s['indexed']}")
 print(f"{'':38} {'docs/s':>8} {'seconds':>8} {'peak RSS MB':>12} {'ratio':>6}")
 print(f"{'pubmine annotate --input (bare)':38} {docs / bare_s:8.1f} {bare_s:8.2f} {int(bare_kb) / 1024:12.0f} {1.0:6.2f}")
 print(f"{'pubmine run (parse+annotate+store+index)':38} {docs / run_s:8.1f} {run_s:8.2f} {int(run_kb) / 1024:12.0f} {bare_s / run_s:6.2f}")
+rss = [int(l) / 1024 for l in open(rss_file) if l.strip()]
+if rss:
+    at = lambda f: rss[min(len(rss) - 1, int(f * len(rss)))]
+    print("pubmine run RSS MB at 10/25/50/75/90% of the run: " + " ".join(f"{at(f):.0f}" for f in (0.1, 0.25, 0.5, 0.75, 0.9)))
 PY
