@@ -1,6 +1,7 @@
 //! BioBERT-style annotation through ONNX Runtime: tokenization with offsets, sliding windows,
 //! NER decoding, sentence splitting and relation extraction, batching and the worker.
 
+pub mod abbrev;
 pub mod batch;
 pub mod decode;
 pub mod eval;
