@@ -40,7 +40,10 @@ measure() {
   (
     while sleep 1; do
       pid=$(pgrep -n -x pubmine) || continue
-      awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null >>"$out/$name.rss" || true
+      # VmRSS, and the two parts of it: anonymous memory, and file pages (the index's
+      # memory-mapped segments among them).
+      awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s ", $2} END {print ""}' "/proc/$pid/status" \
+        2>/dev/null >>"$out/$name.rss" || true
     done
   ) &
   local sampler=$!
@@ -56,15 +59,19 @@ import json, sys
 out, articles, factor = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 print(f"pubmine run, demo NER model, generated articles ({articles} per file)")
 print(f"{'input':>22} {'documents':>10} {'seconds':>8} {'docs/s':>7} {'peak RSS MB':>12}  RSS MB at 10/25/50/75/90% of the run")
-peaks = {}
+peaks, parts = {}, {}
 for name, files in (("small", 1), ("large", factor)):
     secs, kb = open(f"{out}/{name}.time").read().split()
     s = json.load(open(f"{out}/{name}.json"))
-    rss = [int(l) / 1024 for l in open(f"{out}/{name}.rss") if l.strip()]
+    rows = [[int(x) / 1024 for x in l.split()] for l in open(f"{out}/{name}.rss") if len(l.split()) == 3]
+    rss = [r[0] for r in rows]
+    parts[name] = (max((r[1] for r in rows), default=0), max((r[2] for r in rows), default=0))
     at = lambda f: rss[min(len(rss) - 1, int(f * len(rss)))] if rss else 0
     peaks[name] = int(kb) / 1024
     label = f"{files} file{'s' if files > 1 else ''}, {files * articles} art."
     print(f"{label:>22} {s['stored']:10} {float(secs):8.1f} {s['stored'] / float(secs):7.1f} {peaks[name]:12.0f}  "
           + " ".join(f"{at(f):.0f}" for f in (0.1, 0.25, 0.5, 0.75, 0.9)))
 print(f"peak RSS, {factor}x the input: {peaks['large'] / peaks['small']:.2f}x")
+for name in ("small", "large"):
+    print(f"{name}: peak anonymous {parts[name][0]:.0f} MB, peak file pages {parts[name][1]:.0f} MB")
 PY
