@@ -75,10 +75,10 @@ impl ModelDir {
         self.path.join("model.onnx")
     }
 
-    /// Passage tokens a window holds: the model's limit less [CLS] and [SEP].
-    pub fn window_body(&self, max_len: Option<usize>) -> usize {
+    /// Passage tokens a window of `max_len` holds: that length (at most the model's positions)
+    /// less [CLS] and [SEP].
+    pub fn window_body(&self, max_len: usize) -> usize {
         max_len
-            .unwrap_or(self.config.max_position_embeddings)
             .min(self.config.max_position_embeddings)
             .saturating_sub(2)
     }

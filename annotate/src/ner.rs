@@ -208,7 +208,7 @@ impl NerModel {
         let dir = load(path)?;
         let labels = dir.ner_labels(entity_type)?;
         let settings = opts.settings_for(&dir.name, NerSettings::read(path)?);
-        let body = dir.window_body(Some(settings.max_len.unwrap_or(DEFAULT_NER_MAX_LEN)));
+        let body = dir.window_body(settings.max_len.unwrap_or(DEFAULT_NER_MAX_LEN));
         let stride = opts.stride.unwrap_or(body / 4).min(body.saturating_sub(1));
         windows(body + 1, body, stride)?; // reject a stride the windows cannot honour
         let session = ModelSession::open(&dir, session)?;
@@ -378,16 +378,12 @@ impl Annotator {
 
     /// Tokenizes the documents with the models' own tokenizers, on this thread.
     fn prepare(&self, docs: &[&Document]) -> Result<Prepared, AnnotateError> {
-        let passages = passages(docs);
-        Ok(Prepared {
-            tokens: tokenize_passages(
-                self.models
-                    .iter()
-                    .map(|m| (&m.dir.tokenizer_hash, &m.dir.tokenizer, m.dir.unk_id)),
-                &passages,
-            )?,
-            sentences: split_passages(&passages),
-        })
+        prepare(
+            self.models
+                .iter()
+                .map(|m| (&m.dir.tokenizer_hash, &m.dir.tokenizer, m.dir.unk_id)),
+            docs,
+        )
     }
 
     fn ner(
@@ -444,12 +440,21 @@ pub struct Tokenizers(Vec<(String, Tokenizer, Option<u32>)>);
 impl Tokenizers {
     /// Tokenizes every passage of `docs` once per distinct tokenizer.
     pub fn prepare(&self, docs: &[&Document]) -> Result<Prepared, AnnotateError> {
-        let passages = passages(docs);
-        Ok(Prepared {
-            tokens: tokenize_passages(self.0.iter().map(|(h, t, unk)| (h, t, *unk)), &passages)?,
-            sentences: split_passages(&passages),
-        })
+        prepare(self.0.iter().map(|(h, t, unk)| (h, t, *unk)), docs)
     }
+}
+
+/// Every passage of `docs` tokenized once per distinct tokenizer (by hash), and split into
+/// sentences.
+fn prepare<'a>(
+    tokenizers: impl Iterator<Item = (&'a String, &'a Tokenizer, Option<u32>)>,
+    docs: &[&Document],
+) -> Result<Prepared, AnnotateError> {
+    let passages = passages(docs);
+    Ok(Prepared {
+        tokens: tokenize_passages(tokenizers, &passages)?,
+        sentences: split_passages(&passages),
+    })
 }
 
 /// Documents tokenized for each distinct tokenizer (by its hash), passages in document order,
