@@ -154,6 +154,7 @@ pub fn build(
         if let Some(year) = doc.pub_date.as_ref().and_then(|p| p.year) {
             d.add_i64(fields.year, i64::from(year));
         }
+        d.add_bool(fields.retracted, doc.retracted);
         let kinds: BTreeSet<&str> = doc.passages.iter().map(|p| p.kind.as_str()).collect();
         for k in kinds {
             d.add_text(fields.passage_kind, k);

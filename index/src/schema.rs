@@ -31,8 +31,10 @@ pub struct Fields {
     pub title: Field,
     /// Journal title (or ISO abbreviation), analyzed and stored.
     pub journal: Field,
-    /// Publication year: indexed, fast (range filters) and stored.
+    /// Publication year: indexed, fast (range filters, the year histogram) and stored.
     pub year: Field,
+    /// The document is retracted (stored, for display).
+    pub retracted: Field,
     /// Kinds of the document's passages (`title`, `abstract`, `paragraph`, ...), raw.
     pub passage_kind: Field,
     /// Each mention's text, analyzed with positions (one value per mention): the default field of
@@ -79,6 +81,7 @@ pub fn build() -> (Schema, Fields) {
         title: b.add_text_field("title", analyzed(true)),
         journal: b.add_text_field("journal", analyzed(true)),
         year: b.add_i64_field("year", INDEXED | FAST | STORED),
+        retracted: b.add_bool_field("retracted", STORED),
         passage_kind: b.add_text_field("passage_kind", STRING),
         mention: b.add_text_field("mention", analyzed(false)),
         by_type: b.add_json_field("by_type", by_type_opts),

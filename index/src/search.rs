@@ -70,7 +70,7 @@ pub struct SearchRequest {
     /// Papers to skip (paging).
     #[serde(default)]
     pub offset: usize,
-    /// Count the entities co-mentioned in the matching papers, per type.
+    /// Count the entities co-mentioned in the matching papers, per type, and the papers per year.
     #[serde(default)]
     pub facets: bool,
     /// Entities listed per type, capped at [`MAX_FACETS`].
@@ -116,6 +116,17 @@ pub struct SearchResponse {
     /// entities themselves left out), most papers first; types with most papers first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub facets: Vec<FacetGroup>,
+    /// With facets: the matching papers per publication year, earliest first (years without a
+    /// paper and papers without a year left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub years: Vec<YearCount>,
+}
+
+/// Matching papers published in one year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YearCount {
+    pub year: i32,
+    pub papers: u64,
 }
 
 /// One paper.
@@ -134,6 +145,9 @@ pub struct Hit {
     pub journal: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub year: Option<i32>,
+    /// The paper is retracted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retracted: bool,
     pub score: f32,
     /// All mentions in the paper.
     pub mention_count: usize,
@@ -172,6 +186,29 @@ pub struct FacetEntity {
     pub name: String,
     /// Matching papers that mention it.
     pub papers: u64,
+}
+
+/// The first year [`years`] counts: earlier years (and MEDLINE has papers from the 1780s) are
+/// rare enough to leave out of a histogram.
+const FIRST_YEAR: i32 = 1800;
+/// Years counted from [`FIRST_YEAR`], so up to 2199.
+const YEARS: usize = 400;
+
+/// The papers matching `query` per year, from the year's fast field.
+fn years(searcher: &tantivy::Searcher, query: &dyn Query) -> Result<Vec<YearCount>, SearchError> {
+    let histogram = tantivy::collector::HistogramCollector::new::<i64>(
+        "year".to_owned(),
+        i64::from(FIRST_YEAR),
+        1,
+        YEARS,
+    );
+    let counts = searcher.search(query, &histogram)?;
+    Ok(counts
+        .into_iter()
+        .zip(FIRST_YEAR..)
+        .filter(|(n, _)| *n > 0)
+        .map(|(papers, year)| YearCount { year, papers })
+        .collect())
 }
 
 /// Why a search failed. [`SearchError::is_client_error`] tells a bad request (HTTP 400) from a
@@ -369,7 +406,7 @@ impl Searcher {
             let doc: TantivyDocument = searcher.doc(address)?;
             hits.push(self.hit(&doc, score, ty.as_deref(), &main, with.as_ref())?);
         }
-        let facets = if req.facets {
+        let (facets, years) = if req.facets {
             let mut searched: HashSet<String> = HashSet::new();
             for p in main
                 .phrases
@@ -378,14 +415,15 @@ impl Searcher {
             {
                 searched.insert(normalize(&p.words.join(" ")));
             }
-            self.facets(
+            let facets = self.facets(
                 &searcher,
                 &query,
                 req.facet_limit.clamp(1, MAX_FACETS),
                 &searched,
-            )?
+            )?;
+            (facets, years(&searcher, &query)?)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         Ok(SearchResponse {
             total,
@@ -393,6 +431,7 @@ impl Searcher {
             limit,
             hits,
             facets,
+            years,
         })
     }
 
@@ -567,6 +606,10 @@ impl Searcher {
                 .get_first(f.year)
                 .and_then(|v| v.as_i64())
                 .and_then(|y| i32::try_from(y).ok()),
+            retracted: doc
+                .get_first(f.retracted)
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
             score,
             mention_count,
             mentions,

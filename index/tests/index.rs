@@ -175,6 +175,13 @@ fn facets_count_co_mentioned_entities_per_paper() {
     // The searched entity itself is left out.
     let names: Vec<&str> = disease.entities.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["type 2 diabetes"]);
+    // The papers per year, over all matching papers (not only the page).
+    let years: Vec<(i32, u64)> = found.years.iter().map(|y| (y.year, y.papers)).collect();
+    assert_eq!(years, [(2015, 1), (2021, 1)]);
+    r.limit = 1;
+    assert_eq!(s.search(&r).unwrap().years, found.years);
+    r.facets = false;
+    assert!(s.search(&r).unwrap().years.is_empty());
 
     let mut r = SearchRequest::new("aspirin");
     r.facets = true;
@@ -183,6 +190,31 @@ fn facets_count_co_mentioned_entities_per_paper() {
     let chem = found.facets.iter().find(|g| g.ty == "Chemical").unwrap();
     assert_eq!(chem.entities.len(), 1);
     assert_eq!(chem.entities[0].name, "paracetamol");
+}
+
+#[test]
+fn hits_say_whether_the_paper_is_retracted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut papers = corpus();
+    papers[1].document.as_mut().unwrap().retracted = true;
+    let mut ix = Indexer::open(dir.path(), config(1000)).unwrap();
+    ix.write(&batch("t", 0, 0, papers.into_iter().map(up).collect()))
+        .unwrap();
+    ix.commit().unwrap();
+    ix.close().unwrap();
+    let s = Searcher::open(dir.path()).unwrap();
+    let mut flags: Vec<(String, bool)> = s
+        .search(&SearchRequest::new("aspirin"))
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| (h.id, h.retracted))
+        .collect();
+    flags.sort();
+    assert_eq!(
+        flags,
+        [("pmid:1".to_owned(), false), ("pmid:2".to_owned(), true)]
+    );
 }
 
 #[test]
