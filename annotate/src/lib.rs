@@ -7,6 +7,7 @@ pub mod decode;
 pub mod eval;
 pub mod faults;
 pub mod labels;
+pub mod metrics;
 pub mod model;
 pub mod ner;
 pub mod open;

@@ -641,9 +641,13 @@ fn run_model(
         }
         stats.batches += 1;
         stats.padded_tokens += (batch.len() * cols) as u64;
+        let text: usize = batch.iter().map(|&r| rows[r].window.len()).sum();
+        let span = tracing::debug_span!("model", model = %m.dir.name, rows = batch.len(), cols);
         let started = std::time::Instant::now();
-        let logits = m.session.run(ids, mask, batch.len(), cols)?;
-        stats.inference_seconds += started.elapsed().as_secs_f64();
+        let logits = span.in_scope(|| m.session.run(ids, mask, batch.len(), cols))?;
+        let took = started.elapsed();
+        stats.inference_seconds += took.as_secs_f64();
+        crate::metrics::model_run(&m.dir.name, text, batch.len() * cols, took);
         for (b, &r) in batch.iter().enumerate() {
             let row = &rows[r];
             let window_index = r - first_row[row.passage];
@@ -658,6 +662,7 @@ fn run_model(
             }
         }
     }
+    let _decoding = tracing::debug_span!("decode_spans", model = %m.dir.name).entered();
     Ok(tokens
         .iter()
         .zip(probs)

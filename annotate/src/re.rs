@@ -324,9 +324,14 @@ impl ReModel {
             }
             stats.batches += 1;
             stats.padded_tokens += (batch.len() * cols) as u64;
+            let text: usize = batch.iter().map(|&r| lens[r] - 2).sum();
+            let span =
+                tracing::debug_span!("model", model = %self.dir.name, rows = batch.len(), cols);
             let started = std::time::Instant::now();
-            let logits = self.session.run(ids, mask, batch.len(), cols)?;
-            stats.inference_seconds += started.elapsed().as_secs_f64();
+            let logits = span.in_scope(|| self.session.run(ids, mask, batch.len(), cols))?;
+            let took = started.elapsed();
+            stats.inference_seconds += took.as_secs_f64();
+            crate::metrics::model_run(&self.dir.name, text, batch.len() * cols, took);
             for (b, &r) in batch.iter().enumerate() {
                 let mut p = logits[b * n_labels..(b + 1) * n_labels].to_vec();
                 softmax(&mut p);

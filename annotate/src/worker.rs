@@ -21,9 +21,11 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use pubmine_stream::codec::{decode_document, encode_annotations, encode_dead_letter};
 use pubmine_stream::error::{Classify, ErrorClass};
+use pubmine_stream::metrics;
 use pubmine_stream::record::{Annotations, DeadLetter, Document, ModelRef, SCHEMA_VERSION};
 use pubmine_stream::transport::{Consumer, InRecord, OutRecord, Producer, TransportError};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::ner::{AnnotateError, Annotator, Found, Prepared};
 
@@ -87,11 +89,15 @@ fn backoff(n: u32) -> Duration {
     Duration::from_millis(100u64 << n.min(7)).min(Duration::from_secs(10))
 }
 
-fn dead_letter(cfg: &WorkerConfig, r: &InRecord, reason: String) -> OutRecord {
+/// The stage name in dead letters and metrics.
+const STAGE: &str = "annotate";
+
+fn dead_letter(cfg: &WorkerConfig, r: &InRecord, class: &'static str, reason: String) -> OutRecord {
+    metrics::dead_letter(STAGE, class);
     tracing::warn!(record = %r.position(), key = %r.key, %reason, "record dead-lettered");
     let dl = DeadLetter {
         schema_version: SCHEMA_VERSION,
-        stage: "annotate".into(),
+        stage: STAGE.into(),
         source: r.position(),
         position: None,
         id: (!r.key.is_empty()).then(|| r.key.clone()),
@@ -107,6 +113,8 @@ fn dead_letter(cfg: &WorkerConfig, r: &InRecord, reason: String) -> OutRecord {
 /// A batch of records, decoded; its documents are annotated while the next batch is received,
 /// decoded and tokenized.
 struct Batch {
+    /// The batch's trace span: its decode, tokenize, annotate and produce spans are children.
+    span: tracing::Span,
     records: Vec<InRecord>,
     slots: Vec<Slot>,
     docs: Vec<Document>,
@@ -163,11 +171,15 @@ pub async fn run(
                 other => other?,
             }
         };
+        metrics::records_in(STAGE, records.len());
         let next = (!records.is_empty()).then(|| decode(cfg, records, &mut stats));
         let prepared = next.as_ref().map(|b| {
             let tokenizers = tokenizers.clone();
             let docs = b.docs.clone();
+            let span = b.span.clone();
             tokio::task::spawn_blocking(move || {
+                let _span =
+                    tracing::debug_span!(parent: &span, "tokenize", docs = docs.len()).entered();
                 let refs: Vec<&Document> = docs.iter().collect();
                 tokenizers.prepare(&refs)
             })
@@ -191,7 +203,9 @@ pub async fn run(
                 .take()
                 .ok_or(WorkerError::Bug("the annotator is busy"))?;
             let docs = std::mem::take(&mut batch.docs);
+            let span = batch.span.clone();
             let handle = tokio::task::spawn_blocking(move || {
+                let _span = tracing::debug_span!(parent: &span, "annotate").entered();
                 let (annotator, results) = annotate(annotator, &docs, prepared);
                 (annotator, docs, results)
             });
@@ -217,7 +231,10 @@ async fn receive(
 
 /// Decodes the records; tombstones pass through, undecodable records become dead letters.
 fn decode(cfg: &WorkerConfig, records: Vec<InRecord>, stats: &mut WorkerStats) -> Batch {
+    let span = tracing::debug_span!("batch", records = records.len());
+    let _decoding = tracing::debug_span!(parent: &span, "decode").entered();
     let mut batch = Batch {
+        span: span.clone(),
         slots: Vec::with_capacity(records.len()),
         docs: Vec::new(),
         doc_records: Vec::new(),
@@ -243,7 +260,7 @@ fn decode(cfg: &WorkerConfig, records: Vec<InRecord>, stats: &mut WorkerStats) -
                     stats.dead_lettered += 1;
                     batch
                         .slots
-                        .push(Slot::Out(dead_letter(cfg, r, e.to_string())));
+                        .push(Slot::Out(dead_letter(cfg, r, "decode", e.to_string())));
                 }
             },
         }
@@ -330,7 +347,12 @@ async fn finish(
             }
             Err(e) => {
                 stats.dead_lettered += 1;
-                dead_letter(cfg, &records[ri], format!("annotation failed: {e}"))
+                dead_letter(
+                    cfg,
+                    &records[ri],
+                    "annotate",
+                    format!("annotation failed: {e}"),
+                )
             }
         }));
     }
@@ -348,17 +370,27 @@ async fn finish(
     }
     let mut tries = 0;
     loop {
-        match produce_all(producer, cfg, records, &mut outs, stats).await {
+        let produce = tracing::debug_span!(parent: &batch.span, "produce", outputs = outs.len());
+        match produce_all(producer, cfg, records, &mut outs, stats)
+            .instrument(produce)
+            .await
+        {
             Ok(()) => break,
             Err(e) if e.class() == ErrorClass::Transient && tries + 1 < TRIES => {
                 tries += 1;
                 tracing::warn!(error = %e, retry_in = ?backoff(tries), outputs = outs.len(), "delivery failed, producing the batch again");
+                metrics::retry(STAGE, "delivery");
                 tokio::time::sleep(backoff(tries)).await;
             }
             Err(e) => return Err(e.into()),
         }
     }
     commit(consumer, records).await;
+    let dead = outs
+        .iter()
+        .filter(|(_, o)| o.topic == cfg.dead_letter_topic)
+        .count();
+    metrics::records_out(STAGE, outs.len() - dead);
     stats.batches += 1;
     tracing::debug!(records = records.len(), "batch committed");
     Ok(())
@@ -406,7 +438,7 @@ async fn produce_all(
             stats.documents = stats.documents.saturating_sub(1);
         }
         stats.dead_lettered += 1;
-        *out = dead_letter(cfg, r, reason);
+        *out = dead_letter(cfg, r, "too_large", reason);
         dead.push(producer.enqueue(out.clone()).await?);
     }
     for ack in dead {
@@ -425,6 +457,7 @@ async fn commit(consumer: &dyn Consumer, records: &[InRecord]) {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(error = %e, tries, "offset commit failed");
+                metrics::retry(STAGE, "commit");
                 tokio::time::sleep(backoff(tries)).await;
             }
         }

@@ -215,6 +215,7 @@ impl Indexer {
             .collect();
         self.committed = self.buffered.clone();
         self.pending.clear();
+        pubmine_stream::metrics::sink_rows("index", "documents", self.pending_docs as u64);
         self.pending_docs = 0;
         self.oldest_pending = None;
         self.stats.commits += 1;

@@ -7,6 +7,7 @@ pub mod fuzz;
 pub mod inflate;
 pub mod jats;
 pub mod medline;
+pub mod metrics;
 pub mod produce;
 pub mod progress;
 pub mod scan;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use pubmine_stream::codec::{encode_dead_letter, encode_document};
+use pubmine_stream::metrics;
 use pubmine_stream::record::{DeadLetter, DocumentRecord, SCHEMA_VERSION};
 use pubmine_stream::topics;
 use pubmine_stream::transport::{OutRecord, Producer, TransportError};
@@ -153,6 +154,7 @@ fn dead_letter_record(cfg: &IngestConfig, dl: &DeadLetter) -> OutRecord {
 fn too_large(location: &str, key: String, reason: String, report: &mut FileReport) -> DeadLetter {
     report.documents = report.documents.saturating_sub(1);
     report.dead_lettered += 1;
+    metrics::dead_letter(crate::metrics::STAGE, "too_large");
     DeadLetter {
         schema_version: SCHEMA_VERSION,
         stage: "ingest".into(),
@@ -172,6 +174,22 @@ enum Item {
 
 /// Sends every record of the file at `path` and waits for all acknowledgements.
 pub async fn ingest_file(
+    producer: &dyn Producer,
+    cfg: &IngestConfig,
+    path: &Path,
+) -> Result<FileReport, IngestError> {
+    let result = send_file(producer, cfg, path).await;
+    match &result {
+        Ok(r) => {
+            crate::metrics::file(true, r.bytes);
+            metrics::records_out(crate::metrics::STAGE, (r.documents + r.deletions) as usize);
+        }
+        Err(_) => crate::metrics::file(false, 0),
+    }
+    result
+}
+
+async fn send_file(
     producer: &dyn Producer,
     cfg: &IngestConfig,
     path: &Path,
@@ -221,6 +239,7 @@ pub async fn ingest_file(
             }
             Item::Dead(dl) => {
                 report.dead_lettered += 1;
+                metrics::dead_letter(crate::metrics::STAGE, "parse");
                 dead_letter_record(cfg, &dl)
             }
         };

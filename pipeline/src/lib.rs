@@ -49,6 +49,7 @@ use pubmine_stream::transport::{
 use tokio_util::sync::CancellationToken;
 
 pub mod display;
+pub mod telemetry;
 
 use display::{Display, Progress, Rate};
 

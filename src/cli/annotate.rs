@@ -48,6 +48,8 @@ pub struct AnnotateArgs {
     /// Documents annotated together (their windows are batched together).
     #[arg(long, default_value_t = 32)]
     docs_per_batch: usize,
+    #[command(flatten)]
+    metrics: super::MetricsOpts,
 }
 
 /// The models to run and how: shared by every command that annotates.
@@ -186,15 +188,20 @@ pub async fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn worker(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
+    let health = args.metrics.start().await?;
     let kafka = args
         .broker
         .config("use --input FILE to annotate JSON lines without one")?;
+    health.broker(&kafka)?;
+    let loaded = health.models();
     let annotator = args.models.open()?;
+    loaded();
     kafka
         .ensure_topics(&[&args.output_topic, &args.dead_letter_topic], 6, 1)
         .await
         .context("failed to create the topics")?;
     let consumer = kafka.consumer(&args.group, &[&args.input_topic])?;
+    health.lag(&consumer)?;
     let producer = kafka.producer()?;
     let cfg = WorkerConfig {
         output_topic: args.output_topic.clone(),

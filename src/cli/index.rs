@@ -52,10 +52,14 @@ pub struct IndexArgs {
     /// commit (`after-write:N`).
     #[arg(long, env = "PUBMINE_CRASH", hide = true)]
     crash: Option<CrashPoint>,
+    #[command(flatten)]
+    metrics: super::MetricsOpts,
 }
 
 pub async fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
+    let health = args.metrics.start().await?;
     let kafka = args.broker.config("index reads the annotations topic")?;
+    health.broker(&kafka)?;
     let cfg = IndexConfig {
         commit_docs: args.commit_docs,
         commit_interval: args.commit_interval,
@@ -73,6 +77,7 @@ pub async fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
         &args.dead_letter_topic,
     )
     .await?;
+    health.lag(&consumer)?;
     let mut sink = IndexSink::new(indexer);
     let cfg = SinkConfig {
         stage: "index".into(),

@@ -133,10 +133,14 @@ pub struct KafkaOpts {
     /// No progress bar, even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    #[command(flatten)]
+    metrics: super::MetricsOpts,
 }
 
 impl KafkaOpts {
-    async fn connect(&self) -> anyhow::Result<(KafkaProducer, IngestConfig)> {
+    /// The producer and its settings, with metrics and health served when asked for.
+    async fn connect(&self) -> anyhow::Result<(KafkaProducer, IngestConfig, super::Health)> {
+        let health = self.metrics.start().await?;
         let cfg = self
             .broker
             .config("use `pubmine ingest parse` to print documents without one")?;
@@ -148,12 +152,13 @@ impl KafkaOpts {
         .await
         .context("failed to create the topics")?;
         let producer = cfg.producer()?;
+        health.broker(&cfg)?;
         let ingest = IngestConfig {
             topic: self.topic.clone(),
             dead_letter_topic: self.dead_letter_topic.clone(),
             progress: !self.no_progress,
         };
-        Ok((producer, ingest))
+        Ok((producer, ingest, health))
     }
 }
 
@@ -169,7 +174,8 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             db,
         }) => {
             let pool = db.connect("ingest watch").await?;
-            let (producer, cfg) = kafka.connect().await?;
+            let (producer, cfg, health) = kafka.connect().await?;
+            health.database(&pool);
             let token = shutdown::on_signal();
             let wcfg = watch.config(dir);
             let reports = continuous::watch(&producer, &cfg, &pool, &wcfg, &token).await?;
@@ -183,7 +189,8 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             db,
         }) => {
             let pool = db.connect("ingest sync").await?;
-            let (producer, cfg) = kafka.connect().await?;
+            let (producer, cfg, health) = kafka.connect().await?;
+            health.database(&pool);
             let token = shutdown::on_signal();
             let scfg = sync.config(urls);
             let reports = continuous::sync(&producer, &cfg, &pool, &scfg, &token).await?;
@@ -210,7 +217,10 @@ async fn ingest_paths(args: IngestArgs) -> anyhow::Result<ExitCode> {
         Some(_) => Some(args.db.connect("ingest").await?),
         None => None,
     };
-    let (producer, cfg) = args.kafka.connect().await?;
+    let (producer, cfg, health) = args.kafka.connect().await?;
+    if let Some(pool) = &pool {
+        health.database(pool);
+    }
     let token = shutdown::on_signal();
     let mut reports = Vec::new();
     let mut failed = found.errors.len();

@@ -73,6 +73,9 @@ pub fn init_tracing(args: &LogArgs) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // A span enabled by the filter (the worker's batch spans are at debug) is logged when
+        // it closes, with its busy and idle time: a slow stage shows.
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(|| pubmine_pipeline::display::LogWriter);
     match args.log_format {
         LogFormat::Text => builder.init(),
@@ -141,6 +144,88 @@ pub async fn sink_transport(
         .await
         .context("failed to create the topics")?;
     Ok((kafka.consumer(group, &[input])?, kafka.producer()?))
+}
+
+/// Where to serve metrics and health.
+#[derive(Debug, Args, Clone)]
+pub struct MetricsOpts {
+    /// Serve Prometheus metrics on /metrics, and health on /healthz (alive) and /readyz (broker,
+    /// database and models reachable and loaded), at this address: host:port, or a bare port for
+    /// 127.0.0.1. Off unless given.
+    #[arg(long, env = "PUBMINE_METRICS_ADDR", value_parser = pubmine_pipeline::telemetry::parse_addr)]
+    metrics_addr: Option<std::net::SocketAddr>,
+}
+
+impl MetricsOpts {
+    /// Starts serving metrics and health when asked to; the checks are added as the command
+    /// comes to what they check.
+    pub async fn start(&self) -> anyhow::Result<Health> {
+        let readiness = pubmine_pipeline::telemetry::Readiness::default();
+        if let Some(addr) = self.metrics_addr {
+            pubmine_pipeline::telemetry::serve(
+                addr,
+                readiness.clone(),
+                tokio_util::sync::CancellationToken::new(),
+            )
+            .await?;
+        }
+        Ok(Health {
+            readiness,
+            on: self.metrics_addr.is_some(),
+        })
+    }
+}
+
+/// A command's readiness checks, and whether metrics are served at all.
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub readiness: pubmine_pipeline::telemetry::Readiness,
+    on: bool,
+}
+
+impl Health {
+    /// Ready only while a broker of `kafka` answers.
+    pub fn broker(&self, kafka: &pubmine_stream::kafka::KafkaConfig) -> anyhow::Result<()> {
+        if self.on {
+            let probe = kafka.probe()?;
+            self.readiness.check("broker", move || {
+                let probe = probe.clone();
+                Box::pin(async move {
+                    probe
+                        .check(pubmine_pipeline::telemetry::CHECK_TIMEOUT)
+                        .await
+                })
+            });
+        }
+        Ok(())
+    }
+
+    /// Ready only while the database answers.
+    pub fn database(&self, pool: &pubmine_store::Pool) {
+        let pool = pool.clone();
+        self.readiness.check("database", move || {
+            let pool = pool.clone();
+            Box::pin(async move {
+                pubmine_store::ping(&pool)
+                    .await
+                    .map_err(|e| format!("the database does not answer: {e}"))
+            })
+        });
+    }
+
+    /// Ready once the models are loaded: call the returned function then.
+    pub fn models(&self) -> impl FnOnce() + use<> {
+        let flag = self.readiness.flag("models", "the models are loading");
+        move || flag.store(true, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Reports the consumer's lag per partition, when metrics are served.
+    pub fn lag(&self, consumer: &pubmine_stream::kafka::KafkaConsumer) -> anyhow::Result<()> {
+        if self.on {
+            consumer.report_lag(std::time::Duration::from_secs(5))?;
+        }
+        Ok(())
+    }
 }
 
 /// Postgres connection options.

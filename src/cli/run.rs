@@ -73,11 +73,17 @@ pub struct RunArgs {
     /// No progress line, even on a terminal (log events every few seconds instead).
     #[arg(long)]
     no_progress: bool,
+    #[command(flatten)]
+    metrics: super::MetricsOpts,
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let health = args.metrics.start().await?;
     let pool = args.db.connect("run").await?;
+    health.database(&pool);
+    let loaded = health.models();
     let annotator = args.models.open()?;
+    loaded();
     let feed = match (&args.watch, args.sync.is_empty()) {
         (Some(dir), _) => Feed::Watch(args.watch_opts.config(dir.clone())),
         (None, false) => Feed::Sync(args.sync_opts.config(args.sync.clone())),

@@ -37,11 +37,16 @@ pub struct StoreArgs {
     /// offset commit (`after-write:N`).
     #[arg(long, env = "PUBMINE_CRASH", hide = true)]
     crash: Option<CrashPoint>,
+    #[command(flatten)]
+    metrics: super::MetricsOpts,
 }
 
 pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
+    let health = args.metrics.start().await?;
     let kafka = args.broker.config("store reads the annotations topic")?;
+    health.broker(&kafka)?;
     let pool = args.db.connect("store").await?;
+    health.database(&pool);
     let (consumer, producer) = super::sink_transport(
         &kafka,
         &args.group,
@@ -49,6 +54,7 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
         &args.dead_letter_topic,
     )
     .await?;
+    health.lag(&consumer)?;
     let mut sink = PgSink::new(pool, args.sink_name.as_deref().unwrap_or(&args.group));
     let cfg = SinkConfig {
         stage: "store".into(),

@@ -70,6 +70,12 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
         .map_err(StoreError::Connect)
 }
 
+/// Asks the server a trivial question: is the database there and answering?
+pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
 /// Applies the migrations that are not applied yet.
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     sqlx::migrate!("../migrations").run(pool).await?;

@@ -116,6 +116,14 @@ impl Sink for PgSink {
     fn write(&mut self, batch: SinkBatch) -> BoxFuture<'_, Result<Option<Offsets>, SinkError>> {
         Box::pin(async move {
             let (done, w) = self.write_batch(&batch).await.map_err(sink_error)?;
+            for (table, n) in [
+                ("documents", w.documents),
+                ("deletions", w.deletions),
+                ("mentions", w.mentions),
+                ("relations", w.relations),
+            ] {
+                pubmine_stream::metrics::sink_rows("store", table, n);
+            }
             tracing::debug!(
                 documents = w.documents,
                 deletions = w.deletions,

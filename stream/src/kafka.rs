@@ -118,6 +118,19 @@ impl KafkaConfig {
         Ok(KafkaProducer { inner })
     }
 
+    /// A client that asks the cluster for its metadata: whether a broker answers, for
+    /// readiness checks.
+    pub fn probe(&self) -> Result<KafkaProbe, TransportError> {
+        let mut c = self.base();
+        self.apply_options(&mut c);
+        let inner: rdkafka::consumer::BaseConsumer = c
+            .create()
+            .map_err(|e| TransportError::Fatal(format!("failed to create kafka client: {e}")))?;
+        Ok(KafkaProbe {
+            inner: std::sync::Arc::new(inner),
+        })
+    }
+
     /// Creates the topics that do not exist yet; existing ones are left as they are.
     pub async fn ensure_topics(
         &self,
@@ -150,6 +163,33 @@ impl KafkaConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// Asks the cluster whether it is there ([`KafkaConfig::probe`]).
+#[derive(Clone)]
+pub struct KafkaProbe {
+    inner: std::sync::Arc<rdkafka::consumer::BaseConsumer>,
+}
+
+impl std::fmt::Debug for KafkaProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaProbe").finish_non_exhaustive()
+    }
+}
+
+impl KafkaProbe {
+    /// Fetches the cluster's metadata within `timeout`: `Ok` when a broker answered.
+    pub async fn check(&self, timeout: Duration) -> Result<(), String> {
+        use rdkafka::consumer::Consumer as _;
+        let c = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            c.fetch_metadata(None, timeout)
+                .map(|_| ())
+                .map_err(|e| format!("no broker answered: {e}"))
+        })
+        .await
+        .map_err(|e| format!("the check failed: {e}"))?
     }
 }
 
@@ -202,7 +242,7 @@ impl rdkafka::consumer::ConsumerContext for AssignContext {
 /// A consumer-group member that commits only offsets it is given: a stage commits a batch's
 /// offsets after the writes it caused are durable (at-least-once).
 pub struct KafkaConsumer {
-    inner: rdkafka::consumer::StreamConsumer<AssignContext>,
+    inner: std::sync::Arc<rdkafka::consumer::StreamConsumer<AssignContext>>,
 }
 
 impl std::fmt::Debug for KafkaConsumer {
@@ -222,11 +262,35 @@ impl KafkaConfig {
         inner.subscribe(topics).map_err(|e| {
             TransportError::Fatal(format!("failed to subscribe to {topics:?}: {e}"))
         })?;
-        Ok(KafkaConsumer { inner })
+        Ok(KafkaConsumer {
+            inner: std::sync::Arc::new(inner),
+        })
     }
 }
 
 impl KafkaConsumer {
+    /// Reports the lag of every partition assigned to this member
+    /// ([`crate::metrics::CONSUMER_LAG`]) every `every`, on a thread of its own that ends with
+    /// the consumer. The lag is the partition's high watermark, asked of the broker, minus the
+    /// position of this member (the offset after the last record it has taken; before it has
+    /// taken one, the group's committed offset), so a stage that stops taking records shows a
+    /// growing lag. A partition the broker does not answer for keeps its last figure.
+    pub fn report_lag(&self, every: Duration) -> std::io::Result<()> {
+        let consumer = std::sync::Arc::downgrade(&self.inner);
+        std::thread::Builder::new()
+            .name("pubmine-lag".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(every);
+                    let Some(c) = consumer.upgrade() else {
+                        return;
+                    };
+                    report_lag_once(&c);
+                }
+            })
+            .map(|_| ())
+    }
+
     /// Up to `max` records: waits for the first (until `cancel` resolves), then takes what comes
     /// within `linger`.
     pub async fn recv_batch(
@@ -365,6 +429,43 @@ impl KafkaConsumer {
         self.inner
             .commit(&tpl, CommitMode::Sync)
             .map_err(|e| TransportError::Delivery(format!("offset commit failed: {e}")))
+    }
+}
+
+fn report_lag_once(c: &rdkafka::consumer::StreamConsumer<AssignContext>) {
+    use rdkafka::consumer::Consumer as _;
+    const ASK: Duration = Duration::from_secs(2);
+    let assigned = c
+        .context()
+        .assigned
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if assigned.is_empty() {
+        return;
+    }
+    let position = c.position().ok();
+    let mut committed: Option<rdkafka::TopicPartitionList> = None;
+    for (topic, partition) in assigned {
+        let Ok((low, high)) = c.fetch_watermarks(&topic, partition, ASK) else {
+            continue;
+        };
+        let at = |tpl: &rdkafka::TopicPartitionList| match tpl
+            .find_partition(&topic, partition)
+            .map(|e| e.offset())
+        {
+            Some(rdkafka::Offset::Offset(o)) => Some(o),
+            _ => None,
+        };
+        let mut offset = position.as_ref().and_then(at);
+        if offset.is_none() {
+            if committed.is_none() {
+                committed = c.committed(ASK).ok();
+            }
+            offset = committed.as_ref().and_then(at);
+        }
+        // Nothing taken and nothing committed: the whole partition is ahead.
+        crate::metrics::lag(&topic, partition, high - offset.unwrap_or(low));
     }
 }
 

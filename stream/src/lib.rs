@@ -7,6 +7,7 @@ pub mod error;
 pub mod fuzz;
 pub mod jsonl;
 pub mod kafka;
+pub mod metrics;
 pub mod record;
 pub mod shutdown;
 pub mod sink;

@@ -11,7 +11,7 @@
 //! A record that cannot be decoded goes to the dead-letter topic (acknowledged before the batch
 //! that covers its offset is written), is counted, and the stream goes on.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
@@ -177,11 +177,12 @@ pub async fn run(
             Err(TransportError::Closed) => break,
             other => other?,
         };
+        crate::metrics::records_in(&cfg.stage, records.len());
         // Assignments happen inside a receive: read the sink's offsets for the partitions now
         // assigned before taking any record (another member may have written them since).
         let (now, assigned) = consumer.assignment();
         if now != epoch {
-            let stored = retry!(shutdown, sink.stored_offsets(&assigned))?;
+            let stored = retry!(shutdown, &cfg.stage, sink.stored_offsets(&assigned))?;
             position.clear();
             for tp in assigned {
                 let at = stored.get(&tp).copied();
@@ -191,7 +192,9 @@ pub async fn run(
             epoch = now;
         }
         if records.is_empty() {
-            if let Some(done) = retry!(shutdown, sink.flush())? {
+            let started = Instant::now();
+            if let Some(done) = retry!(shutdown, &cfg.stage, sink.flush())? {
+                crate::metrics::sink_commit(&cfg.stage, started.elapsed());
                 commit_to_group(consumer, &done);
             }
             continue;
@@ -232,7 +235,8 @@ pub async fn run(
                 (d, t + 1)
             }
         });
-        let (done, refused) = match retry!(shutdown, sink.write(batch.clone())) {
+        let started = Instant::now();
+        let (done, refused) = match retry!(shutdown, &cfg.stage, sink.write(batch.clone())) {
             Err(SinkError::Poison(e)) => {
                 tracing::warn!(stage = %cfg.stage, error = %e, "the sink refused a record of the batch; writing it a record at a time");
                 write_one_by_one(producer, sink, cfg, batch, shutdown, &mut stats).await?
@@ -242,7 +246,9 @@ pub async fn run(
         stats.documents += docs - refused.0;
         stats.deletions += dels - refused.1;
         stats.batches += 1;
+        crate::metrics::records_out(&cfg.stage, (docs + dels - refused.0 - refused.1) as usize);
         if let Some(done) = done {
+            crate::metrics::sink_commit(&cfg.stage, started.elapsed());
             durable_writes += 1;
             if cfg.crash == Some(CrashPoint::AfterWrite(durable_writes)) {
                 tracing::error!(stage = %cfg.stage, writes = durable_writes, "crashing on purpose after a durable write, before the group commit");
@@ -251,7 +257,9 @@ pub async fn run(
             commit_to_group(consumer, &done);
         }
     }
-    if let Some(done) = retry!(shutdown, sink.flush())? {
+    let started = Instant::now();
+    if let Some(done) = retry!(shutdown, &cfg.stage, sink.flush())? {
+        crate::metrics::sink_commit(&cfg.stage, started.elapsed());
         commit_to_group(consumer, &done);
     }
     Ok(stats)
@@ -278,7 +286,7 @@ async fn write_one_by_one(
             items: vec![item.clone()],
             next,
         };
-        match retry!(shutdown, sink.write(one.clone())) {
+        match retry!(shutdown, &cfg.stage, sink.write(one.clone())) {
             Ok(d) => done = d.or(done),
             Err(SinkError::Poison(e)) => {
                 let r = InRecord {
@@ -289,7 +297,9 @@ async fn write_one_by_one(
                     value: None,
                 };
                 let reason = format!("refused by the {} sink: {}", cfg.stage, error_chain(&*e));
-                dead_letter(producer, cfg, &r, reason).await?.await?;
+                dead_letter(producer, cfg, &r, "refused", reason)
+                    .await?
+                    .await?;
                 stats.dead_lettered += 1;
                 if item.annotations.is_some() {
                     refused.0 += 1;
@@ -305,7 +315,7 @@ async fn write_one_by_one(
         items: Vec::new(),
         next: batch.next,
     };
-    let done = retry!(shutdown, sink.write(cover.clone()))?.or(done);
+    let done = retry!(shutdown, &cfg.stage, sink.write(cover.clone()))?.or(done);
     Ok((done, refused))
 }
 
@@ -340,12 +350,12 @@ async fn decode_batch(
                 Ok(a) if a.id == r.key => Some(Box::new(a)),
                 Ok(a) => {
                     let reason = format!("annotations of {} under the key {}", a.id, r.key);
-                    acks.push(dead_letter(producer, cfg, r, reason).await?);
+                    acks.push(dead_letter(producer, cfg, r, "decode", reason).await?);
                     stats.dead_lettered += 1;
                     continue;
                 }
                 Err(e) => {
-                    acks.push(dead_letter(producer, cfg, r, e.to_string()).await?);
+                    acks.push(dead_letter(producer, cfg, r, "decode", e.to_string()).await?);
                     stats.dead_lettered += 1;
                     continue;
                 }
@@ -372,8 +382,10 @@ async fn dead_letter(
     producer: &dyn Producer,
     cfg: &SinkConfig,
     r: &InRecord,
+    class: &'static str,
     reason: String,
 ) -> Result<crate::transport::Ack, TransportError> {
+    crate::metrics::dead_letter(&cfg.stage, class);
     tracing::warn!(stage = %cfg.stage, record = %r.position(), key = %r.key, %reason, "record dead-lettered");
     let dl = DeadLetter {
         schema_version: SCHEMA_VERSION,
@@ -403,12 +415,13 @@ fn commit_to_group(consumer: &dyn Consumer, done: &Offsets) {
 /// Evaluates the sink call until it succeeds, fails fatally, or shutdown is requested after a
 /// transient failure, backing off between tries.
 macro_rules! retry {
-    ($shutdown:expr, $call:expr) => {{
+    ($shutdown:expr, $stage:expr, $call:expr) => {{
         let mut delay = Duration::from_millis(100);
         loop {
             match $call.await {
                 Err(SinkError::Transient(e)) if !$shutdown.is_cancelled() => {
                     tracing::warn!(error = %e, retry_in = ?delay, "sink call failed, retrying");
+                    crate::metrics::retry($stage, "sink");
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
                         _ = $shutdown.cancelled() => break Err(SinkError::Transient(e)),

@@ -271,7 +271,12 @@ impl Consumer for ChannelConsumer {
     ) -> BoxFuture<'a, Result<Vec<InRecord>, TransportError>> {
         Box::pin(async move {
             let mut rx = self.rx.lock().await;
-            recv_from(&mut rx, max, linger, idle, cancel, |r| self.number(r)).await
+            let got = recv_from(&mut rx, max, linger, idle, cancel, |r| self.number(r)).await;
+            // What waits in the channel is this stage's lag.
+            if let Some(r) = got.as_ref().ok().and_then(|g| g.first()) {
+                crate::metrics::lag(&r.topic, 0, rx.len() as i64);
+            }
+            got
         })
     }
 

@@ -1,0 +1,131 @@
+//! The metrics every stage shares, declared here once: records in and out, dead letters,
+//! retries, consumer lag, and the sinks' commits and rows. Recorded through the `metrics` facade:
+//! without an installed recorder (`--metrics-addr` not given) every call is a no-op. Each crate
+//! that records metrics of its own declares them in its `metrics` module the same way, and
+//! `pubmine_pipeline::telemetry` describes them all to the exporter.
+
+use std::time::Duration;
+
+/// What kind of metric a name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// One metric: its name (with the `pubmine_` prefix), kind, labels and meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Declared {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub labels: &'static [&'static str],
+    pub help: &'static str,
+}
+
+impl Declared {
+    /// Tells the installed recorder what the metric means (`# HELP` in the exposition).
+    pub fn describe(&self) {
+        match self.kind {
+            Kind::Counter => metrics::describe_counter!(self.name, self.help),
+            Kind::Gauge => metrics::describe_gauge!(self.name, self.help),
+            Kind::Histogram => metrics::describe_histogram!(self.name, self.help),
+        }
+    }
+}
+
+pub const RECORDS_IN: &str = "pubmine_records_in_total";
+pub const RECORDS_OUT: &str = "pubmine_records_out_total";
+pub const DEAD_LETTERS: &str = "pubmine_dead_letters_total";
+pub const RETRIES: &str = "pubmine_retries_total";
+pub const CONSUMER_LAG: &str = "pubmine_consumer_lag";
+pub const SINK_COMMIT_SECONDS: &str = "pubmine_sink_commit_seconds";
+pub const SINK_ROWS: &str = "pubmine_sink_rows_total";
+
+/// The metrics of this crate.
+pub const DECLARED: &[Declared] = &[
+    Declared {
+        name: RECORDS_IN,
+        kind: Kind::Counter,
+        labels: &["stage"],
+        help: "Records a stage has taken from its input (documents, annotations, tombstones).",
+    },
+    Declared {
+        name: RECORDS_OUT,
+        kind: Kind::Counter,
+        labels: &["stage"],
+        help: "Records a stage has finished: produced downstream (ingest, annotate) or written \
+               (store, index); dead letters not included.",
+    },
+    Declared {
+        name: DEAD_LETTERS,
+        kind: Kind::Counter,
+        labels: &["stage", "reason"],
+        help: "Records set aside on the dead-letter topic, by stage and reason class \
+               (parse, decode, annotate, too_large, refused).",
+    },
+    Declared {
+        name: RETRIES,
+        kind: Kind::Counter,
+        labels: &["stage", "class"],
+        help: "Calls retried after a transient fault, by stage and what failed \
+               (sink: a sink's write; delivery: producing a batch; commit: a group commit).",
+    },
+    Declared {
+        name: CONSUMER_LAG,
+        kind: Kind::Gauge,
+        labels: &["topic", "partition"],
+        help: "Records in the partition past the consumer's position (Kafka: the high \
+               watermark minus the position; in one process: records waiting in the channel).",
+    },
+    Declared {
+        name: SINK_COMMIT_SECONDS,
+        kind: Kind::Histogram,
+        labels: &["stage"],
+        help: "Seconds of a sink write that made records durable (a Postgres transaction, a \
+               tantivy commit).",
+    },
+    Declared {
+        name: SINK_ROWS,
+        kind: Kind::Counter,
+        labels: &["stage", "table"],
+        help: "Rows written by a sink, per table (Postgres) or documents (index).",
+    },
+];
+
+/// `n` records taken from the input of `stage`.
+pub fn records_in(stage: &str, n: usize) {
+    metrics::counter!(RECORDS_IN, "stage" => stage.to_owned()).increment(n as u64);
+}
+
+/// `n` records finished by `stage`.
+pub fn records_out(stage: &str, n: usize) {
+    metrics::counter!(RECORDS_OUT, "stage" => stage.to_owned()).increment(n as u64);
+}
+
+/// One record of `stage` dead-lettered for a reason of this class.
+pub fn dead_letter(stage: &str, reason: &'static str) {
+    metrics::counter!(DEAD_LETTERS, "stage" => stage.to_owned(), "reason" => reason).increment(1);
+}
+
+/// One call of `stage` retried after a transient fault of this class.
+pub fn retry(stage: &str, class: &'static str) {
+    metrics::counter!(RETRIES, "stage" => stage.to_owned(), "class" => class).increment(1);
+}
+
+/// The lag of one partition now.
+pub fn lag(topic: &str, partition: i32, records: i64) {
+    metrics::gauge!(CONSUMER_LAG, "topic" => topic.to_owned(), "partition" => partition.to_string())
+        .set(records.max(0) as f64);
+}
+
+/// A durable write of `stage` that took `took`.
+pub fn sink_commit(stage: &str, took: Duration) {
+    metrics::histogram!(SINK_COMMIT_SECONDS, "stage" => stage.to_owned())
+        .record(took.as_secs_f64());
+}
+
+/// `n` rows written by `stage` to `table`.
+pub fn sink_rows(stage: &str, table: &'static str, n: u64) {
+    metrics::counter!(SINK_ROWS, "stage" => stage.to_owned(), "table" => table).increment(n);
+}
