@@ -1,11 +1,13 @@
-//! `pubmine serve`: the HTTP JSON API over the entity index and Postgres. The handlers only
-//! translate HTTP to calls into `pubmine_index::search` and `pubmine_store::{read, export}`.
+//! `pubmine serve`: the HTTP JSON API over the entity index and Postgres, and the search page
+//! over it. The handlers only translate HTTP to calls into `pubmine_index::search` and
+//! `pubmine_store::{read, export}`.
 //!
+//! - `GET /`: the search page (`page/`, built into the binary: nothing is fetched from elsewhere)
 //! - `GET /search?query=...&type=&year_from=&year_to=&with=&limit=&offset=&facets=`
 //! - `GET /documents/{id}`: the document with every model's annotations
 //! - `GET /documents/{id}/pubtator`, `GET /documents/{id}/bioc`
 //! - `GET /entities/top?type=&limit=`
-//! - `GET /health`
+//! - `GET /health`, `GET /healthz` (alive), `GET /readyz` (the database answers), `GET /metrics`
 //!
 //! A malformed request gets 400 with the reason, an unknown document 404; page sizes are capped.
 //! A failure of the server's own gets 500 with a generic message; the details go to the log,
@@ -43,6 +45,9 @@ pub struct ServeArgs {
     /// Postgres (`pubmine store`), for /documents and /entities.
     #[command(flatten)]
     db: super::DbOpts,
+    /// Metrics and health on an address of their own too (they are always on --bind).
+    #[command(flatten)]
+    metrics: super::MetricsOpts,
 }
 
 struct AppState {
@@ -66,7 +71,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(_) => Some(args.db.connect("serve").await?),
         None => None,
     };
-    let app = router(Arc::new(AppState { searcher, pool }));
+    let health = args.metrics.start().await?;
+    if let Some(pool) = &pool {
+        health.database(pool);
+    }
+    let telemetry = pubmine_pipeline::telemetry::routes(
+        pubmine_pipeline::telemetry::install()?,
+        health.readiness.clone(),
+    );
+    let app = router(Arc::new(AppState { searcher, pool })).merge(telemetry);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("failed to listen on {}", args.bind))?;
@@ -84,6 +97,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .route("/", get(|| page("text/html; charset=utf-8", PAGE_HTML)))
+        .route(
+            "/page/app.js",
+            get(|| page("text/javascript; charset=utf-8", PAGE_JS)),
+        )
+        .route(
+            "/page/style.css",
+            get(|| page("text/css; charset=utf-8", PAGE_CSS)),
+        )
         .route("/health", get(|| async { "ok" }))
         .route("/search", get(search))
         .route("/documents/{id}", get(document))
@@ -92,6 +114,43 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/entities/top", get(top_entities))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such route".into()) })
         .with_state(state)
+        .layer(axum::middleware::from_fn(count_request))
+}
+
+const PAGE_HTML: &str = include_str!("page/index.html");
+const PAGE_JS: &str = include_str!("page/app.js");
+const PAGE_CSS: &str = include_str!("page/style.css");
+
+async fn page(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            // The page and its script come from this origin only.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Counts every request by its route's pattern (not its path: ids would make a series each)
+/// and status, and times it.
+async fn count_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    pubmine_pipeline::telemetry::http_request(
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 /// An error as JSON `{"error": "..."}` with its status.
