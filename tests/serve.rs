@@ -53,6 +53,7 @@ fn annotations(n: u32) -> Annotations {
             m("BRCA1", "Gene"),
             m("breast cancer", "Disease"),
         ],
+        abbreviations: Vec::new(),
         relations: Vec::new(),
         document: Some(Box::new(doc)),
     }

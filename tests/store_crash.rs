@@ -45,6 +45,7 @@ fn annotations(n: u32, v: u32) -> Annotations {
             labels: vec!["Disease".into()],
         }],
         mentions,
+        abbreviations: Vec::new(),
         relations: Vec::new(),
         document: Some(Box::new(doc)),
     }

@@ -17,6 +17,8 @@
 //! parentheses that hold a figure, table or equation reference, a comparison or an equation
 //! (`(Fig. 2)`, `(p < 0.05)`, `(n = 12)`) are never short forms.
 
+use pubmine_stream::record::{ABBREVIATION_MODEL, Abbreviation, Document, Mention};
+
 /// One definition, in character offsets of the passage: `[start, end)` of each form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Definition {
@@ -336,6 +338,117 @@ fn valid(c: &[char], short: (usize, usize), long: (usize, usize), max_words: usi
     !lf.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == sf)
 }
 
+/// The version of [`resolve`]'s rules, the "hash" of the abbreviation pseudo-model
+/// ([`pubmine_stream::record::ABBREVIATION_MODEL`]): mentions it added are replaced when the
+/// rules change.
+pub const RULES_VERSION: &str = "schwartz-hearst-1";
+
+/// The abbreviations `doc` defines, and what they do to its `mentions` (every model's, in
+/// passage and offset order, as they leave the NER models):
+///
+/// - A long form takes the type of the mention that ends where it ends and lies within it (the
+///   head of an English noun phrase is its last word: "non-small cell lung cancer" is a
+///   Disease when "lung cancer" is one), the longest such mention when there are several. A
+///   long form without one types nothing.
+/// - Each occurrence of a typed short form in the document (a whole word, case as defined;
+///   anywhere in the document, the definition's own included) that a mention marks exactly
+///   takes the long form's type; one that no mention touches becomes a mention of that type, with
+///   the long form's mention's score and the model [`ABBREVIATION_MODEL`]; one that a mention
+///   overlaps otherwise is left to that mention.
+/// - A short form defined twice keeps its first definition's type.
+///
+/// Returns the abbreviations, in passage and offset order; `mentions` stays in that order.
+pub fn resolve(doc: &Document, mentions: &mut Vec<Mention>) -> Vec<Abbreviation> {
+    let mut found = Vec::new();
+    // Short form -> (type, score) of its long form.
+    let mut typed: Vec<(String, String, f32)> = Vec::new();
+    for (p, passage) in doc.passages.iter().enumerate() {
+        let chars: Vec<char> = passage.text.chars().collect();
+        for d in definitions(&passage.text) {
+            let slice = |(a, b): (usize, usize)| chars[a..b].iter().collect::<String>();
+            let a = Abbreviation {
+                passage: p as u32,
+                short_start: d.short.0 as u32,
+                short_end: d.short.1 as u32,
+                short: slice(d.short),
+                long_start: d.long.0 as u32,
+                long_end: d.long.1 as u32,
+                long: slice(d.long),
+            };
+            let head = mentions
+                .iter()
+                .filter(|m| {
+                    m.passage == a.passage && m.end == a.long_end && m.start >= a.long_start
+                })
+                .min_by_key(|m| m.start);
+            if let Some(m) = head
+                && !typed.iter().any(|(s, _, _)| *s == a.short)
+            {
+                typed.push((a.short.clone(), m.ty.clone(), m.score));
+            }
+            found.push(a);
+        }
+    }
+    if typed.is_empty() {
+        return found;
+    }
+    let mut added = Vec::new();
+    for (p, passage) in doc.passages.iter().enumerate() {
+        let p = p as u32;
+        let chars: Vec<char> = passage.text.chars().collect();
+        for (short, ty, score) in &typed {
+            for (start, end) in occurrences(&chars, short) {
+                let (start, end) = (start as u32, end as u32);
+                let mut touched = false;
+                for m in mentions.iter_mut().filter(|m| m.passage == p) {
+                    if m.start == start && m.end == end {
+                        m.ty.clone_from(ty);
+                        touched = true;
+                    } else if m.start < end && start < m.end {
+                        touched = true;
+                    }
+                }
+                if !touched {
+                    added.push(Mention {
+                        passage: p,
+                        start,
+                        end,
+                        text: short.clone(),
+                        ty: ty.clone(),
+                        score: *score,
+                        model: ABBREVIATION_MODEL.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    if !added.is_empty() {
+        mentions.extend(added);
+        mentions.sort_by_key(|m| (m.passage, m.start, m.end));
+    }
+    found
+}
+
+/// Where `word` occurs in `text` as a whole word: not inside a longer run of letters and
+/// digits.
+fn occurrences(text: &[char], word: &str) -> Vec<(usize, usize)> {
+    let w: Vec<char> = word.chars().collect();
+    if w.is_empty() || w.len() > text.len() {
+        return Vec::new();
+    }
+    let inside = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+    (0..=text.len() - w.len())
+        .filter(|&i| text[i..i + w.len()] == w[..])
+        .filter(|&i| {
+            let before = i.checked_sub(1).and_then(|j| text.get(j));
+            let glued_before = inside(before) && inside(w.first());
+            let glued_after = inside(text.get(i + w.len())) && inside(w.last());
+            !glued_before && !glued_after
+        })
+        .map(|i| (i, i + w.len()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,5 +573,95 @@ mod tests {
             "HSP"
         );
         assert_eq!(d[0].long.0, 15);
+    }
+
+    fn mention(p: u32, text: &str, in_text: &str, ty: &str, model: &str) -> Mention {
+        let at = in_text.find(text).expect("in the text");
+        let start = in_text[..at].chars().count() as u32;
+        Mention {
+            passage: p,
+            start,
+            end: start + text.chars().count() as u32,
+            text: text.into(),
+            ty: ty.into(),
+            score: 0.9,
+            model: model.into(),
+        }
+    }
+
+    #[test]
+    fn short_forms_take_their_long_forms_type_and_missed_ones_become_mentions() {
+        use pubmine_stream::record::{Passage, PassageKind, SourceKind};
+        let title = "NSCLC and ASA";
+        let text = "Patients with non-small cell lung cancer (NSCLC) took acetylsalicylic acid \
+                    (ASA). ASA lowered NSCLC risk; NSCLCs differ. The Kras(ASA2) gene.";
+        let mut doc = Document::new(SourceKind::Pubmed, "pmid:1".into());
+        doc.passages = vec![
+            Passage::new(PassageKind::Title, title.into()),
+            Passage::new(PassageKind::Abstract, text.into()),
+        ];
+        let mut mentions = vec![
+            mention(0, "ASA", title, "Gene", "ner-gene"),
+            mention(1, "lung cancer", text, "Disease", "ner-disease"),
+            mention(1, "acetylsalicylic acid", text, "Chemical", "ner-chemical"),
+            // A model marked part of one occurrence: that occurrence is its.
+            mention(1, "NSCLC risk", text, "Disease", "ner-disease"),
+        ];
+        let found = resolve(&doc, &mut mentions);
+        let pairs: Vec<(&str, &str)> = found
+            .iter()
+            .map(|a| (a.short.as_str(), a.long.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("NSCLC", "non-small cell lung cancer"),
+                ("ASA", "acetylsalicylic acid")
+            ]
+        );
+        let chars: Vec<char> = text.chars().collect();
+        let a = &found[0];
+        assert_eq!(
+            chars[a.short_start as usize..a.short_end as usize]
+                .iter()
+                .collect::<String>(),
+            "NSCLC"
+        );
+        let got: Vec<(u32, &str, &str, &str)> = mentions
+            .iter()
+            .map(|m| (m.passage, m.text.as_str(), m.ty.as_str(), m.model.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // The title's NSCLC, missed by the models; its ASA, retyped.
+                (0, "NSCLC", "Disease", ABBREVIATION_MODEL),
+                (0, "ASA", "Chemical", "ner-gene"),
+                (1, "lung cancer", "Disease", "ner-disease"),
+                (1, "NSCLC", "Disease", ABBREVIATION_MODEL),
+                (1, "acetylsalicylic acid", "Chemical", "ner-chemical"),
+                (1, "ASA", "Chemical", ABBREVIATION_MODEL),
+                (1, "ASA", "Chemical", ABBREVIATION_MODEL),
+                (1, "NSCLC risk", "Disease", "ner-disease"),
+                // "NSCLCs" and "ASA2" are other words.
+            ]
+        );
+        for m in &mentions {
+            let passage: Vec<char> = doc.passages[m.passage as usize].text.chars().collect();
+            let at: String = passage[m.start as usize..m.end as usize].iter().collect();
+            assert_eq!(at, m.text);
+        }
+    }
+
+    #[test]
+    fn a_long_form_no_mention_ends_types_nothing() {
+        use pubmine_stream::record::{Passage, PassageKind, SourceKind};
+        let text = "The body mass index (BMI) rose; BMI fell.";
+        let mut doc = Document::new(SourceKind::Pubmed, "pmid:2".into());
+        doc.passages = vec![Passage::new(PassageKind::Abstract, text.into())];
+        let mut mentions = vec![mention(0, "body", text, "Other", "m")];
+        let found = resolve(&doc, &mut mentions);
+        assert_eq!(found.len(), 1);
+        assert_eq!(mentions.len(), 1);
     }
 }

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pubmine_stream::error::{Classify, ErrorClass};
-use pubmine_stream::record::{Document, Mention, ModelRef, Relation};
+use pubmine_stream::record::{
+    ABBREVIATION_MODEL, Abbreviation, Document, Mention, ModelRef, Relation,
+};
 use tokenizers::Tokenizer;
 
 use crate::decode::{ScoredToken, Span, decode, softmax};
@@ -278,6 +280,8 @@ pub struct Found {
     pub mentions: Vec<Mention>,
     /// Relations between `mentions` (by index).
     pub relations: Vec<Relation>,
+    /// The abbreviations the document defines (with [`Annotator::with_abbreviations`]).
+    pub abbreviations: Vec<Abbreviation>,
 }
 
 /// Runs several NER models over documents, and RE models over the mentions they find.
@@ -285,6 +289,8 @@ pub struct Found {
 pub struct Annotator {
     pub models: Vec<NerModel>,
     pub relation_models: Vec<ReModel>,
+    /// Find abbreviations and type their short forms as their long forms ([`crate::abbrev`]).
+    abbreviations: bool,
     batch_tokens: usize,
     max_padding: f64,
     pub stats: AnnotatorStats,
@@ -295,6 +301,7 @@ impl Annotator {
         Annotator {
             models,
             relation_models: Vec::new(),
+            abbreviations: false,
             batch_tokens: opts.batch_tokens.max(1),
             max_padding: opts.max_padding,
             stats: AnnotatorStats::default(),
@@ -307,12 +314,38 @@ impl Annotator {
         self
     }
 
+    /// Finds the abbreviations each document defines, before relation extraction: a short
+    /// form's occurrences take the type of its long form, and those the models missed become
+    /// mentions (model [`ABBREVIATION_MODEL`]); see [`crate::abbrev::resolve`].
+    pub fn with_abbreviations(mut self, on: bool) -> Self {
+        self.abbreviations = on;
+        self
+    }
+
     pub fn model_refs(&self) -> Vec<ModelRef> {
-        self.models
+        let mut refs: Vec<ModelRef> = self
+            .models
             .iter()
             .map(NerModel::model_ref)
             .chain(self.relation_models.iter().map(ReModel::model_ref))
-            .collect()
+            .collect();
+        if self.abbreviations {
+            let mut types: Vec<String> = Vec::new();
+            for m in &self.models {
+                for t in &m.labels.types {
+                    if !types.contains(t) {
+                        types.push(t.clone());
+                    }
+                }
+            }
+            refs.push(ModelRef {
+                name: ABBREVIATION_MODEL.into(),
+                hash: crate::abbrev::RULES_VERSION.into(),
+                task: "abbreviation".into(),
+                labels: types,
+            });
+        }
+        refs
     }
 
     /// The distinct tokenizers of the NER models, to tokenize the next documents on another
@@ -345,7 +378,16 @@ impl Annotator {
         docs: &[&Document],
         prepared: Prepared,
     ) -> Result<Vec<Found>, AnnotateError> {
-        let mentions = self.ner(docs, &prepared)?;
+        let mut mentions = self.ner(docs, &prepared)?;
+        let abbreviations: Vec<Vec<Abbreviation>> = if self.abbreviations {
+            let _span = tracing::debug_span!("abbreviations").entered();
+            docs.iter()
+                .zip(mentions.iter_mut())
+                .map(|(d, m)| crate::abbrev::resolve(d, m))
+                .collect()
+        } else {
+            vec![Vec::new(); docs.len()]
+        };
         let relations = if self.relation_models.is_empty() {
             vec![Vec::new(); docs.len()]
         } else {
@@ -361,9 +403,11 @@ impl Annotator {
         Ok(mentions
             .into_iter()
             .zip(relations)
-            .map(|(mentions, relations)| Found {
+            .zip(abbreviations)
+            .map(|((mentions, relations), abbreviations)| Found {
                 mentions,
                 relations,
+                abbreviations,
             })
             .collect())
     }

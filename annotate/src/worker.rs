@@ -327,6 +327,7 @@ async fn finish(
             Ok(Found {
                 mentions,
                 relations,
+                abbreviations,
             }) => {
                 stats.documents += 1;
                 stats.mentions += mentions.len() as u64;
@@ -337,6 +338,7 @@ async fn finish(
                     models: models.to_vec(),
                     mentions,
                     relations,
+                    abbreviations,
                     document: Some(Box::new(doc)),
                 };
                 OutRecord {

@@ -900,6 +900,7 @@ mod tests {
                 score: 1.0,
                 model: "m".into(),
             }],
+            abbreviations: Vec::new(),
             document: Some(Box::new(doc)),
             ..Default::default()
         };

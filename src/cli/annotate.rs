@@ -87,6 +87,11 @@ pub struct ModelArgs {
     /// batches, which a GPU may prefer).
     #[arg(long, default_value_t = 0.1, value_parser = share)]
     max_padding: f64,
+    /// Leave abbreviations alone: by default each document's definitions ("long form (SF)") are
+    /// found, and a short form's occurrences take its long form's type (those the models missed
+    /// become mentions of the model `abbreviation`).
+    #[arg(long, env = "PUBMINE_NO_ABBREVIATIONS")]
+    no_abbreviations: bool,
 }
 
 impl ModelArgs {
@@ -105,7 +110,7 @@ impl ModelArgs {
                 intra_threads: self.threads,
             },
         };
-        Ok(open_annotator(&spec)?)
+        Ok(open_annotator(&spec)?.with_abbreviations(!self.no_abbreviations))
     }
 }
 

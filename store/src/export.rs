@@ -131,7 +131,7 @@ pub fn bioc(a: &Annotations) -> Value {
             list.push(ann);
         }
     }
-    let relations: Vec<Value> = a
+    let mut relations: Vec<Value> = a
         .relations
         .iter()
         .enumerate()
@@ -144,6 +144,46 @@ pub fn bioc(a: &Annotations) -> Value {
             })
         })
         .collect();
+    // Abbreviations as the BioC abbreviation corpora write them: a LongForm and a ShortForm
+    // annotation, and an ABBR relation between them.
+    for (i, x) in a.abbreviations.iter().enumerate() {
+        let Some(p) = passages.get_mut(x.passage as usize) else {
+            continue;
+        };
+        let base = offsets[x.passage as usize];
+        for (role, id, text, start, end) in [
+            (
+                "LongForm",
+                format!("A{i}L"),
+                &x.long,
+                x.long_start,
+                x.long_end,
+            ),
+            (
+                "ShortForm",
+                format!("A{i}S"),
+                &x.short,
+                x.short_start,
+                x.short_end,
+            ),
+        ] {
+            let ann = json!({
+                "id": id,
+                "infons": {"type": role},
+                "text": text,
+                "locations": [{"offset": base + start, "length": end - start}],
+            });
+            if let Some(list) = p["annotations"].as_array_mut() {
+                list.push(ann);
+            }
+        }
+        relations.push(json!({
+            "id": format!("A{i}"),
+            "infons": {"type": "ABBR"},
+            "nodes": [{"refid": format!("A{i}L"), "role": "LongForm"},
+                      {"refid": format!("A{i}S"), "role": "ShortForm"}],
+        }));
+    }
     let mut infons = json!({});
     for (k, v) in [
         ("pmid", &doc.pmid),
@@ -255,5 +295,45 @@ mod tests {
         }
         assert_eq!(n, 3);
         assert_eq!(d["relations"][0]["nodes"][1]["refid"], "T2");
+    }
+
+    #[test]
+    fn bioc_carries_abbreviations_as_long_and_short_forms_with_a_relation() {
+        let mut a = sample();
+        a.abbreviations = vec![pubmine_stream::record::Abbreviation {
+            passage: 1,
+            short_start: 0,
+            short_end: 1,
+            short: "β".into(),
+            long_start: 0,
+            long_end: 10,
+            long: "β-agonists".into(),
+        }];
+        let v = bioc(&a);
+        let d = &v["documents"][0];
+        let p = &d["passages"][1];
+        let base = p["offset"].as_u64().unwrap();
+        let forms: Vec<(&str, &str, u64, u64)> = p["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["id"].as_str().unwrap().starts_with('A'))
+            .map(|x| {
+                (
+                    x["infons"]["type"].as_str().unwrap(),
+                    x["text"].as_str().unwrap(),
+                    x["locations"][0]["offset"].as_u64().unwrap() - base,
+                    x["locations"][0]["length"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            forms,
+            [("LongForm", "β-agonists", 0, 10), ("ShortForm", "β", 0, 1)]
+        );
+        let r = d["relations"].as_array().unwrap().last().unwrap();
+        assert_eq!(r["infons"]["type"], "ABBR");
+        assert_eq!(r["nodes"][0]["refid"], "A0L");
+        assert_eq!(r["nodes"][1]["refid"], "A0S");
     }
 }

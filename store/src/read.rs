@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use pubmine_stream::record::{
-    Annotations, Document, Mention, ModelRef, Passage, PassageKind, Relation, SCHEMA_VERSION,
+    Abbreviation, Annotations, Document, Mention, ModelRef, Passage, PassageKind, Relation,
+    SCHEMA_VERSION,
 };
 use serde::Serialize;
 use sqlx::PgPool;
@@ -114,12 +115,31 @@ pub async fn document(pool: &PgPool, id: &str) -> Result<Option<Annotations>, St
         labels: m.labels,
     })
     .collect();
+    let abbreviations = sqlx::query!(
+        "SELECT passage, short_start, short_end, short_form, long_start, long_end, long_form
+         FROM abbreviations WHERE document_id = $1 ORDER BY idx",
+        id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| Abbreviation {
+        passage: r.passage as u32,
+        short_start: r.short_start as u32,
+        short_end: r.short_end as u32,
+        short: r.short_form,
+        long_start: r.long_start as u32,
+        long_end: r.long_end as u32,
+        long: r.long_form,
+    })
+    .collect();
     Ok(Some(Annotations {
         schema_version: SCHEMA_VERSION,
         id: id.to_string(),
         models,
         mentions,
         relations,
+        abbreviations,
         document: Some(Box::new(doc)),
     }))
 }

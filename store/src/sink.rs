@@ -32,6 +32,7 @@ pub struct Written {
     pub deletions: u64,
     pub mentions: u64,
     pub relations: u64,
+    pub abbreviations: u64,
     /// Records below the stored offsets: written before, skipped.
     pub skipped: u64,
 }
@@ -121,6 +122,7 @@ impl Sink for PgSink {
                 ("deletions", w.deletions),
                 ("mentions", w.mentions),
                 ("relations", w.relations),
+                ("abbreviations", w.abbreviations),
             ] {
                 pubmine_stream::metrics::sink_rows("store", table, n);
             }
@@ -242,6 +244,7 @@ async fn apply(
     }
     let model_ids = register_models(tx, &upserts).await?;
     write_documents(tx, &upserts).await?;
+    written.abbreviations += replace_abbreviations(tx, &upserts).await?;
     replace_model_rows(tx, &upserts).await?;
     let rows = Rows::build(&upserts, &model_ids);
     insert_mentions(tx, &rows.mentions).await?;
@@ -263,6 +266,9 @@ async fn delete_documents(
         .execute(&mut **tx)
         .await?;
     sqlx::query!("DELETE FROM passages WHERE document_id = ANY($1)", ids)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query!("DELETE FROM abbreviations WHERE document_id = ANY($1)", ids)
         .execute(&mut **tx)
         .await?;
     sqlx::query!("DELETE FROM documents WHERE id = ANY($1)", ids)
@@ -368,6 +374,69 @@ async fn write_documents(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Replaces the documents' abbreviations with those their records carry.
+async fn replace_abbreviations(
+    tx: &mut Transaction<'_, Postgres>,
+    upserts: &[&Annotations],
+) -> Result<u64, StoreError> {
+    let ids: Vec<String> = upserts.iter().map(|a| a.id.clone()).collect();
+    sqlx::query!(
+        "DELETE FROM abbreviations WHERE document_id = ANY($1)",
+        &ids
+    )
+    .execute(&mut **tx)
+    .await?;
+    let mut r = AbbreviationRows::default();
+    for a in upserts {
+        for (i, x) in a.abbreviations.iter().enumerate() {
+            r.document_id.push(a.id.clone());
+            r.idx.push(i as i32);
+            r.passage.push(x.passage as i32);
+            r.short_start.push(x.short_start as i32);
+            r.short_end.push(x.short_end as i32);
+            r.short_form.push(x.short.clone());
+            r.long_start.push(x.long_start as i32);
+            r.long_end.push(x.long_end as i32);
+            r.long_form.push(x.long.clone());
+        }
+    }
+    if r.document_id.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query!(
+        "INSERT INTO abbreviations (document_id, idx, passage, short_start, short_end, short_form,
+                                    long_start, long_end, long_form)
+         SELECT * FROM UNNEST($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::text[],
+                              $7::int[], $8::int[], $9::text[])",
+        &r.document_id,
+        &r.idx,
+        &r.passage,
+        &r.short_start,
+        &r.short_end,
+        &r.short_form,
+        &r.long_start,
+        &r.long_end,
+        &r.long_form
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.document_id.len() as u64)
+}
+
+/// The abbreviation rows of a batch, as columns for `UNNEST`.
+#[derive(Default)]
+struct AbbreviationRows {
+    document_id: Vec<String>,
+    idx: Vec<i32>,
+    passage: Vec<i32>,
+    short_start: Vec<i32>,
+    short_end: Vec<i32>,
+    short_form: Vec<String>,
+    long_start: Vec<i32>,
+    long_end: Vec<i32>,
+    long_form: Vec<String>,
 }
 
 /// Deletes, for each document, the mentions and relations of the models its record names

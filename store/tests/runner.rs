@@ -27,6 +27,7 @@ fn annotations(id: &str, text: &str) -> Annotations {
         id: id.into(),
         models: Vec::new(),
         mentions: Vec::new(),
+        abbreviations: Vec::new(),
         relations: Vec::new(),
         document: Some(Box::new(doc)),
     }

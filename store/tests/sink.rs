@@ -73,6 +73,7 @@ fn annotations(id: &str, year: i32) -> Annotations {
             score: 0.8,
             model: "gd".into(),
         }],
+        abbreviations: Vec::new(),
         document: Some(Box::new(doc)),
     }
 }
@@ -170,9 +171,26 @@ async fn rewriting_replaces_per_model_and_tombstones_delete_everything() {
     again.models = vec![model("disease", "h2", "ner")];
     again.mentions = vec![mention(0, "cancer", TITLE, "Disease", "disease")];
     again.relations.clear();
+    again.abbreviations = vec![pubmine_stream::record::Abbreviation {
+        passage: 0,
+        short: "BRCA1".into(),
+        short_start: 12,
+        short_end: 17,
+        long: "Aspirin".into(),
+        long_start: 0,
+        long_end: 7,
+    }];
     sink.write_batch(&batch(vec![item(0, 1, "pmid:1", Some(again))]))
         .await
         .unwrap();
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM abbreviations WHERE document_id = 'pmid:1'"
+        )
+        .await,
+        1
+    );
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT m.normalized, mo.hash FROM mentions m JOIN models mo ON mo.id = m.model_id
          WHERE m.document_id = 'pmid:1' ORDER BY 1, 2",
@@ -208,6 +226,7 @@ async fn rewriting_replaces_per_model_and_tombstones_delete_everything() {
         "passages WHERE document_id",
         "mentions WHERE document_id",
         "relations WHERE document_id",
+        "abbreviations WHERE document_id",
     ] {
         assert_eq!(
             count(&db, &format!("SELECT count(*) FROM {table} = 'pmid:1'")).await,
@@ -350,7 +369,17 @@ async fn views_refresh_and_answer_dashboard_queries() {
 async fn a_stored_document_reads_back_as_it_was_annotated() {
     let db = TestDb::new().await;
     let sink = PgSink::new(db.pool.clone(), "store-test");
-    let original = annotations("pmid:1", 2020);
+    let mut original = annotations("pmid:1", 2020);
+    // "β-cells" as if defined: offsets in characters, after the "ï".
+    original.abbreviations = vec![pubmine_stream::record::Abbreviation {
+        passage: 1,
+        short_start: 6,
+        short_end: 7,
+        short: "β".into(),
+        long_start: 6,
+        long_end: 13,
+        long: "β-cells".into(),
+    }];
     sink.write_batch(&batch(vec![item(0, 0, "pmid:1", Some(original.clone()))]))
         .await
         .unwrap();
@@ -359,6 +388,15 @@ async fn a_stored_document_reads_back_as_it_was_annotated() {
         .unwrap()
         .expect("stored");
     assert_eq!(back.document, original.document);
+    assert_eq!(back.abbreviations, original.abbreviations);
+    let (short,): (String,) = sqlx::query_as(
+        "SELECT substr(p.text, a.short_start + 1, a.short_end - a.short_start)
+         FROM abbreviations a JOIN passages p ON p.document_id = a.document_id AND p.idx = a.passage",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(short, "β");
     // Mentions come back ordered by passage and offset; the relation still joins the same two.
     let mut want = original.mentions.clone();
     want.sort_by_key(|m| (m.passage, m.start, m.end));

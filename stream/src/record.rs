@@ -362,6 +362,9 @@ pub struct Annotations {
     pub mentions: Vec<Mention>,
     #[serde(default)]
     pub relations: Vec<Relation>,
+    /// The abbreviations the document defines ("long form (SF)", "SF (long form)").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub abbreviations: Vec<Abbreviation>,
     /// The document as it was annotated, so that the sinks (Postgres, the entity index) store
     /// its metadata and passages from this one topic, consistent with the mentions' offsets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -415,6 +418,23 @@ pub fn normalize_entity(text: &str) -> String {
     }
     out
 }
+
+/// An abbreviation defined in a passage: its short form and long form, each with its offsets
+/// in Unicode characters within the passage, as a mention's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Abbreviation {
+    pub passage: u32,
+    pub short_start: u32,
+    pub short_end: u32,
+    pub short: String,
+    pub long_start: u32,
+    pub long_end: u32,
+    pub long: String,
+}
+
+/// The name mentions found through an abbreviation carry as their model: the occurrences of a
+/// defined short form that no model marked, typed as its long form.
+pub const ABBREVIATION_MODEL: &str = "abbreviation";
 
 /// A relation between two mentions (indices into [`Annotations::mentions`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -490,6 +490,7 @@ mod tests {
                         id: format!("pmid:{n}"),
                         models: Vec::new(),
                         mentions: Vec::new(),
+                        abbreviations: Vec::new(),
                         relations: Vec::new(),
                         document: None,
                     })),

@@ -147,6 +147,7 @@ fn paper(rng: &mut Rng, vocab: &[(&'static str, Vec<String>)], n: usize) -> Anno
             ..Default::default()
         }],
         mentions,
+        abbreviations: Vec::new(),
         relations: Vec::new(),
         document: Some(Box::new(doc)),
     }

@@ -37,6 +37,7 @@ pub fn paper(pmid: u32, year: i32, text: &str, model: &str, ents: &[(&str, &str)
         id,
         models: vec![model_ref(model)],
         mentions,
+        abbreviations: Vec::new(),
         relations: Vec::new(),
         document: Some(Box::new(doc)),
     }
