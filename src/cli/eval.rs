@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use pubmine_annotate::eval::{evaluate, evaluate_re, read_conll, read_re_tsv};
-use pubmine_annotate::ner::{Annotator, NerInputs, NerModel, NerOptions, split_entity_type};
+use pubmine_annotate::ner::{NerInputs, NerOptions};
+use pubmine_annotate::open::{ModelSpec, open_annotator};
 use pubmine_annotate::re::{ReModel, ReSettings, ReStats, split_model_arg};
 use pubmine_annotate::session::{Device, SessionOptions};
 
@@ -129,19 +130,16 @@ fn eval_ner(
         // a passage is one gold sentence: shown whole, not split again
         opts.all.inputs = Some(NerInputs::Passages);
     }
-    let session = SessionOptions {
-        device,
-        intra_threads: threads,
-    };
-    let models = models
-        .iter()
-        .map(|m| {
-            let (dir, entity_type) = split_entity_type(m);
-            NerModel::open_typed(&dir, entity_type.as_deref(), session, &opts)
-                .with_context(|| format!("failed to open model {}", dir.display()))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut annotator = Annotator::new(models, &opts);
+    // Opened as every command opens its models (the same checks of per-model settings).
+    let mut annotator = open_annotator(&ModelSpec {
+        ner: models.to_vec(),
+        re: Vec::new(),
+        options: opts,
+        session: SessionOptions {
+            device,
+            intra_threads: threads,
+        },
+    })?;
     let (total, per_type) = evaluate(&mut annotator, &sentences, join_words.unwrap_or(0))?;
     let model_inputs: Vec<serde_json::Value> = annotator
         .models
