@@ -157,6 +157,14 @@ async fn until(
     let started = Instant::now();
     loop {
         let s = stage.scrape().await;
+        // What the stage reported over time, for the test's output.
+        println!(
+            "{:>5.1} s  in {:>4}  out {:>4}  lag {:>4}",
+            started.elapsed().as_secs_f64(),
+            s.sum("pubmine_records_in_total", &[]) + 0.0,
+            s.sum("pubmine_records_out_total", &[]) + 0.0,
+            s.sum("pubmine_consumer_lag", &[]) + 0.0
+        );
         if done(&s) {
             return s;
         }
