@@ -274,18 +274,24 @@ impl KafkaConsumer {
     /// the consumer. The lag is the partition's high watermark, asked of the broker, minus the
     /// position of this member (the offset after the last record it has taken; before it has
     /// taken one, the group's committed offset), so a stage that stops taking records shows a
-    /// growing lag. A partition the broker does not answer for keeps its last figure.
+    /// growing lag. A partition the broker does not answer for keeps its last figure; one taken
+    /// away by a rebalance is reported as 0 here, as its new member reports its lag.
     pub fn report_lag(&self, every: Duration) -> std::io::Result<()> {
         let consumer = std::sync::Arc::downgrade(&self.inner);
         std::thread::Builder::new()
             .name("pubmine-lag".into())
             .spawn(move || {
+                let mut reported: Vec<(String, i32)> = Vec::new();
                 loop {
                     std::thread::sleep(every);
                     let Some(c) = consumer.upgrade() else {
                         return;
                     };
-                    report_lag_once(&c);
+                    let now = report_lag_once(&c);
+                    for (topic, partition) in reported.iter().filter(|tp| !now.contains(tp)) {
+                        crate::metrics::lag(topic, *partition, 0);
+                    }
+                    reported = now;
                 }
             })
             .map(|_| ())
@@ -432,7 +438,8 @@ impl KafkaConsumer {
     }
 }
 
-fn report_lag_once(c: &rdkafka::consumer::StreamConsumer<AssignContext>) {
+/// Reports the lag of the partitions assigned now; returns them.
+fn report_lag_once(c: &rdkafka::consumer::StreamConsumer<AssignContext>) -> Vec<(String, i32)> {
     use rdkafka::consumer::Consumer as _;
     const ASK: Duration = Duration::from_secs(2);
     let assigned = c
@@ -442,16 +449,17 @@ fn report_lag_once(c: &rdkafka::consumer::StreamConsumer<AssignContext>) {
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     if assigned.is_empty() {
-        return;
+        return assigned;
     }
     let position = c.position().ok();
     let mut committed: Option<rdkafka::TopicPartitionList> = None;
-    for (topic, partition) in assigned {
-        let Ok((low, high)) = c.fetch_watermarks(&topic, partition, ASK) else {
+    for (topic, partition) in &assigned {
+        let (topic, partition) = (topic.as_str(), *partition);
+        let Ok((low, high)) = c.fetch_watermarks(topic, partition, ASK) else {
             continue;
         };
         let at = |tpl: &rdkafka::TopicPartitionList| match tpl
-            .find_partition(&topic, partition)
+            .find_partition(topic, partition)
             .map(|e| e.offset())
         {
             Some(rdkafka::Offset::Offset(o)) => Some(o),
@@ -465,8 +473,9 @@ fn report_lag_once(c: &rdkafka::consumer::StreamConsumer<AssignContext>) {
             offset = committed.as_ref().and_then(at);
         }
         // Nothing taken and nothing committed: the whole partition is ahead.
-        crate::metrics::lag(&topic, partition, high - offset.unwrap_or(low));
+        crate::metrics::lag(topic, partition, high - offset.unwrap_or(low));
     }
+    assigned
 }
 
 impl Consumer for KafkaConsumer {
