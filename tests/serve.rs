@@ -37,6 +37,7 @@ fn annotations(n: u32) -> Annotations {
             ty: ty.into(),
             score: 0.9,
             model: "demo".into(),
+            concept: None,
         }
     };
     Annotations {

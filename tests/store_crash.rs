@@ -33,6 +33,7 @@ fn annotations(n: u32, v: u32) -> Annotations {
             ty: "Disease".into(),
             score: 0.9,
             model: "disease".into(),
+            concept: None,
         })
         .collect();
     Annotations {

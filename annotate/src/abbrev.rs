@@ -417,6 +417,7 @@ pub fn resolve(doc: &Document, mentions: &mut Vec<Mention>) -> Vec<Abbreviation>
                         ty: ty.clone(),
                         score: *score,
                         model: ABBREVIATION_MODEL.to_owned(),
+                        concept: None,
                     });
                 }
             }
@@ -586,6 +587,7 @@ mod tests {
             ty: ty.into(),
             score: 0.9,
             model: model.into(),
+            concept: None,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod labels;
 pub mod metrics;
 pub mod model;
 pub mod ner;
+pub mod normalize;
 pub mod open;
 pub mod re;
 pub mod sentences;

@@ -18,6 +18,7 @@ use tokenizers::Tokenizer;
 use crate::decode::{ScoredToken, Span, decode, softmax};
 use crate::labels::LabelSet;
 use crate::model::{ModelDir, ModelError, load};
+use crate::normalize::Normalizer;
 use crate::re::{ReModel, ReStats};
 use crate::sentences::{Sentence, split};
 use crate::session::{ModelSession, SessionError, SessionOptions};
@@ -291,6 +292,8 @@ pub struct Annotator {
     pub relation_models: Vec<ReModel>,
     /// Find abbreviations and type their short forms as their long forms ([`crate::abbrev`]).
     abbreviations: bool,
+    /// Give mentions the concepts of the vocabularies ([`crate::normalize`]).
+    normalizer: Option<Normalizer>,
     batch_tokens: usize,
     max_padding: f64,
     pub stats: AnnotatorStats,
@@ -302,6 +305,7 @@ impl Annotator {
             models,
             relation_models: Vec::new(),
             abbreviations: false,
+            normalizer: None,
             batch_tokens: opts.batch_tokens.max(1),
             max_padding: opts.max_padding,
             stats: AnnotatorStats::default(),
@@ -320,6 +324,17 @@ impl Annotator {
     pub fn with_abbreviations(mut self, on: bool) -> Self {
         self.abbreviations = on;
         self
+    }
+
+    /// Normalizes each mention to a concept of `normalizer`'s vocabularies, after the
+    /// abbreviations are resolved; `None` leaves mentions without concepts.
+    pub fn with_normalizer(mut self, normalizer: Option<Normalizer>) -> Self {
+        self.normalizer = normalizer;
+        self
+    }
+
+    pub fn normalizer(&self) -> Option<&Normalizer> {
+        self.normalizer.as_ref()
     }
 
     pub fn model_refs(&self) -> Vec<ModelRef> {
@@ -344,6 +359,9 @@ impl Annotator {
                 task: "abbreviation".into(),
                 labels: types,
             });
+        }
+        if let Some(n) = &self.normalizer {
+            refs.extend(n.model_refs());
         }
         refs
     }
@@ -388,6 +406,12 @@ impl Annotator {
         } else {
             vec![Vec::new(); docs.len()]
         };
+        if let Some(n) = &self.normalizer {
+            let _span = tracing::debug_span!("normalize").entered();
+            for (m, a) in mentions.iter_mut().zip(&abbreviations) {
+                n.normalize(m, a);
+            }
+        }
         let relations = if self.relation_models.is_empty() {
             vec![Vec::new(); docs.len()]
         } else {
@@ -609,6 +633,7 @@ fn to_mention(chars: &mut CharCursor<'_>, passage: usize, s: &Span, m: &NerModel
         ty: m.labels.types[s.ty].clone(),
         score: s.score,
         model: m.dir.name.clone(),
+        concept: None,
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::ner::{AnnotateError, Annotator, NerModel, NerOptions, split_entity_type};
+use crate::normalize::VocabSpec;
 use crate::re::{ReModel, ReSettings, split_model_arg};
 use crate::session::SessionOptions;
 
@@ -18,6 +19,8 @@ pub struct ModelSpec {
     pub re: Vec<PathBuf>,
     pub options: NerOptions,
     pub session: SessionOptions,
+    /// The vocabularies mentions are normalized with.
+    pub vocab: VocabSpec,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,8 @@ pub enum OpenError {
         "input settings are given for model {name:?}, but no NER model's directory is named so"
     )]
     UnknownModel { name: String },
+    #[error("failed to load the vocabularies")]
+    Vocab(#[source] pubmine_vocab::VocabError),
     #[error("failed to open RE model {}", .dir.display())]
     Re {
         dir: PathBuf,
@@ -86,5 +91,13 @@ pub fn open_annotator(spec: &ModelSpec) -> Result<Annotator, OpenError> {
         tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], pairs = ?m.settings.pairs, labels = ?m.labels, negative = %m.labels[m.negative], threshold = m.settings.threshold, "RE model loaded");
         relation_models.push(m);
     }
-    Ok(Annotator::new(models, &spec.options).with_relations(relation_models))
+    let normalizer = spec.vocab.load().map_err(OpenError::Vocab)?;
+    if let Some(n) = &normalizer {
+        for v in n.vocabularies() {
+            tracing::info!(vocabulary = %v.meta.name, hash = %&v.hash[..12], concepts = v.meta.concepts, "vocabulary loaded");
+        }
+    }
+    Ok(Annotator::new(models, &spec.options)
+        .with_relations(relation_models)
+        .with_normalizer(normalizer))
 }

@@ -659,6 +659,7 @@ mod tests {
             ty: ty.into(),
             score: 1.0,
             model: "m".into(),
+            concept: None,
         }
     }
 

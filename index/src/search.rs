@@ -899,6 +899,7 @@ mod tests {
                 ty: "Chemical".into(),
                 score: 1.0,
                 model: "m".into(),
+                concept: None,
             }],
             abbreviations: Vec::new(),
             document: Some(Box::new(doc)),

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 use pubmine_annotate::ner::{Annotator, NerInputs, NerOptions, NerSettings};
+use pubmine_annotate::normalize::VocabSpec;
 use pubmine_annotate::open::{ModelSpec, open_annotator};
 use pubmine_annotate::session::{Device, SessionOptions};
 use pubmine_annotate::worker::WorkerConfig;
@@ -92,6 +93,19 @@ pub struct ModelArgs {
     /// become mentions of the model `abbreviation`).
     #[arg(long, env = "PUBMINE_NO_ABBREVIATIONS")]
     no_abbreviations: bool,
+    /// A vocabulary directory made by `pubmine vocab import`, to normalize mentions to concepts
+    /// (MeSH, NCBI Gene, NCBI Taxonomy ids); repeat for several, tried in order. Without it the
+    /// compiled-in default is used: MeSH descriptors by their preferred labels.
+    #[arg(
+        long = "vocab",
+        env = "PUBMINE_VOCABS",
+        value_delimiter = ',',
+        conflicts_with = "no_vocab"
+    )]
+    vocabs: Vec<PathBuf>,
+    /// Give mentions no concepts.
+    #[arg(long, env = "PUBMINE_NO_VOCAB")]
+    no_vocab: bool,
 }
 
 impl ModelArgs {
@@ -108,6 +122,13 @@ impl ModelArgs {
             session: SessionOptions {
                 device: self.device,
                 intra_threads: self.threads,
+            },
+            vocab: if self.no_vocab {
+                VocabSpec::Off
+            } else if self.vocabs.is_empty() {
+                VocabSpec::Default
+            } else {
+                VocabSpec::Dirs(self.vocabs.clone())
             },
         };
         Ok(open_annotator(&spec)?.with_abbreviations(!self.no_abbreviations))

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use pubmine_annotate::eval::{evaluate, evaluate_re, read_conll, read_re_tsv};
 use pubmine_annotate::ner::{NerInputs, NerOptions};
+use pubmine_annotate::normalize::VocabSpec;
 use pubmine_annotate::open::{ModelSpec, open_annotator};
 use pubmine_annotate::re::{ReModel, ReSettings, ReStats, split_model_arg};
 use pubmine_annotate::session::{Device, SessionOptions};
@@ -139,6 +140,7 @@ fn eval_ner(
             device,
             intra_threads: threads,
         },
+        vocab: VocabSpec::Off,
     })?;
     let (total, per_type) = evaluate(&mut annotator, &sentences, join_words.unwrap_or(0))?;
     let model_inputs: Vec<serde_json::Value> = annotator

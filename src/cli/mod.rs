@@ -10,6 +10,7 @@ mod run;
 mod search;
 mod serve;
 mod store;
+mod vocab;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -48,6 +49,9 @@ pub enum Command {
     Db(db::DbArgs),
     /// Evaluate models on labelled data.
     Eval(eval::EvalArgs),
+    /// Vocabularies for normalizing mentions to concepts: import MeSH, NCBI Gene and Taxonomy
+    /// files, look names up.
+    Vocab(vocab::VocabArgs),
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +90,7 @@ pub fn init_tracing(args: &LogArgs) {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => ingest::run(*args).await,
+        Command::Vocab(args) => vocab::run(args).await,
         Command::Annotate(args) => annotate::run(*args).await,
         Command::Store(args) => store::run(*args).await,
         Command::Index(args) => index::run(*args).await,

@@ -229,6 +229,7 @@ mod tests {
             ty: ty.into(),
             score: 0.5,
             model: "m".into(),
+            concept: None,
         };
         Annotations {
             id: "pmid:7".into(),

@@ -73,6 +73,7 @@ pub async fn document(pool: &PgPool, id: &str) -> Result<Option<Annotations>, St
             ty: r.r#type,
             score: r.score,
             model: r.name,
+            concept: None,
         });
     }
     let rows = sqlx::query!(

@@ -31,6 +31,7 @@ fn mention(passage: u32, text: &str, in_text: &str, ty: &str, model: &str) -> Me
         ty: ty.into(),
         score: 0.9,
         model: model.into(),
+        concept: None,
     }
 }
 

@@ -396,6 +396,25 @@ pub struct Mention {
     pub score: f32,
     /// The model's name (see [`Annotations::models`]).
     pub model: String,
+    /// The concept the mention was normalized to, when a vocabulary names exactly one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept: Option<ConceptRef>,
+}
+
+/// A mention's concept: a database identifier and how it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ConceptRef {
+    /// `MESH:D001241`, `NCBIGene:7157`, `NCBITaxon:9606`.
+    pub id: String,
+    /// The concept's preferred name in its vocabulary (a gene's official symbol, a taxon's
+    /// scientific name).
+    pub name: String,
+    /// The vocabulary's name that matched: the mention's text, or its long form's for a short
+    /// form, under the matching rules.
+    pub matched: String,
+    /// The mention is a short form defined in the document, and the concept is its long form's.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub via_abbreviation: bool,
 }
 
 /// The one normal form of an entity's text, which the store groups by and the index searches

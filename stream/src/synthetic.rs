@@ -121,6 +121,7 @@ fn paper(rng: &mut Rng, vocab: &[(&'static str, Vec<String>)], n: usize) -> Anno
             ty: (*ty).into(),
             score: 0.95,
             model: "bench-ner".into(),
+            concept: None,
         });
         text.push_str(e);
         text.push_str(". ");

