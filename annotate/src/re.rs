@@ -48,8 +48,8 @@ pub struct ReSettings {
     pub pairs: Vec<[String; 2]>,
     /// Directed: the subject is the mention of the pair's first type. Undirected: each two
     /// mentions are classified once even when both orders of their types are configured, and
-    /// the relation names them in [`canonical_order`] (the configured types' order, then normal
-    /// form), so a pair is one pair whatever order the text gives. Pairs of one type (drug-drug) are
+    /// the relation names them in [`canonical_order`] (the configured types' order, then concept
+    /// id or normal form), so a pair is one pair whatever order the text gives. Pairs of one type (drug-drug) are
     /// always classified once, since their inputs would be the same.
     #[serde(default = "yes")]
     pub directed: bool,
@@ -412,7 +412,8 @@ pub fn window_around(n: usize, first: usize, last: usize, body: usize) -> Option
 /// The order an undirected relation names its two mentions in, so that one pair is one pair in
 /// the dashboards and the index whichever of the two the text gives first: mentions of two
 /// types in the order of the first configured pair of those types (`[Gene, Disease]`: the gene
-/// first), mentions of one type by normal form (then by place). `pairs` in lower case.
+/// first), mentions of one type by concept id where they have one, else by normal form (then by
+/// place). `pairs` in lower case.
 pub fn canonical_order(
     mentions: &[Mention],
     i: usize,
@@ -426,7 +427,15 @@ pub fn canonical_order(
             .find(|(a, b)| (*a == ti && *b == tj) || (*a == tj && *b == ti))
             .map_or(ti < tj, |(a, _)| *a == ti)
     } else {
-        let key = |k: usize| (normalize_entity(&mentions[k].text), mentions[k].start, k);
+        // The entity: the concept where there is one, else the normal form.
+        let key = |k: usize| {
+            let m = &mentions[k];
+            let entity = match &m.concept {
+                Some(c) => c.id.clone(),
+                None => normalize_entity(&m.text),
+            };
+            (entity, m.start, k)
+        };
         key(i) <= key(j)
     };
     if i_first { (i, j) } else { (j, i) }

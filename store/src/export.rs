@@ -1,7 +1,7 @@
 //! A document's annotations in the formats users' tools read: PubTator and BioC JSON.
 //! Offsets in both count Unicode characters, as pubmine's do.
 
-use pubmine_stream::record::{Annotations, Document, PassageKind, normalize_entity};
+use pubmine_stream::record::{Annotations, Document, Mention, PassageKind, normalize_entity};
 use serde_json::{Value, json};
 
 /// The PMID when there is one, else the document id: what both formats call the document.
@@ -23,10 +23,18 @@ fn passage_offsets(doc: &Document) -> Vec<u32> {
         .collect()
 }
 
+/// A mention's identifier in the exports: its concept id, else its normal form.
+fn identifier(m: &Mention) -> String {
+    match &m.concept {
+        Some(c) => c.id.clone(),
+        None => normalize_entity(&m.text),
+    }
+}
+
 /// PubTator: `ID|t|title`, `ID|a|text` (every passage after the title, joined by spaces, so
 /// full texts fit too), then one line per mention `ID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id`
-/// and per relation `ID<TAB>type<TAB>subject<TAB>object`. pubmine does not link entities to
-/// database identifiers: the identifier column holds the normalized text.
+/// and per relation `ID<TAB>type<TAB>subject<TAB>object`. The identifier is the mention's concept
+/// (`MESH:D001241`, `NCBIGene:7157`, `NCBITaxon:9606`) where it has one, else its normal form.
 pub fn pubtator(a: &Annotations) -> String {
     let empty = Document::default();
     let doc = a.document.as_deref().unwrap_or(&empty);
@@ -74,14 +82,14 @@ pub fn pubtator(a: &Annotations) -> String {
             base + m.end,
             clean(&m.text),
             m.ty,
-            normalize_entity(&m.text)
+            identifier(m)
         ));
     }
     for r in &a.relations {
         let name = |i: u32| {
             a.mentions
                 .get(i as usize)
-                .map(|m| normalize_entity(&m.text))
+                .map(identifier)
                 .unwrap_or_default()
         };
         out.push_str(&format!(
@@ -120,10 +128,15 @@ pub fn bioc(a: &Annotations) -> Value {
             continue;
         };
         let base = offsets[m.passage as usize];
+        let mut infons = json!({"type": m.ty, "identifier": identifier(m),
+                                "score": m.score, "model": m.model});
+        if let Some(c) = &m.concept {
+            infons["name"] = json!(c.name);
+            infons["normalized"] = json!(normalize_entity(&m.text));
+        }
         let ann = json!({
             "id": format!("T{i}"),
-            "infons": {"type": m.ty, "identifier": normalize_entity(&m.text),
-                       "score": m.score, "model": m.model},
+            "infons": infons,
             "text": m.text,
             "locations": [{"offset": base + m.start, "length": m.end - m.start}],
         });
@@ -211,7 +224,7 @@ pub fn bioc(a: &Annotations) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pubmine_stream::record::{Mention, Passage, Relation, SourceKind};
+    use pubmine_stream::record::{ConceptRef, Passage, Relation, SourceKind};
 
     fn sample() -> Annotations {
         let mut doc = Document::new(SourceKind::Pubmed, "pmid:7".into());
@@ -248,6 +261,29 @@ mod tests {
             document: Some(Box::new(doc)),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn exports_carry_concept_ids_where_mentions_have_them() {
+        let mut a = sample();
+        let asthma = ConceptRef {
+            id: "MESH:D001249".into(),
+            name: "Asthma".into(),
+            matched: "Asthma".into(),
+            via_abbreviation: false,
+        };
+        a.mentions[0].concept = Some(asthma.clone());
+        a.mentions[2].concept = Some(asthma);
+        let out = pubtator(&a);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[2], "7\t6\t12\tasthma\tDisease\tMESH:D001249");
+        // No concept: the normal form, as before.
+        assert_eq!(lines[3], "7\t28\t32\tIL13\tGene\til13");
+        assert_eq!(lines[5], "7\tassoc\til13\tMESH:D001249");
+        let b = bioc(&a);
+        let ann = &b["documents"][0]["passages"][0]["annotations"][0]["infons"];
+        assert_eq!(ann["identifier"], "MESH:D001249");
+        assert_eq!(ann["name"], "Asthma");
     }
 
     /// The text of `[start, end)` in characters.

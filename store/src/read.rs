@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use pubmine_stream::record::{
-    Abbreviation, Annotations, Document, Mention, ModelRef, Passage, PassageKind, Relation,
-    SCHEMA_VERSION,
+    Abbreviation, Annotations, ConceptRef, Document, Mention, ModelRef, Passage, PassageKind,
+    Relation, SCHEMA_VERSION,
 };
 use serde::Serialize;
 use sqlx::PgPool;
@@ -53,7 +53,8 @@ pub async fn document(pool: &PgPool, id: &str) -> Result<Option<Annotations>, St
         .collect();
     let rows = sqlx::query!(
         "SELECT m.model_id, m.idx, m.passage, m.start_offset, m.end_offset, m.text, m.type,
-                m.score, mo.name
+                m.score, mo.name, m.concept_id, m.concept_name, m.concept_matched,
+                m.via_abbreviation
          FROM mentions m JOIN models mo ON mo.id = m.model_id
          WHERE m.document_id = $1
          ORDER BY m.passage, m.start_offset, m.end_offset, mo.name",
@@ -73,7 +74,12 @@ pub async fn document(pool: &PgPool, id: &str) -> Result<Option<Annotations>, St
             ty: r.r#type,
             score: r.score,
             model: r.name,
-            concept: None,
+            concept: r.concept_id.map(|id| ConceptRef {
+                id,
+                name: r.concept_name.unwrap_or_default(),
+                matched: r.concept_matched.unwrap_or_default(),
+                via_abbreviation: r.via_abbreviation,
+            }),
         });
     }
     let rows = sqlx::query!(
@@ -155,11 +161,20 @@ fn passage_kind(kind: &str) -> PassageKind {
 pub struct TopEntity {
     #[serde(rename = "type")]
     pub ty: String,
+    /// The concept id where the mentions have one, else the normal form.
+    pub entity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concept_id: Option<String>,
+    /// The concept's preferred name, or the most frequent normal form.
+    pub name: String,
+    /// The most frequent normal form.
     pub normalized: String,
     /// The most frequent surface form.
     pub text: String,
     pub mentions: i64,
     pub documents: i64,
+    /// Distinct normal forms that name the entity.
+    pub spellings: i64,
 }
 
 /// The entities mentioned in the most documents, of one type or all, as of the last
@@ -175,11 +190,13 @@ pub async fn top_entities(
     }
     let rows = sqlx::query_as!(
         TopEntity,
-        "SELECT type AS \"ty!\", normalized AS \"normalized!\", text AS \"text!\",
-                mentions AS \"mentions!\", documents AS \"documents!\"
+        "SELECT type AS \"ty!\", entity AS \"entity!\", concept_id, name AS \"name!\",
+                normalized AS \"normalized!\", text AS \"text!\",
+                mentions AS \"mentions!\", documents AS \"documents!\",
+                spellings AS \"spellings!\"
          FROM top_entities
          WHERE $1::text IS NULL OR type = $1
-         ORDER BY documents DESC, mentions DESC, normalized
+         ORDER BY documents DESC, mentions DESC, entity
          LIMIT $2",
         ty,
         limit

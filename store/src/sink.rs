@@ -502,12 +502,21 @@ async fn insert_mentions(
         copy_text(&mut buf, &m.normalized[i]);
         buf.push('\t');
         copy_text(&mut buf, &m.ty[i]);
-        let _ = writeln!(buf, "\t{}", m.score[i]);
+        let _ = write!(buf, "\t{}", m.score[i]);
+        for col in [&m.concept_id[i], &m.concept_name[i], &m.concept_matched[i]] {
+            buf.push('\t');
+            match col {
+                Some(s) => copy_text(&mut buf, s),
+                None => buf.push_str("\\N"),
+            }
+        }
+        let _ = writeln!(buf, "\t{}", m.via_abbreviation[i]);
     }
     let mut copy = tx
         .copy_in_raw(
             "COPY mentions (document_id, model_id, idx, passage, start_offset, end_offset,
-                            text, normalized, type, score) FROM STDIN",
+                            text, normalized, type, score, concept_id, concept_name,
+                            concept_matched, via_abbreviation) FROM STDIN",
         )
         .await?;
     copy.send(buf.into_bytes()).await?;
@@ -538,10 +547,12 @@ async fn insert_relations(
     sqlx::query!(
         "INSERT INTO relations (document_id, model_id, idx, type, score,
                                 subject_model_id, subject_idx, subject_type, subject_normalized,
-                                object_model_id, object_idx, object_type, object_normalized)
+                                object_model_id, object_idx, object_type, object_normalized,
+                                subject_concept, object_concept)
          SELECT * FROM UNNEST($1::text[], $2::int[], $3::int[], $4::text[], $5::real[],
                               $6::int[], $7::int[], $8::text[], $9::text[],
-                              $10::int[], $11::int[], $12::text[], $13::text[])",
+                              $10::int[], $11::int[], $12::text[], $13::text[],
+                              $14::text[], $15::text[])",
         &r.document_id,
         &r.model_id,
         &r.idx,
@@ -554,7 +565,9 @@ async fn insert_relations(
         &r.object_model_id,
         &r.object_idx,
         &r.object_type,
-        &r.object_normalized
+        &r.object_normalized,
+        &r.subject_concept as &[Option<String>],
+        &r.object_concept as &[Option<String>]
     )
     .execute(&mut **tx)
     .await?;
@@ -644,6 +657,10 @@ struct MentionRows {
     normalized: Vec<String>,
     ty: Vec<String>,
     score: Vec<f32>,
+    concept_id: Vec<Option<String>>,
+    concept_name: Vec<Option<String>>,
+    concept_matched: Vec<Option<String>>,
+    via_abbreviation: Vec<bool>,
 }
 
 #[derive(Default)]
@@ -661,6 +678,8 @@ struct RelationRows {
     object_idx: Vec<i32>,
     object_type: Vec<String>,
     object_normalized: Vec<String>,
+    subject_concept: Vec<Option<String>>,
+    object_concept: Vec<Option<String>>,
 }
 
 struct Rows {
@@ -708,6 +727,12 @@ impl Rows {
                 m.normalized.push(normalized.clone());
                 m.ty.push(mention.ty.clone());
                 m.score.push(mention.score);
+                let c = mention.concept.as_ref();
+                m.concept_id.push(c.map(|c| c.id.clone()));
+                m.concept_name.push(c.map(|c| c.name.clone()));
+                m.concept_matched.push(c.map(|c| c.matched.clone()));
+                m.via_abbreviation
+                    .push(c.is_some_and(|c| c.via_abbreviation));
                 keys.push(Some((model, idx, normalized)));
             }
             let mut next_rel: HashMap<i32, i32> = HashMap::new();
@@ -738,6 +763,14 @@ impl Rows {
                 r.object_type
                     .push(a.mentions[rel.object as usize].ty.clone());
                 r.object_normalized.push(o.2.clone());
+                let concept = |i: u32| {
+                    a.mentions[i as usize]
+                        .concept
+                        .as_ref()
+                        .map(|c| c.id.clone())
+                };
+                r.subject_concept.push(concept(rel.subject));
+                r.object_concept.push(concept(rel.object));
             }
         }
         Rows {

@@ -520,3 +520,142 @@ async fn renormalize_brings_old_rows_to_the_one_normal_form() {
     assert_eq!((again.mentions, again.relations), (0, 0));
     db.drop_db().await;
 }
+
+/// Mentions carry their concepts into Postgres and back, and the views count concepts: two
+/// spellings of one concept are one entity, a mention without a concept is its normal form,
+/// and relations pair concepts.
+#[tokio::test]
+async fn concepts_are_stored_read_back_and_counted_by_the_views() {
+    use pubmine_stream::record::ConceptRef;
+    let db = TestDb::new().await;
+    let sink = PgSink::new(db.pool.clone(), "store-test");
+    let concept = |id: &str, name: &str, matched: &str, via: bool| ConceptRef {
+        id: id.into(),
+        name: name.into(),
+        matched: matched.into(),
+        via_abbreviation: via,
+    };
+    let text = "ASA, acetylsalicylic acid and aspirin; BRCA1 in Breast  Cancer.";
+    let with = |ty: &str, t: &str, c: Option<ConceptRef>, model: &str| Mention {
+        concept: c,
+        ..mention(1, t, text, ty, model)
+    };
+    let mut a = annotations("pmid:1", 2020);
+    a.models.push(model("chemical", "c1", "ner"));
+    a.document.as_mut().unwrap().passages[1].text = text.into();
+    a.mentions = vec![
+        with(
+            "Gene",
+            "BRCA1",
+            Some(concept("NCBIGene:672", "BRCA1", "BRCA1", false)),
+            "gene",
+        ),
+        with("Disease", "Breast  Cancer", None, "disease"),
+        with(
+            "Chemical",
+            "ASA",
+            Some(concept("MESH:D001241", "Aspirin", "Aspirin", true)),
+            "chemical",
+        ),
+        with(
+            "Chemical",
+            "acetylsalicylic acid",
+            Some(concept(
+                "MESH:D001241",
+                "Aspirin",
+                "Acetylsalicylic Acid",
+                false,
+            )),
+            "chemical",
+        ),
+        with(
+            "Chemical",
+            "aspirin",
+            Some(concept("MESH:D001241", "Aspirin", "Aspirin", false)),
+            "chemical",
+        ),
+    ];
+    a.mentions.sort_by_key(|m| (m.passage, m.start));
+    let gene = a.mentions.iter().position(|m| m.text == "BRCA1").unwrap() as u32;
+    let disease = a.mentions.iter().position(|m| m.ty == "Disease").unwrap() as u32;
+    a.relations[0].subject = gene;
+    a.relations[0].object = disease;
+    let mut b = a.clone();
+    b.id = "pmid:2".into();
+    b.document.as_mut().unwrap().id = "pmid:2".into();
+    sink.write_batch(&batch(vec![
+        item(0, 0, "pmid:1", Some(a.clone())),
+        item(0, 1, "pmid:2", Some(b)),
+    ]))
+    .await
+    .unwrap();
+    // Read back as written.
+    let back = pubmine_store::read::document(&db.pool, "pmid:1")
+        .await
+        .unwrap()
+        .unwrap();
+    let concepts = |x: &Annotations| -> Vec<(String, Option<ConceptRef>)> {
+        let mut v: Vec<_> = x
+            .mentions
+            .iter()
+            .map(|m| (m.text.clone(), m.concept.clone()))
+            .collect();
+        v.sort_by(|p, q| p.0.cmp(&q.0));
+        v
+    };
+    assert_eq!(concepts(&back), concepts(&a));
+    pubmine_store::views::refresh(&db.pool).await.unwrap();
+    let top: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT type, entity, name, mentions, documents, spellings FROM top_entities ORDER BY type, entity",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        top,
+        [
+            (
+                "Chemical".into(),
+                "MESH:D001241".into(),
+                "Aspirin".into(),
+                6,
+                2,
+                3
+            ),
+            (
+                "Disease".into(),
+                "breast cancer".into(),
+                "breast cancer".into(),
+                2,
+                2,
+                1
+            ),
+            (
+                "Gene".into(),
+                "NCBIGene:672".into(),
+                "BRCA1".into(),
+                2,
+                2,
+                1
+            ),
+        ]
+    );
+    let top = pubmine_store::read::top_entities(&db.pool, Some("Chemical"), 5)
+        .await
+        .unwrap();
+    assert_eq!(top[0].concept_id.as_deref(), Some("MESH:D001241"));
+    assert_eq!(top[0].spellings, 3);
+    assert_eq!(count(&db, "SELECT count(*) FROM entity_documents WHERE type = 'Chemical' AND entity = 'MESH:D001241'").await, 2);
+    assert_eq!(count(&db, "SELECT documents FROM co_mention_pairs WHERE entity_a = 'MESH:D001241' AND entity_b = 'breast cancer'").await, 2);
+    let pair: (String, String, i64) =
+        sqlx::query_as("SELECT subject, object, relations FROM relation_pairs")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(pair, ("NCBIGene:672".into(), "breast cancer".into(), 2));
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM mentions WHERE via_abbreviation").await,
+        2
+    );
+    db.drop_db().await;
+}
