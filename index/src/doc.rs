@@ -1,14 +1,14 @@
 //! From an annotated document to its one tantivy document: the mentions with their snippets,
 //! and the fields that search, filters and facets read. Pure, no I/O.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use pubmine_stream::record::{Annotations, Document};
 use serde::{Deserialize, Serialize};
 use tantivy::TantivyDocument;
 use tantivy::schema::{Facet, OwnedValue};
 
-use crate::schema::{Fields, normalize, type_key};
+use crate::schema::{Fields, concept_facet, normalize, type_key};
 
 /// Characters of context on each side of a mention in its snippet.
 pub const SNIPPET_CONTEXT: usize = 60;
@@ -32,6 +32,16 @@ pub struct StoredMention {
     pub normalized: String,
     pub score: f32,
     pub model: String,
+    /// The concept id the mention was normalized to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept: Option<String>,
+    /// The concept's preferred name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept_name: Option<String>,
+    /// For a short form the document defines, its long form: searched as the mention's text
+    /// too, so a search for the long form finds the papers that write the short form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_form: Option<String>,
     /// The passage text around the mention, about [`SNIPPET_CONTEXT`] characters each side, cut
     /// at word boundaries, `…` where it was cut.
     pub snippet: String,
@@ -43,6 +53,13 @@ pub struct StoredMention {
 /// The mentions of `annotations`, with snippets from its document's passages.
 pub fn mentions_of(annotations: &Annotations) -> Vec<StoredMention> {
     let doc = annotations.document.as_deref();
+    // Short form -> long form, as first defined.
+    let mut long_forms: HashMap<&str, &str> = HashMap::new();
+    for a in &annotations.abbreviations {
+        long_forms
+            .entry(a.short.as_str())
+            .or_insert(a.long.as_str());
+    }
     // Character boundaries of each passage that holds a mention, computed once per passage.
     let mut bounds: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     annotations
@@ -70,6 +87,9 @@ pub fn mentions_of(annotations: &Annotations) -> Vec<StoredMention> {
                 normalized: normalize(&m.text),
                 score: m.score,
                 model: m.model.clone(),
+                concept: m.concept.as_ref().map(|c| c.id.clone()),
+                concept_name: m.concept.as_ref().map(|c| c.name.clone()),
+                long_form: long_forms.get(m.text.as_str()).map(|l| (*l).to_owned()),
                 snippet,
                 snippet_start,
                 snippet_end,
@@ -162,21 +182,41 @@ pub fn build(
     }
     let mut by_type: BTreeMap<String, Vec<OwnedValue>> = BTreeMap::new();
     let mut entities: HashSet<(&str, &str)> = HashSet::new();
+    let mut facets: BTreeSet<(&str, String)> = BTreeSet::new();
+    let mut concepts: BTreeSet<&str> = BTreeSet::new();
     let mut models: BTreeSet<&str> = BTreeSet::new();
     for m in mentions {
-        d.add_text(fields.mention, &m.text);
-        by_type
-            .entry(type_key(&m.ty))
-            .or_default()
-            .push(OwnedValue::Str(m.text.clone()));
+        let texts = std::iter::once(&m.text).chain(m.long_form.as_ref());
+        for text in texts {
+            d.add_text(fields.mention, text);
+            by_type
+                .entry(type_key(&m.ty))
+                .or_default()
+                .push(OwnedValue::Str(text.clone()));
+        }
         entities.insert((&m.ty, &m.normalized));
+        match (&m.concept, &m.concept_name) {
+            (Some(id), name) => {
+                concepts.insert(id);
+                let name = name.as_deref().unwrap_or(&m.normalized);
+                facets.insert((&m.ty, concept_facet(id, name)));
+            }
+            (None, _) => {
+                facets.insert((&m.ty, m.normalized.clone()));
+            }
+        }
         models.insert(&m.model);
     }
     let mut forms: BTreeSet<String> = BTreeSet::new();
     for (ty, norm) in &entities {
         forms.insert((*norm).to_owned());
         forms.insert(format!("{}:{norm}", type_key(ty)));
-        d.add_facet(fields.facet, Facet::from_path([*ty, *norm]));
+    }
+    for (ty, entity) in &facets {
+        d.add_facet(fields.facet, Facet::from_path([*ty, entity.as_str()]));
+    }
+    for c in concepts {
+        d.add_text(fields.concept, c);
     }
     for f in forms {
         d.add_text(fields.entity, f);

@@ -48,7 +48,10 @@ pub struct Fields {
     pub entity: Field,
     /// Type keys of the mentions, raw.
     pub entity_type: Field,
-    /// One facet per distinct entity, `/<Type>/<normal form>`: co-mention counts.
+    /// Concept ids of the mentions (`MESH:D001241`, `NCBIGene:7157`), raw.
+    pub concept: Field,
+    /// One facet per distinct entity, `/<Type>/<entity>`: co-mention counts. The entity is the
+    /// concept (see [`concept_facet`]) where the mention has one, else its normal form.
     pub facet: Field,
     /// Names of the models whose mentions the document holds, raw.
     pub model: Field,
@@ -87,6 +90,7 @@ pub fn build() -> (Schema, Fields) {
         by_type: b.add_json_field("by_type", by_type_opts),
         entity: b.add_text_field("entity", STRING),
         entity_type: b.add_text_field("type", STRING),
+        concept: b.add_text_field("concept", STRING),
         facet: b.add_facet_field("entity_facet", tantivy::schema::FacetOptions::default()),
         model: b.add_text_field("model", STRING),
         mentions: b.add_text_field("mentions", STORED),
@@ -140,6 +144,23 @@ fn register(index: &Index) {
         .filter(AsciiFoldingFilter)
         .build();
     index.tokenizers().register(ANALYZER, analyzer);
+}
+
+/// Between a concept's id and its name in a facet's entity segment.
+const CONCEPT_SEPARATOR: char = '\u{1f}';
+
+/// The facet segment of a concept: its id and its name, so that facet counts carry both.
+pub fn concept_facet(id: &str, name: &str) -> String {
+    format!("{id}{CONCEPT_SEPARATOR}{name}")
+}
+
+/// A facet's entity segment read back: `(concept id, name)` for a concept, `(None, normal
+/// form)` otherwise.
+pub fn facet_entity(segment: &str) -> (Option<&str>, &str) {
+    match segment.split_once(CONCEPT_SEPARATOR) {
+        Some((id, name)) => (Some(id), name),
+        None => (None, segment),
+    }
 }
 
 /// The words of `text` as the index analyzes them.

@@ -50,8 +50,14 @@ pub const MAX_TYPE_BYTES: usize = 100;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
-    /// The entity to find (see the module docs for the syntax).
+    /// The entity to find (see the module docs for the syntax); may be empty when `concept` is
+    /// given.
+    #[serde(default)]
     pub query: String,
+    /// Only papers with a mention normalized to this concept (`MESH:D001241`,
+    /// `NCBIGene:7157`): every spelling and every defined short form of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept: Option<String>,
     /// Only mentions of this entity type (case-insensitive: `chemical` finds `Chemical`).
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub entity_type: Option<String>,
@@ -91,6 +97,7 @@ impl SearchRequest {
     pub fn new(query: impl Into<String>) -> SearchRequest {
         SearchRequest {
             query: query.into(),
+            concept: None,
             entity_type: None,
             year_from: None,
             year_to: None,
@@ -182,8 +189,11 @@ pub struct FacetGroup {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FacetEntity {
-    /// The normal form.
+    /// The concept's preferred name, or the normal form of mentions without a concept.
     pub name: String,
+    /// The concept id, for an entity normalized to one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept: Option<String>,
     /// Matching papers that mention it.
     pub papers: u64,
 }
@@ -359,7 +369,18 @@ impl Searcher {
             Some(key) => format!("by_type.{key}"),
             None => "mention".to_owned(),
         };
-        let main = self.parse(&req.query, &target)?;
+        let concept = req
+            .concept
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        if let Some(c) = concept {
+            check_type(c)
+                .map_err(|e| SearchError::BadRequest(e.replace("the type", "the concept")))?;
+        }
+        // A concept alone: every paper that mentions it (of the type, when one is given).
+        let concept_only = concept.is_some() && req.query.trim().is_empty();
+        let main = self.parse(if concept_only { "*" } else { &req.query }, &target)?;
         let with = match req.with.as_deref() {
             Some(w) => Some(self.parse(w, "mention")?),
             None => None,
@@ -367,6 +388,15 @@ impl Searcher {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, main.query.box_clone())];
         if let Some(w) = &with {
             clauses.push((Occur::Must, w.query.box_clone()));
+        }
+        if let Some(c) = concept {
+            clauses.push((
+                Occur::Must,
+                Box::new(tantivy::query::TermQuery::new(
+                    Term::from_field_text(self.fields.concept, c),
+                    tantivy::schema::IndexRecordOption::Basic,
+                )),
+            ));
         }
         if let Some(key) = &ty
             && main.all
@@ -404,7 +434,14 @@ impl Searcher {
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            hits.push(self.hit(&doc, score, ty.as_deref(), &main, with.as_ref())?);
+            let wanted = Wanted {
+                ty: ty.as_deref(),
+                main: &main,
+                concept,
+                concept_only,
+                with: with.as_ref(),
+            };
+            hits.push(self.hit(&doc, score, &wanted)?);
         }
         let (facets, years) = if req.facets {
             let mut searched: HashSet<String> = HashSet::new();
@@ -414,6 +451,9 @@ impl Searcher {
                 .chain(with.iter().flat_map(|w| &w.phrases))
             {
                 searched.insert(normalize(&p.words.join(" ")));
+            }
+            if let Some(c) = concept {
+                searched.insert(c.to_owned());
             }
             let facets = self.facets(
                 &searcher,
@@ -564,14 +604,7 @@ impl Searcher {
         })
     }
 
-    fn hit(
-        &self,
-        doc: &TantivyDocument,
-        score: f32,
-        ty: Option<&str>,
-        main: &Parsed,
-        with: Option<&Parsed>,
-    ) -> Result<Hit, SearchError> {
+    fn hit(&self, doc: &TantivyDocument, score: f32, w: &Wanted<'_>) -> Result<Hit, SearchError> {
         let f = &self.fields;
         let json = schema::stored_str(doc, f.mentions).unwrap_or_default();
         let all: Vec<StoredMention> =
@@ -580,10 +613,20 @@ impl Searcher {
         let mut mentions = Vec::new();
         for m in all {
             let words = schema::words(&self.index, &m.text);
-            let of_type = ty.is_none_or(|t| type_key(&m.ty) == t);
-            let matched = if of_type && main.matches(&words) {
+            let long = m
+                .long_form
+                .as_deref()
+                .map(|l| schema::words(&self.index, l));
+            let of_type = w.ty.is_none_or(|t| type_key(&m.ty) == t);
+            let of_concept = w.concept.is_some() && m.concept.as_deref() == w.concept;
+            let by_text = !w.concept_only
+                && (w.main.matches(&words) || long.as_ref().is_some_and(|l| w.main.matches(l)));
+            let matched = if of_type && (of_concept || by_text) {
                 Some(Matched::Query)
-            } else if with.is_some_and(|w| w.matches(&words)) {
+            } else if w
+                .with
+                .is_some_and(|x| x.matches(&words) || long.as_ref().is_some_and(|l| x.matches(l)))
+            {
                 Some(Matched::With)
             } else {
                 None
@@ -645,8 +688,14 @@ impl Searcher {
             let mut entities: Vec<FacetEntity> = top
                 .into_iter()
                 .filter_map(|(facet, n)| {
-                    let name = facet.to_path().get(1).map(|s| (*s).to_owned())?;
-                    (!searched.contains(&name)).then_some(FacetEntity { name, papers: n })
+                    let path = facet.to_path();
+                    let (concept, name) = schema::facet_entity(path.get(1)?);
+                    let shown = !searched.contains(concept.unwrap_or(name));
+                    shown.then(|| FacetEntity {
+                        name: name.to_owned(),
+                        concept: concept.map(str::to_owned),
+                        papers: n,
+                    })
                 })
                 .collect();
             entities.sort_by(|a, b| b.papers.cmp(&a.papers).then_with(|| a.name.cmp(&b.name)));
@@ -803,6 +852,16 @@ fn terms(ast: &UserInputAst) -> usize {
         UserInputAst::Boost(sub, _) => terms(sub),
         UserInputAst::Leaf(_) => 1,
     }
+}
+
+/// What a hit's mentions are matched against.
+struct Wanted<'a> {
+    ty: Option<&'a str>,
+    main: &'a Parsed,
+    concept: Option<&'a str>,
+    /// The request names a concept and no query: only the concept's mentions match it.
+    concept_only: bool,
+    with: Option<&'a Parsed>,
 }
 
 impl Parsed {

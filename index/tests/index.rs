@@ -431,3 +431,140 @@ fn the_searcher_can_be_shared_by_a_server() {
     fn shareable<T: Send + Sync + Clone + 'static>() {}
     shareable::<Searcher>();
 }
+
+/// Concepts: a search by concept finds every spelling of it and its defined short forms,
+/// facets count concepts with their names, and a search for a long form finds a paper that
+/// writes only its short form.
+#[test]
+fn concepts_are_searched_and_counted_whatever_the_papers_call_them() {
+    use pubmine_stream::record::{Abbreviation, ConceptRef};
+    let concept = |id: &str, name: &str| ConceptRef {
+        id: id.into(),
+        name: name.into(),
+        matched: name.into(),
+        via_abbreviation: false,
+    };
+    let aspirin = concept("MESH:D001241", "Aspirin");
+    let nsclc = concept("MESH:D002289", "Carcinoma, Non-Small-Cell Lung");
+    let mut a = paper(
+        11,
+        2020,
+        "Aspirin in non-small cell lung cancer (NSCLC): NSCLC patients fared better.",
+        "ner",
+        &[
+            ("Aspirin", "Chemical"),
+            ("non-small cell lung cancer", "Disease"),
+        ],
+    );
+    a.mentions[0].concept = Some(aspirin.clone());
+    a.mentions[1].concept = Some(nsclc.clone());
+    // The second occurrence of the short form, typed and normalized through its long form.
+    let text = a.document.as_ref().unwrap().passages[1].text.clone();
+    let second = text.rfind("NSCLC").unwrap();
+    let start = text[..second].chars().count() as u32;
+    a.mentions.push(pubmine_stream::record::Mention {
+        start,
+        end: start + 5,
+        text: "NSCLC".into(),
+        concept: Some(ConceptRef {
+            via_abbreviation: true,
+            ..nsclc.clone()
+        }),
+        ..mention(&text, "NSCLC", "Disease", "ner")
+    });
+    let long_start = text.find("non-small").unwrap() as u32;
+    let short_start = text.find("NSCLC").unwrap() as u32;
+    a.abbreviations = vec![Abbreviation {
+        passage: 1,
+        short_start,
+        short_end: short_start + 5,
+        short: "NSCLC".into(),
+        long_start,
+        long_end: long_start + 26,
+        long: "non-small cell lung cancer".into(),
+    }];
+    let mut b = paper(
+        12,
+        2021,
+        "Acetylsalicylic acid and metformin in colorectal cancer.",
+        "ner",
+        &[
+            ("Acetylsalicylic acid", "Chemical"),
+            ("metformin", "Chemical"),
+            ("colorectal cancer", "Disease"),
+        ],
+    );
+    b.mentions[0].concept = Some(concept("MESH:D001241", "Aspirin"));
+    // A paper that only writes the short form, defined in another paper.
+    let c = paper(
+        13,
+        2022,
+        "NSCLC was staged.",
+        "ner",
+        &[("NSCLC", "Disease")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut ix = Indexer::open(dir.path(), config(1000)).unwrap();
+    ix.write(&batch("t", 0, 0, vec![up(a), up(b), up(c)]))
+        .unwrap();
+    ix.commit().unwrap();
+    ix.close().unwrap();
+    let s = Searcher::open(dir.path()).unwrap();
+
+    let mut r = SearchRequest::new("");
+    r.concept = Some("MESH:D001241".into());
+    r.facets = true;
+    let found = s.search(&r).unwrap();
+    assert_eq!(found.total, 2);
+    for h in &found.hits {
+        let texts: Vec<&str> = h.mentions.iter().map(|m| m.mention.text.as_str()).collect();
+        assert!(
+            texts == ["Aspirin"] || texts == ["Acetylsalicylic acid"],
+            "only the concept's mentions match: {texts:?}"
+        );
+    }
+    // Facets name concepts; the searched concept is left out.
+    let disease = found.facets.iter().find(|g| g.ty == "Disease").unwrap();
+    let names: Vec<(&str, Option<&str>, u64)> = disease
+        .entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.concept.as_deref(), e.papers))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Carcinoma, Non-Small-Cell Lung", Some("MESH:D002289"), 1),
+            ("colorectal cancer", None, 1)
+        ]
+    );
+    let chem = found.facets.iter().find(|g| g.ty == "Chemical").unwrap();
+    assert_eq!(chem.entities.len(), 1, "{:?}", chem.entities);
+    assert_eq!(chem.entities[0].name, "metformin");
+
+    // A concept and a query together: both must hold.
+    r.query = "metformin".into();
+    assert_eq!(ids(&s, &r), ["pmid:12"]);
+    // The short form's concept is its long form's.
+    let mut r = SearchRequest::new("");
+    r.concept = Some("MESH:D002289".into());
+    let found = s.search(&r).unwrap();
+    assert_eq!(found.total, 1);
+    assert_eq!(found.hits[0].mentions.len(), 2);
+    // Searching the long form finds the short form where the paper defines it.
+    let found = s
+        .search(&SearchRequest::new("non-small cell lung cancer"))
+        .unwrap();
+    assert_eq!(found.total, 1);
+    let texts: Vec<&str> = found.hits[0]
+        .mentions
+        .iter()
+        .map(|m| m.mention.text.as_str())
+        .collect();
+    assert_eq!(texts, ["non-small cell lung cancer", "NSCLC"]);
+    // No query and no concept is a bad request.
+    assert!(
+        s.search(&SearchRequest::new(""))
+            .unwrap_err()
+            .is_client_error()
+    );
+}

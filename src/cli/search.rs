@@ -14,8 +14,13 @@ use pubmine_index::search::{Matched, SearchError, SearchRequest, SearchResponse,
 pub struct SearchArgs {
     /// The entity: plain words are one phrase within a mention (`type 2 diabetes`); or tantivy
     /// syntax: "..." phrases, AND, OR, NOT, +/-, parentheses, `word*` prefixes, `*` for all,
-    /// `title:` and `journal:` fields.
-    query: String,
+    /// `title:` and `journal:` fields. May be left out with --concept.
+    #[arg(required_unless_present = "concept")]
+    query: Option<String>,
+    /// Only papers with a mention normalized to this concept (`MESH:D001241`, `NCBIGene:7157`,
+    /// `NCBITaxon:9606`), whatever they call it.
+    #[arg(long)]
+    concept: Option<String>,
     /// The index directory.
     #[arg(long, env = "PUBMINE_INDEX_DIR")]
     index: PathBuf,
@@ -59,7 +64,8 @@ fn search(args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let searcher = Searcher::open(&args.index)
         .with_context(|| format!("failed to open the index in {}", args.index.display()))?;
     let req = SearchRequest {
-        query: args.query.clone(),
+        query: args.query.clone().unwrap_or_default(),
+        concept: args.concept.clone(),
         entity_type: args.entity_type.clone(),
         year_from: args.year_from,
         year_to: args.year_to,
@@ -158,7 +164,10 @@ fn print_text(
     for g in &resp.facets {
         writeln!(out, "\nco-mentioned {} ({} papers):", g.ty, g.papers)?;
         for e in &g.entities {
-            writeln!(out, "  {:>6}  {}", e.papers, e.name)?;
+            match &e.concept {
+                Some(c) => writeln!(out, "  {:>6}  {} ({c})", e.papers, e.name)?,
+                None => writeln!(out, "  {:>6}  {}", e.papers, e.name)?,
+            }
         }
     }
     Ok(())
