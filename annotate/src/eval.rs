@@ -107,7 +107,7 @@ pub struct Score {
 }
 
 impl Score {
-    fn from_counts(correct: usize, predicted: usize, true_entities: usize) -> Score {
+    pub fn from_counts(correct: usize, predicted: usize, true_entities: usize) -> Score {
         let precision = if predicted == 0 {
             0.0
         } else {

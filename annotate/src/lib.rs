@@ -5,6 +5,7 @@ pub mod abbrev;
 pub mod batch;
 pub mod decode;
 pub mod eval;
+pub mod eval_norm;
 pub mod faults;
 pub mod labels;
 pub mod metrics;
