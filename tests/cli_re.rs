@@ -55,8 +55,9 @@ fn annotate_input_emits_relations() {
         .iter()
         .map(|m| m["task"].as_str().unwrap())
         .collect();
-    // The abbreviation finder is listed too: the mentions it adds are replaced as a model's.
-    assert_eq!(tasks, ["ner", "re", "abbreviation"]);
+    // The abbreviation finder is listed too: the mentions it adds are replaced as a model's;
+    // and the vocabulary mentions were normalized with (the compiled-in default).
+    assert_eq!(tasks, ["ner", "re", "abbreviation", "normalize"]);
     let mentions = a["mentions"].as_array().unwrap();
     let relations = a["relations"].as_array().unwrap();
     assert_eq!(relations.len(), 1, "{a}");
