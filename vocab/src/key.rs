@@ -67,7 +67,12 @@ fn words(text: &str) -> Vec<(String, bool)> {
         *capitals = true;
         *letters = 0;
     };
-    let chars: Vec<char> = text.nfkc().collect();
+    // NFKC leaves ASCII as it is: skip it for the common case.
+    let chars: Vec<char> = if text.is_ascii() {
+        text.chars().collect()
+    } else {
+        text.nfkc().collect()
+    };
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
