@@ -59,6 +59,8 @@ on, off = best["on"], best["off"]
 docs = mentions = with_id = 0
 for line in open(f"{out}/norm_on.jsonl"):
     a = json.loads(line)
+    if a.get("deleted"):
+        continue
     docs += 1
     mentions += len(a["mentions"])
     with_id += sum(1 for m in a["mentions"] if m.get("concept"))

@@ -401,7 +401,12 @@ impl Annotator {
             let _span = tracing::debug_span!("abbreviations").entered();
             docs.iter()
                 .zip(mentions.iter_mut())
-                .map(|(d, m)| crate::abbrev::resolve(d, m))
+                .map(|(d, m)| {
+                    let found = crate::abbrev::resolve(d, m);
+                    // Two models' mentions of a short form may now be of one type.
+                    dedup(m);
+                    found
+                })
                 .collect()
         } else {
             vec![Vec::new(); docs.len()]
@@ -660,6 +665,17 @@ fn merge(
     }
 }
 
+/// The same span of the same type kept once (the higher score), as [`Annotator::annotate`]
+/// keeps it; for after [`crate::abbrev::resolve`] has retyped short forms.
+fn dedup(mentions: &mut Vec<Mention>) {
+    let mut seen = HashMap::new();
+    let mut out = Vec::with_capacity(mentions.len());
+    for m in mentions.drain(..) {
+        merge(&mut out, &mut seen, m);
+    }
+    *mentions = out;
+}
+
 /// Spans of one model over every passage.
 fn run_model(
     m: &mut NerModel,
@@ -754,6 +770,43 @@ fn run_model(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_form_two_models_marked_is_one_mention_once_retyped() {
+        use pubmine_stream::record::{Passage, PassageKind, SourceKind};
+        let text = "Non-small cell lung cancer (NSCLC) is common.";
+        let mut doc = Document::new(SourceKind::Pubmed, "pmid:1".into());
+        doc.passages
+            .push(Passage::new(PassageKind::Abstract, text.into()));
+        let m = |start: u32, end: u32, ty: &str, score: f32, model: &str| Mention {
+            passage: 0,
+            start,
+            end,
+            text: text
+                .chars()
+                .skip(start as usize)
+                .take((end - start) as usize)
+                .collect(),
+            ty: ty.into(),
+            score,
+            model: model.into(),
+            concept: None,
+        };
+        let mut mentions = vec![
+            m(0, 26, "Disease", 0.9, "disease"),
+            m(28, 33, "Chemical", 0.6, "chemical"),
+            m(28, 33, "Disease", 0.8, "disease"),
+        ];
+        crate::abbrev::resolve(&doc, &mut mentions);
+        // The chemical model's NSCLC is retyped as the long form: two Disease mentions of one
+        // span, which the models' rule keeps once, with the higher score.
+        dedup(&mut mentions);
+        let kept: Vec<(u32, &str, f32)> = mentions
+            .iter()
+            .map(|m| (m.start, m.ty.as_str(), m.score))
+            .collect();
+        assert_eq!(kept, [(0, "Disease", 0.9), (28, "Disease", 0.8)]);
+    }
 
     #[test]
     fn sentences_start_at_their_first_token() {

@@ -35,7 +35,8 @@ pub struct StoredMention {
     /// The concept id the mention was normalized to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concept: Option<String>,
-    /// The concept's preferred name.
+    /// The concept's preferred name: searched as the mention's text too, so a search for a
+    /// concept's name finds its mentions under other names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concept_name: Option<String>,
     /// For a short form the document defines, its long form: searched as the mention's text
@@ -186,7 +187,11 @@ pub fn build(
     let mut concepts: BTreeSet<&str> = BTreeSet::new();
     let mut models: BTreeSet<&str> = BTreeSet::new();
     for m in mentions {
-        let texts = std::iter::once(&m.text).chain(m.long_form.as_ref());
+        // The text, and the names the mention is known by: a short form's long form, the
+        // concept's preferred name. A search for either finds the mention.
+        let texts = std::iter::once(&m.text)
+            .chain(m.long_form.as_ref())
+            .chain(m.concept_name.as_ref());
         for text in texts {
             d.add_text(fields.mention, text);
             by_type

@@ -613,19 +613,21 @@ impl Searcher {
         let mut mentions = Vec::new();
         for m in all {
             let words = schema::words(&self.index, &m.text);
-            let long = m
-                .long_form
-                .as_deref()
-                .map(|l| schema::words(&self.index, l));
+            // The other names the mention is indexed under (see `doc::build`).
+            let aliases: Vec<Vec<String>> = [m.long_form.as_deref(), m.concept_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .map(|l| schema::words(&self.index, l))
+                .collect();
             let of_type = w.ty.is_none_or(|t| type_key(&m.ty) == t);
             let of_concept = w.concept.is_some() && m.concept.as_deref() == w.concept;
             let by_text = !w.concept_only
-                && (w.main.matches(&words) || long.as_ref().is_some_and(|l| w.main.matches(l)));
+                && (w.main.matches(&words) || aliases.iter().any(|l| w.main.matches(l)));
             let matched = if of_type && (of_concept || by_text) {
                 Some(Matched::Query)
             } else if w
                 .with
-                .is_some_and(|x| x.matches(&words) || long.as_ref().is_some_and(|l| x.matches(l)))
+                .is_some_and(|x| x.matches(&words) || aliases.iter().any(|l| x.matches(l)))
             {
                 Some(Matched::With)
             } else {

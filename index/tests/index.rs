@@ -561,6 +561,18 @@ fn concepts_are_searched_and_counted_whatever_the_papers_call_them() {
         .map(|m| m.mention.text.as_str())
         .collect();
     assert_eq!(texts, ["non-small cell lung cancer", "NSCLC"]);
+    // A concept's name finds its mentions whatever they are called: the facet a page shows
+    // for a concept can be searched by its name.
+    assert_eq!(
+        ids(&s, &SearchRequest::new("aspirin")),
+        ["pmid:11", "pmid:12"]
+    );
+    let mut r = SearchRequest::new("metformin");
+    r.with = Some("Carcinoma, Non-Small-Cell Lung".into());
+    assert!(ids(&s, &r).is_empty());
+    let mut r = SearchRequest::new("Aspirin");
+    r.with = Some("Carcinoma, Non-Small-Cell Lung".into());
+    assert_eq!(ids(&s, &r), ["pmid:11"]);
     // No query and no concept is a bad request.
     assert!(
         s.search(&SearchRequest::new(""))

@@ -16,7 +16,9 @@ fn main() {
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/vocab-mesh")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/vocab-mesh"))
+        });
     let started = Instant::now();
     let v = Vocabulary::open(&dir).expect("a vocabulary directory");
     let load = started.elapsed();
