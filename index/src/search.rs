@@ -432,15 +432,15 @@ impl Searcher {
             ),
         )?;
         let mut hits = Vec::with_capacity(top.len());
+        let wanted = Wanted {
+            ty: ty.as_deref(),
+            main: &main,
+            concept,
+            concept_only,
+            with: with.as_ref(),
+        };
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let wanted = Wanted {
-                ty: ty.as_deref(),
-                main: &main,
-                concept,
-                concept_only,
-                with: with.as_ref(),
-            };
             hits.push(self.hit(&doc, score, &wanted)?);
         }
         let (facets, years) = if req.facets {
@@ -692,7 +692,11 @@ impl Searcher {
                 .filter_map(|(facet, n)| {
                     let path = facet.to_path();
                     let (concept, name) = schema::facet_entity(path.get(1)?);
-                    let shown = !searched.contains(concept.unwrap_or(name));
+                    // The searched entity itself is left out: by its concept, or by its name
+                    // where the query names it.
+                    let shown = !searched.contains(name)
+                        && !concept.is_some_and(|c| searched.contains(c))
+                        && !(concept.is_some() && searched.contains(&normalize(name)));
                     shown.then(|| FacetEntity {
                         name: name.to_owned(),
                         concept: concept.map(str::to_owned),

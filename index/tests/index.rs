@@ -541,6 +541,14 @@ fn concepts_are_searched_and_counted_whatever_the_papers_call_them() {
     assert_eq!(chem.entities.len(), 1, "{:?}", chem.entities);
     assert_eq!(chem.entities[0].name, "metformin");
 
+    // Searched by its name, the concept is left out of the facets too.
+    let mut r2 = SearchRequest::new("aspirin");
+    r2.facets = true;
+    let found = s.search(&r2).unwrap();
+    let chem = found.facets.iter().find(|g| g.ty == "Chemical").unwrap();
+    let names: Vec<&str> = chem.entities.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["metformin"]);
+
     // A concept and a query together: both must hold.
     r.query = "metformin".into();
     assert_eq!(ids(&s, &r), ["pmid:12"]);
