@@ -694,9 +694,11 @@ impl Searcher {
                     let (concept, name) = schema::facet_entity(path.get(1)?);
                     // The searched entity itself is left out: by its concept, or by its name
                     // where the query names it.
-                    let shown = !searched.contains(name)
-                        && !concept.is_some_and(|c| searched.contains(c))
-                        && !(concept.is_some() && searched.contains(&normalize(name)));
+                    let searched_for = match concept {
+                        Some(c) => searched.contains(c) || searched.contains(&normalize(name)),
+                        None => searched.contains(name),
+                    };
+                    let shown = !searched_for;
                     shown.then(|| FacetEntity {
                         name: name.to_owned(),
                         concept: concept.map(str::to_owned),
