@@ -318,7 +318,7 @@ await step('5. paper view', async () => {
   const shown = await page.$$eval('#paper .mention', (ms) => {
     const out = {};
     for (const m of ms) {
-      const e = out[m.dataset.mention] ??= { type: m.dataset.type, passage: m.dataset.passage, start: m.dataset.start, end: m.dataset.end, text: '', pieces: 0 };
+      const e = out[m.dataset.mention] ??= { type: m.dataset.type, passage: m.dataset.passage, start: m.dataset.start, end: m.dataset.end, concept: m.dataset.concept ?? null, text: '', pieces: 0 };
       e.text += m.textContent;
       e.pieces += 1;
     }
@@ -334,11 +334,14 @@ await step('5. paper view', async () => {
     if (!check(s, `mention ${i} (${m.text}, ${m.type}) is highlighted`, m.text, null)) return;
     equal([s.passage, s.start, s.end, s.type], [String(m.passage), String(m.start), String(m.end), m.type], `mention ${i}: passage, offsets, type`);
     equal(s.text, m.text, `mention ${i}: the highlighted text`);
+    equal(s.concept, m.concept?.id ?? null, `mention ${i}: its concept`);
     const p = passages[m.passage];
     if (p) equal(s.text, slice(p.text, m.start, m.end), `mention ${i}: the passage's text at its offsets`);
     pieces += s.pieces > 1 ? 1 : 0;
   });
   equal(Object.keys(shown).length, a.mentions.length, 'highlighted mentions in the paper');
+  const withConcept = a.mentions.filter((m) => m.concept).length;
+  check(withConcept > 0, 'some mentions of the paper have a concept (the default vocabulary)', '> 0', withConcept);
   equal(await page.locator('#relations li.relation').count(), (a.relations ?? []).length, 'relations listed');
   const rel = await page.$$eval('#relations li.relation', (ls) => ls.map((l) => [Number(l.dataset.subject), Number(l.dataset.object), l.dataset.type]));
   equal(rel, (a.relations ?? []).map((r) => [r.subject, r.object, r.type]), 'relations (subject, object, type)');

@@ -263,11 +263,19 @@ function mentionElement(m, index, continued, extra = {}) {
     },
   });
   if (m.matched) node.dataset.matched = m.matched;
+  // A document's mentions carry `concept: {id, name, ...}`, a search hit's `concept` (the id)
+  // and `concept_name`.
+  const concept = typeof m.concept === 'object' && m.concept ? m.concept.id : m.concept;
+  const conceptName = typeof m.concept === 'object' && m.concept ? m.concept.name : m.concept_name;
+  if (concept) {
+    node.dataset.concept = concept;
+    node.dataset.conceptName = conceptName ?? '';
+  }
   return node;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tooltip: type, model and score of the mentions under the pointer or focus
+// Tooltip: type, model, score and concept of the mentions under the pointer or focus
 
 function mentionChain(target) {
   const chain = [];
@@ -287,7 +295,8 @@ function showTooltip(target) {
   tip.replaceChildren(...chain.map((m) => el('div', { class: 'tip-line' },
     el('span', { class: 'swatch', style: colourStyle(m.dataset.type) }),
     el('strong', { text: m.dataset.type }),
-    ` · ${m.dataset.model || 'unknown model'} · score ${m.dataset.score}`)));
+    ` · ${m.dataset.model || 'unknown model'} · score ${m.dataset.score}`,
+    m.dataset.concept ? ` · ${m.dataset.concept} ${m.dataset.conceptName}` : '')));
   tip.hidden = false;
   const box = chain[0].getBoundingClientRect();
   const width = tip.offsetWidth;
