@@ -343,7 +343,28 @@ fn valid(c: &[char], short: (usize, usize), long: (usize, usize), max_words: usi
 /// rules change.
 pub const RULES_VERSION: &str = "schwartz-hearst-1";
 
-/// The abbreviations `doc` defines, and what they do to its `mentions` (every model's, in
+/// The abbreviations `doc` defines, in passage and offset order, with the text of both forms.
+pub fn defined(doc: &Document) -> Vec<Abbreviation> {
+    let mut found = Vec::new();
+    for (p, passage) in doc.passages.iter().enumerate() {
+        let chars: Vec<char> = passage.text.chars().collect();
+        for d in definitions(&passage.text) {
+            let slice = |(a, b): (usize, usize)| chars[a..b].iter().collect::<String>();
+            found.push(Abbreviation {
+                passage: p as u32,
+                short_start: d.short.0 as u32,
+                short_end: d.short.1 as u32,
+                short: slice(d.short),
+                long_start: d.long.0 as u32,
+                long_end: d.long.1 as u32,
+                long: slice(d.long),
+            });
+        }
+    }
+    found
+}
+
+/// The abbreviations `doc` defines ([`defined`]), and what they do to its `mentions` (every model's, in
 /// passage and offset order, as they leave the NER models):
 ///
 /// - A long form takes the type of the mention that ends where it ends and lies within it (the
@@ -359,34 +380,18 @@ pub const RULES_VERSION: &str = "schwartz-hearst-1";
 ///
 /// Returns the abbreviations, in passage and offset order; `mentions` stays in that order.
 pub fn resolve(doc: &Document, mentions: &mut Vec<Mention>) -> Vec<Abbreviation> {
-    let mut found = Vec::new();
+    let found = defined(doc);
     // Short form -> (type, score) of its long form.
     let mut typed: Vec<(String, String, f32)> = Vec::new();
-    for (p, passage) in doc.passages.iter().enumerate() {
-        let chars: Vec<char> = passage.text.chars().collect();
-        for d in definitions(&passage.text) {
-            let slice = |(a, b): (usize, usize)| chars[a..b].iter().collect::<String>();
-            let a = Abbreviation {
-                passage: p as u32,
-                short_start: d.short.0 as u32,
-                short_end: d.short.1 as u32,
-                short: slice(d.short),
-                long_start: d.long.0 as u32,
-                long_end: d.long.1 as u32,
-                long: slice(d.long),
-            };
-            let head = mentions
-                .iter()
-                .filter(|m| {
-                    m.passage == a.passage && m.end == a.long_end && m.start >= a.long_start
-                })
-                .min_by_key(|m| m.start);
-            if let Some(m) = head
-                && !typed.iter().any(|(s, _, _)| *s == a.short)
-            {
-                typed.push((a.short.clone(), m.ty.clone(), m.score));
-            }
-            found.push(a);
+    for a in &found {
+        let head = mentions
+            .iter()
+            .filter(|m| m.passage == a.passage && m.end == a.long_end && m.start >= a.long_start)
+            .min_by_key(|m| m.start);
+        if let Some(m) = head
+            && !typed.iter().any(|(s, _, _)| *s == a.short)
+        {
+            typed.push((a.short.clone(), m.ty.clone(), m.score));
         }
     }
     if typed.is_empty() {

@@ -223,15 +223,6 @@ pub struct NormScores {
     pub per_type: BTreeMap<String, f64>,
 }
 
-/// The abbreviations `doc` defines (the mentions are not changed).
-fn abbreviations(
-    doc: &Document,
-    mentions: &[Mention],
-) -> Vec<pubmine_stream::record::Abbreviation> {
-    let mut scratch = mentions.to_vec();
-    crate::abbrev::resolve(doc, &mut scratch)
-}
-
 /// Scores `normalizer` on `gold`; with `predicted` (each document's mentions as annotate gives
 /// them, concepts set), also end to end.
 pub fn score_norm(
@@ -244,7 +235,7 @@ pub fn score_norm(
     for g in gold {
         let doc = g.document();
         let mut mentions = g.as_mentions();
-        let abbrevs = abbreviations(&doc, &mentions);
+        let abbrevs = crate::abbrev::defined(&doc);
         normalizer.normalize(&mut mentions, &abbrevs);
         for m in &mentions {
             let start = g.document_offset(m.passage, m.start);
@@ -361,7 +352,7 @@ mod tests {
             .iter()
             .map(|g| {
                 let mut m = g.as_mentions();
-                let a = abbreviations(&g.document(), &m);
+                let a = crate::abbrev::defined(&g.document());
                 n.normalize(&mut m, &a);
                 m
             })

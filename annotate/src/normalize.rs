@@ -48,16 +48,21 @@ pub enum VocabSpec {
 }
 
 impl VocabSpec {
+    /// The directories a user gave, or the default when none.
+    pub fn dirs_or_default(dirs: Vec<PathBuf>) -> VocabSpec {
+        if dirs.is_empty() {
+            VocabSpec::Default
+        } else {
+            VocabSpec::Dirs(dirs)
+        }
+    }
+
     /// Loads the vocabularies; `None` for [`VocabSpec::Off`].
     pub fn load(&self) -> Result<Option<Normalizer>, VocabError> {
         Ok(match self {
             VocabSpec::Off => None,
-            VocabSpec::Default => Some(Normalizer::new(vec![default_vocabulary()])),
-            VocabSpec::Dirs(dirs) => Some(Normalizer::new(
-                dirs.iter()
-                    .map(|d| Vocabulary::open(d))
-                    .collect::<Result<_, _>>()?,
-            )),
+            VocabSpec::Default => Some(Normalizer::open(&[])?),
+            VocabSpec::Dirs(dirs) => Some(Normalizer::open(dirs)?),
         })
     }
 }
@@ -72,6 +77,19 @@ pub struct Normalizer {
 impl Normalizer {
     pub fn new(vocabularies: Vec<Vocabulary>) -> Normalizer {
         Normalizer { vocabularies }
+    }
+
+    /// The vocabularies in `dirs`, in this order, or the default ([`default_vocabulary`]) when
+    /// `dirs` is empty.
+    pub fn open(dirs: &[PathBuf]) -> Result<Normalizer, VocabError> {
+        if dirs.is_empty() {
+            return Ok(Normalizer::new(vec![default_vocabulary()]));
+        }
+        let vocabularies = dirs
+            .iter()
+            .map(|d| Vocabulary::open(d))
+            .collect::<Result<_, _>>()?;
+        Ok(Normalizer::new(vocabularies))
     }
 
     pub fn vocabularies(&self) -> &[Vocabulary] {

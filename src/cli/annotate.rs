@@ -125,10 +125,8 @@ impl ModelArgs {
             },
             vocab: if self.no_vocab {
                 VocabSpec::Off
-            } else if self.vocabs.is_empty() {
-                VocabSpec::Default
             } else {
-                VocabSpec::Dirs(self.vocabs.clone())
+                VocabSpec::dirs_or_default(self.vocabs.clone())
             },
         };
         Ok(open_annotator(&spec)?.with_abbreviations(!self.no_abbreviations))

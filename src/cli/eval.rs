@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use pubmine_annotate::eval::{evaluate, evaluate_re, read_conll, read_re_tsv};
 use pubmine_annotate::eval_norm::{read_pubtator, score_norm};
 use pubmine_annotate::ner::{NerInputs, NerOptions};
-use pubmine_annotate::normalize::VocabSpec;
+use pubmine_annotate::normalize::{Normalizer, VocabSpec};
 use pubmine_annotate::open::{ModelSpec, open_annotator};
 use pubmine_annotate::re::{ReModel, ReSettings, ReStats, split_model_arg};
 use pubmine_annotate::session::{Device, SessionOptions};
@@ -152,16 +152,8 @@ fn eval_norm(
     let text = std::fs::read_to_string(data)
         .with_context(|| format!("failed to read {}", data.display()))?;
     let gold = read_pubtator(&text).with_context(|| format!("in {}", data.display()))?;
-    let vocab = if vocabs.is_empty() {
-        VocabSpec::Default
-    } else {
-        VocabSpec::Dirs(vocabs)
-    };
     let scores = if models.is_empty() {
-        let normalizer = vocab
-            .load()
-            .context("failed to load the vocabularies")?
-            .expect("a spec with vocabularies");
+        let normalizer = Normalizer::open(&vocabs).context("failed to load the vocabularies")?;
         score_norm(&normalizer, &gold, None)
     } else {
         let mut annotator = open_annotator(&ModelSpec {
@@ -172,7 +164,7 @@ fn eval_norm(
                 device,
                 intra_threads: threads,
             },
-            vocab,
+            vocab: VocabSpec::dirs_or_default(vocabs),
         })?
         .with_abbreviations(true);
         let docs: Vec<_> = gold.iter().map(|g| g.document()).collect();

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use pubmine_annotate::normalize::VocabSpec;
+use pubmine_annotate::normalize::Normalizer;
 use pubmine_vocab::import::{ImportSpec, import};
 
 #[derive(Debug, Args)]
@@ -100,15 +100,8 @@ pub async fn run(args: VocabArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         VocabCommand::Lookup { vocabs, ty, names } => {
-            let spec = if vocabs.is_empty() {
-                VocabSpec::Default
-            } else {
-                VocabSpec::Dirs(vocabs)
-            };
-            let normalizer = spec
-                .load()
-                .context("failed to load the vocabularies")?
-                .expect("a spec with vocabularies");
+            let normalizer =
+                Normalizer::open(&vocabs).context("failed to load the vocabularies")?;
             for name in names {
                 let concept = normalizer.lookup(&name, &ty);
                 println!(
