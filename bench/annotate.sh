@@ -4,7 +4,9 @@
 # (bench/gen_medline.py), the same number of CPU threads; and whether their spans agree. pubmine
 # runs the model as the pipeline reads text (whole passages in windows of up to 512 tokens: the
 # spans must agree), then with its default inputs (each sentence an input of at most 128 tokens),
-# in float32 and quantized to int8 (models/export.py --from-onnx --int8).
+# in float32 and quantized to int8 (models/export.py --from-onnx --int8). Beside them, the CPU's
+# matrix-product rates on the model's own layer shapes (annotate_reference.py gemm: float32 through
+# PyTorch and ONNX Runtime, int8 through ONNX Runtime), and each pubmine run as a share of them.
 #   bench/annotate.sh [ARTICLES] [THREADS]     (default 300 articles, 2 threads)
 # Needs the venv of models/requirements.txt (PyTorch) for the reference side.
 set -euo pipefail
@@ -35,6 +37,7 @@ bin=target/release/pubmine
   --log-format json --log info >"$out/pubmine_int8_annotations.jsonl" 2>"$out/pubmine_int8_annotate.log"
 "$py" bench/annotate_reference.py run "$model" "$out/abstracts.jsonl" "$out/hf_entities.jsonl" \
   --threads "$threads" >"$out/hf.json"
+"$py" bench/annotate_reference.py gemm "$model" --threads "$threads" >"$out/gemm.json"
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
@@ -70,6 +73,25 @@ print(f"{hf['runner']:44} {hf['tokens_per_s']:10.0f} {hf['docs_per_s']:8.2f} {1.
 for name, s in (("passages", stp), ("sentences", st)):
     print(f"{name}: {s['windows']} inputs, {s['padded_tokens'] / s['tokens'] - 1:.1%} extra token slots "
           f"(padding, [CLS] and [SEP], overlaps) over {s['batches']} batches")
+gemm = json.load(open(f"{out}/gemm.json"))
+# matrix-product FLOPs per text token: the linear layers' (gemm.json) and the attention scores'
+# (2 products of input length x hidden per layer) at the inputs' mean length
+for name, s in (("passages", stp), ("sentences", st)):
+    mean_len = s["padded_tokens"] / s["windows"]
+    per_token = gemm["flops_per_token"] + 4 * gemm["layers"] * gemm["hidden"] * mean_len
+    rate = s["tokens_per_s"] * per_token / 1e9
+    print(f"pubmine fp32, {name}: {rate:.1f} GFLOP/s of matrix products per text token, "
+          f"{rate / gemm['gflops']:.0%} of the CPU's float32 matrix-product rate "
+          f"({gemm['gflops']:.1f} GFLOP/s, PyTorch, the model's linear layers at {gemm['rows']} rows; "
+          f"counting padding and overlaps, {rate * s['padded_tokens'] / s['tokens'] / gemm['gflops']:.0%}), "
+          f"{rate / gemm['ort_fp32_gflops']:.0%} of ONNX Runtime's ({gemm['ort_fp32_gflops']:.1f} GFLOP/s)")
+mean_len = st8["padded_tokens"] / st8["windows"]
+per_token = gemm["flops_per_token"] + 4 * gemm["layers"] * gemm["hidden"] * mean_len
+rate8 = st8["tokens_per_s"] * per_token / 1e9
+print(f"pubmine int8, sentences: {rate8:.1f} GOP/s per text token, {rate8 / gemm['ort_int8_gops']:.0%} of ONNX Runtime's "
+      f"int8 matrix-product rate on this CPU ({gemm['ort_int8_gops']:.1f} GOP/s, float32 {gemm['ort_fp32_gflops']:.1f}); "
+      f"were every operation an int8 matrix product at that rate: {gemm['ort_int8_gops'] * 1e9 / per_token:.0f} tokens/s, "
+      f"{gemm['ort_int8_gops'] * 1e9 / per_token / hf['tokens_per_s']:.2f}x HF")
 print(f"spans agreeing (same passage, offsets and type), pubmine fp32 on passages and HF: {agree(whole, theirs)}")
 print(f"spans agreeing, pubmine int8 and fp32 (random weights: near-tied logits): {agree(ours8, ours)}")
 PY

@@ -5,6 +5,9 @@ on the same model and texts as pubmine.
                                12 heads, 512 positions; random weights, fixed seed) with the demo
                                model's tokenizer and labels, saved for PyTorch (OUT_DIR/torch) and
                                exported to ONNX (OUT_DIR/model.onnx + config + tokenizer files)
+  gemm OUT_DIR                 the CPU's float32 matrix-product rate (PyTorch, --threads threads) on
+                               the model's own linear layers at 8,192 rows (pubmine's batch of
+                               padded tokens), and the model's matrix-product FLOPs per token
   run OUT_DIR DOCS.jsonl OUT   the pipeline with aggregation_strategy="first" over every passage of
                                the documents, on --threads torch threads; prints one JSON line of
                                figures and writes the entities it found to OUT (JSON lines)
@@ -39,6 +42,8 @@ def make(out):
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(os.path.join(out, "torch"))
     tok.save_pretrained(os.path.join(out, "torch"))
+    # exported as models/export.py exports: eager attention (the saved PyTorch model keeps the default)
+    model.set_attn_implementation("eager")
     ids = tok("Metformin reduced IL-6 in type 2 diabetes.", return_tensors="pt")
     torch.onnx.export(
         model, (ids["input_ids"], ids["attention_mask"], ids["token_type_ids"]),
@@ -51,6 +56,78 @@ def make(out):
         if os.path.exists(os.path.join(DEMO, f)):
             shutil.copy(os.path.join(DEMO, f), out)
     print(json.dumps({"made": out, "parameters": sum(p.numel() for p in model.parameters())}))
+
+
+def gemm(out, threads, rows=8192):
+    """GFLOP/s of PyTorch's float32 matrix products on the shapes of the model's linear layers (the
+    query, key, value and output projections, the intermediate and output layers: 92% of the
+    model's time in ONNX Runtime), each the fastest of the calls made in about 2 s, and the FLOPs per token position of
+    the whole model apart from attention scores (which depend on the input length)."""
+    torch.set_num_threads(threads)
+    cfg = json.load(open(os.path.join(out, "config.json")))
+    h, i, n = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    labels = len(cfg["id2label"])
+    shapes = [(h, h)] * 4 + [(h, i), (i, h)]  # (in, out) per layer
+    flops, seconds = 0.0, 0.0
+    with torch.inference_mode():
+        for k, m in sorted(set(shapes)):
+            x, w = torch.randn(rows, k), torch.randn(m, k)
+            t = best_time(lambda: torch.nn.functional.linear(x, w))
+            count = shapes.count((k, m))
+            flops += count * 2.0 * rows * k * m
+            seconds += count * t
+    per_token = n * sum(2.0 * k * m for k, m in shapes) + 2.0 * h * labels
+    print(json.dumps({"threads": threads, "rows": rows, "gflops": flops / seconds / 1e9,
+                      "ort_fp32_gflops": ort_rate(shapes, rows, threads, False),
+                      "ort_int8_gops": ort_rate(shapes, rows, threads, True),
+                      "flops_per_token": per_token, "layers": n, "hidden": h}))
+
+
+def best_time(call, budget=2.0):
+    """The fastest of the calls made in about `budget` seconds (after one to warm up): the rate a
+    kernel reaches, free of the moments another process took the CPU."""
+    call()
+    best, start = float("inf"), time.perf_counter()
+    while time.perf_counter() - start < budget:
+        t = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def ort_rate(shapes, rows, threads, int8):
+    """The same products through ONNX Runtime, as a one-MatMul graph per shape: float32, or
+    quantized as models/export.py quantizes (dynamic, int8 weights per channel): the ceiling of
+    what ONNX Runtime's kernels give on this CPU."""
+    import tempfile
+
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    ops, seconds = 0.0, 0.0
+    so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, m in sorted(set(shapes)):
+            w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((k, m)).astype(np.float32), "w")
+            graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "mm",
+                                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, k])],
+                                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, m])], [w])
+            path = os.path.join(tmp, "mm.onnx")
+            onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path)
+            if int8:
+                quantize_dynamic(path, path + ".q", weight_type=QuantType.QInt8, per_channel=True)
+                path += ".q"
+            sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+            x = {"x": np.random.default_rng(1).standard_normal((rows, k)).astype(np.float32)}
+            t = best_time(lambda: sess.run(None, x))
+            count = shapes.count((k, m))
+            ops += count * 2.0 * rows * k * m
+            seconds += count * t
+    return ops / seconds / 1e9
 
 
 def run(out, docs_path, entities_path, threads, batch_size):
@@ -88,7 +165,7 @@ def run(out, docs_path, entities_path, threads, batch_size):
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["make", "run"])
+    ap.add_argument("cmd", choices=["make", "gemm", "run"])
     ap.add_argument("out")
     ap.add_argument("docs", nargs="?")
     ap.add_argument("entities", nargs="?")
@@ -97,5 +174,7 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if a.cmd == "make":
         make(a.out)
+    elif a.cmd == "gemm":
+        gemm(a.out, a.threads)
     else:
         run(a.out, a.docs, a.entities, a.threads, a.batch_size)

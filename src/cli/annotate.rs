@@ -86,7 +86,7 @@ pub struct ModelArgs {
     /// Largest share of a window's token slots that may be padding in its batch: windows of
     /// very different lengths go to different batches. 1 batches by --batch-tokens alone (fuller
     /// batches, which a GPU may prefer).
-    #[arg(long, default_value_t = 0.1, value_parser = share)]
+    #[arg(long, default_value_t = pubmine_annotate::ner::DEFAULT_MAX_PADDING, value_parser = share)]
     max_padding: f64,
     /// Leave abbreviations alone: by default each document's definitions ("long form (SF)") are
     /// found, and a short form's occurrences take its long form's type (those the models missed
