@@ -10,7 +10,7 @@ sentences, typed IOB tags such as B-Disease: the format of ../shared/corpora/ner
 
     OUT-fp32/   the float32 export (model.onnx of about 90 MB: not committed)
     OUT/        the same model with its MatMul weights and its embedding tables quantized to int8
-                (export.to_int8: per channel, about 23 MB: the one committed and used by the demo)
+                (export.to_int8: fused, per channel, about 23 MB: the one committed and used by the demo)
 
 each with ner.json (pubmine's settings: max_len, the input length it was trained on, and inputs:
 "sentences") and scores.json (the seqeval figures below).
@@ -250,7 +250,8 @@ def requantize(args):
     with open(os.path.join(fp32_dir, "scores.json"), encoding="utf-8") as f:
         scores = json.load(f)
     with open(os.path.join(fp32_dir, "config.json"), encoding="utf-8") as f:
-        id2label = {int(k): v for k, v in json.load(f)["id2label"].items()}
+        config = json.load(f)
+    id2label = {int(k): v for k, v in config["id2label"].items()}
     tok = AutoTokenizer.from_pretrained(fp32_dir)
     test = read_conll(os.path.join(args.corpus, "test.tsv"))
     if args.quick:
@@ -260,7 +261,7 @@ def requantize(args):
         if fn not in ("model.onnx", "scores.json"):
             shutil.copy(os.path.join(fp32_dir, fn), os.path.join(args.out_dir, fn))
     target = os.path.join(args.out_dir, "model.onnx")
-    export.to_int8(os.path.join(fp32_dir, "model.onnx"), target)
+    export.to_int8(os.path.join(fp32_dir, "model.onnx"), target, config)
     stride = scores["recipe"]["eval_stride"]
     got = seqeval_scores([t for _, t in test], predict(one_by_one(ort_runner(target, args.threads)), tok, test,
                                                        id2label, scores["recipe"]["max_len"], stride))
@@ -403,7 +404,8 @@ def main(argv=None):
     for fn in sorted(os.listdir(fp32_dir)):
         if fn != "model.onnx":
             shutil.copy(os.path.join(fp32_dir, fn), os.path.join(args.out_dir, fn))
-    export.to_int8(os.path.join(fp32_dir, "model.onnx"), os.path.join(args.out_dir, "model.onnx"))
+    export.to_int8(os.path.join(fp32_dir, "model.onnx"), os.path.join(args.out_dir, "model.onnx"),
+                   model.config.to_dict())
 
     gold = [t for _, t in test]
     scores = {

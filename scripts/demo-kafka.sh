@@ -41,9 +41,9 @@ print(f"ingest: sent {s['documents']} documents and {s['deletions']} deletions f
 PY
 records=$(python3 -c "import json,sys; s=json.loads(sys.argv[1]); print(s['documents']+s['deletions'])" "$summary")
 
-log "starting annotate (ner-disease, ner-chemical, demo-ner-gene, demo-re-gene-disease), store and index"
-"$bin" annotate --group demo-$run-annotate --model models/ner-disease --model models/ner-chemical --model models/demo-ner-gene \
-  --re-model models/demo-re-gene-disease &
+log "starting annotate (ner-disease, ner-chemical, ner-species, demo-ner-gene, demo-re-gene-disease), store and index"
+"$bin" annotate --group demo-$run-annotate --model models/ner-disease --model models/ner-chemical \
+  --model models/ner-species --model models/demo-ner-gene --re-model models/demo-re-gene-disease &
 pids+=($!)
 "$bin" store --group demo-$run-store >/dev/null &
 pids+=($!)

@@ -22,8 +22,9 @@ index=target/demo/index
 psql -q "$PUBMINE_PG_ADMIN_URL/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 rm -rf "$index" target/demo/dead-letters.jsonl && mkdir -p "$index"
 
-log "pubmine run samples/ (ner-disease, ner-chemical, demo-ner-gene, demo-re-gene-disease)"
-"$bin" run samples/ --model models/ner-disease --model models/ner-chemical --model models/demo-ner-gene \
+log "pubmine run samples/ (ner-disease, ner-chemical, ner-species, demo-ner-gene, demo-re-gene-disease)"
+"$bin" run samples/ --model models/ner-disease --model models/ner-chemical --model models/ner-species \
+  --model models/demo-ner-gene \
   --re-model models/demo-re-gene-disease --index "$index" \
   --dead-letters target/demo/dead-letters.jsonl --commit-interval 1s
 "$PUBMINE_ROOT/scripts/demo-report.sh" "$bin" "$index"
