@@ -5,9 +5,10 @@ on the same model and texts as pubmine.
                                12 heads, 512 positions; random weights, fixed seed) with the demo
                                model's tokenizer and labels, saved for PyTorch (OUT_DIR/torch) and
                                exported to ONNX (OUT_DIR/model.onnx + config + tokenizer files)
-  gemm OUT_DIR                 the CPU's float32 matrix-product rate (PyTorch, --threads threads) on
-                               the model's own linear layers at 8,192 rows (pubmine's batch of
-                               padded tokens), and the model's matrix-product FLOPs per token
+  gemm OUT_DIR                 the CPU's matrix-product rates on the model's own linear layers at
+                               8,192 rows (pubmine's batch of padded tokens), on --threads threads:
+                               float32 through PyTorch and ONNX Runtime, int8 through ONNX Runtime;
+                               and the model's matrix-product FLOPs per token
   run OUT_DIR DOCS.jsonl OUT   the pipeline with aggregation_strategy="first" over every passage of
                                the documents, on --threads torch threads; prints one JSON line of
                                figures and writes the entities it found to OUT (JSON lines)
@@ -61,8 +62,9 @@ def make(out):
 def gemm(out, threads, rows=8192):
     """GFLOP/s of PyTorch's float32 matrix products on the shapes of the model's linear layers (the
     query, key, value and output projections, the intermediate and output layers: 92% of the
-    model's time in ONNX Runtime), each the fastest of the calls made in about 2 s, and the FLOPs per token position of
-    the whole model apart from attention scores (which depend on the input length)."""
+    model's time in ONNX Runtime), each the fastest of the calls made in about 2 s; the same
+    through ONNX Runtime (ort_rate); and the FLOPs per token position of the whole model apart
+    from attention scores (which depend on the input length)."""
     torch.set_num_threads(threads)
     cfg = json.load(open(os.path.join(out, "config.json")))
     h, i, n = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]

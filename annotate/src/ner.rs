@@ -153,7 +153,7 @@ pub struct NerOptions {
 
 /// The default largest share of padding in a batch. On CPU (`bench/annotate.sh`, BERT-base size,
 /// 300 abstracts in sentence inputs) 0.05 ran at 785 tokens/s against 751 for 0.1 (2.6% fewer
-/// token slots: padding 2.4% of the text's tokens in place of 5.1%, in 259 batches in place of
+/// token slots: padding 2.3% of the text's tokens in place of 5.1%, in 259 batches in place of
 /// 151) and 0.02 at 793 (0.7%, 492 batches): smaller batches cost a CPU nothing here.
 pub const DEFAULT_MAX_PADDING: f64 = 0.05;
 
