@@ -74,24 +74,27 @@ for name, s in (("passages", stp), ("sentences", st)):
     print(f"{name}: {s['windows']} inputs, {s['padded_tokens'] / s['tokens'] - 1:.1%} extra token slots "
           f"(padding, [CLS] and [SEP], overlaps) over {s['batches']} batches")
 gemm = json.load(open(f"{out}/gemm.json"))
-# matrix-product FLOPs per text token: the linear layers' (gemm.json) and the attention scores'
-# (2 products of input length x hidden per layer) at the inputs' mean length
+
+
+def per_token(s):
+    """Matrix-product FLOPs per text token: the linear layers' (gemm.json) and the attention
+    scores' (2 products of input length x hidden per layer) at the run's mean input length."""
+    return gemm["flops_per_token"] + 4 * gemm["layers"] * gemm["hidden"] * s["padded_tokens"] / s["windows"]
+
+
 for name, s in (("passages", stp), ("sentences", st)):
-    mean_len = s["padded_tokens"] / s["windows"]
-    per_token = gemm["flops_per_token"] + 4 * gemm["layers"] * gemm["hidden"] * mean_len
-    rate = s["tokens_per_s"] * per_token / 1e9
+    rate = s["tokens_per_s"] * per_token(s) / 1e9
     print(f"pubmine fp32, {name}: {rate:.1f} GFLOP/s of matrix products per text token, "
           f"{rate / gemm['gflops']:.0%} of the CPU's float32 matrix-product rate "
           f"({gemm['gflops']:.1f} GFLOP/s, PyTorch, the model's linear layers at {gemm['rows']} rows; "
           f"counting padding and overlaps, {rate * s['padded_tokens'] / s['tokens'] / gemm['gflops']:.0%}), "
           f"{rate / gemm['ort_fp32_gflops']:.0%} of ONNX Runtime's ({gemm['ort_fp32_gflops']:.1f} GFLOP/s)")
-mean_len = st8["padded_tokens"] / st8["windows"]
-per_token = gemm["flops_per_token"] + 4 * gemm["layers"] * gemm["hidden"] * mean_len
-rate8 = st8["tokens_per_s"] * per_token / 1e9
+rate8 = st8["tokens_per_s"] * per_token(st8) / 1e9
+ceiling = gemm["ort_int8_gops"] * 1e9 / per_token(st8)
 print(f"pubmine int8, sentences: {rate8:.1f} GOP/s per text token, {rate8 / gemm['ort_int8_gops']:.0%} of ONNX Runtime's "
       f"int8 matrix-product rate on this CPU ({gemm['ort_int8_gops']:.1f} GOP/s, float32 {gemm['ort_fp32_gflops']:.1f}); "
-      f"were every operation an int8 matrix product at that rate: {gemm['ort_int8_gops'] * 1e9 / per_token:.0f} tokens/s, "
-      f"{gemm['ort_int8_gops'] * 1e9 / per_token / hf['tokens_per_s']:.2f}x HF")
+      f"were every operation an int8 matrix product at that rate: {ceiling:.0f} tokens/s, "
+      f"{ceiling / hf['tokens_per_s']:.2f}x HF")
 print(f"spans agreeing (same passage, offsets and type), pubmine fp32 on passages and HF: {agree(whole, theirs)}")
 print(f"spans agreeing, pubmine int8 and fp32 (random weights: near-tied logits): {agree(ours8, ours)}")
 PY
