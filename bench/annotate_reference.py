@@ -70,16 +70,14 @@ def gemm(out, threads, rows=8192):
     h, i, n = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
     labels = len(cfg["id2label"])
     shapes = [(h, h)] * 4 + [(h, i), (i, h)]  # (in, out) per layer
-    flops, seconds = 0.0, 0.0
-    with torch.inference_mode():
-        for k, m in sorted(set(shapes)):
-            x, w = torch.randn(rows, k), torch.randn(m, k)
-            t = best_time(lambda: torch.nn.functional.linear(x, w))
-            count = shapes.count((k, m))
-            flops += count * 2.0 * rows * k * m
-            seconds += count * t
+
+    def torch_time(k, m):
+        x, w = torch.randn(rows, k), torch.randn(m, k)
+        with torch.inference_mode():
+            return best_time(lambda: torch.nn.functional.linear(x, w))
+
     per_token = n * sum(2.0 * k * m for k, m in shapes) + 2.0 * h * labels
-    print(json.dumps({"threads": threads, "rows": rows, "gflops": flops / seconds / 1e9,
+    print(json.dumps({"threads": threads, "rows": rows, "gflops": rate(shapes, rows, torch_time),
                       "ort_fp32_gflops": ort_rate(shapes, rows, threads, False),
                       "ort_int8_gops": ort_rate(shapes, rows, threads, True),
                       "flops_per_token": per_token, "layers": n, "hidden": h}))
@@ -109,11 +107,11 @@ def ort_rate(shapes, rows, threads, int8):
     from onnx import TensorProto, helper, numpy_helper
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    ops, seconds = 0.0, 0.0
     so = ort.SessionOptions()
     so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
-    with tempfile.TemporaryDirectory() as tmp:
-        for k, m in sorted(set(shapes)):
+
+    def ort_time(k, m):
+        with tempfile.TemporaryDirectory() as tmp:
             w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((k, m)).astype(np.float32), "w")
             graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "mm",
                                       [helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, k])],
@@ -125,10 +123,19 @@ def ort_rate(shapes, rows, threads, int8):
                 path += ".q"
             sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
             x = {"x": np.random.default_rng(1).standard_normal((rows, k)).astype(np.float32)}
-            t = best_time(lambda: sess.run(None, x))
-            count = shapes.count((k, m))
-            ops += count * 2.0 * rows * k * m
-            seconds += count * t
+            return best_time(lambda: sess.run(None, x))
+
+    return rate(shapes, rows, ort_time)
+
+
+def rate(shapes, rows, time_of):
+    """Giga-operations per second over the model's layer shapes, each weighed by how often a layer
+    has it: `time_of(in, out)` is the fastest product of a rows x in matrix by an in x out one."""
+    ops, seconds = 0.0, 0.0
+    for k, m in sorted(set(shapes)):
+        count = shapes.count((k, m))
+        ops += count * 2.0 * rows * k * m
+        seconds += count * time_of(k, m)
     return ops / seconds / 1e9
 
 
