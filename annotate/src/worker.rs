@@ -23,7 +23,9 @@ use pubmine_stream::codec::{decode_document, encode_annotations, encode_dead_let
 use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::metrics;
 use pubmine_stream::record::{Annotations, DeadLetter, Document, ModelRef, SCHEMA_VERSION};
-use pubmine_stream::transport::{Consumer, InRecord, OutRecord, Producer, TransportError};
+use pubmine_stream::transport::{
+    Consumer, InRecord, Offsets, OutRecord, Producer, TransportError, advance, next_offsets,
+};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
@@ -83,6 +85,9 @@ impl Classify for WorkerError {
 
 /// Tries of a transient broker fault before the worker gives up (and exits, uncommitted).
 const TRIES: u32 = 8;
+
+/// How often an offset commit that failed is tried again while the input is quiet.
+const OWED_COMMIT_RETRY: Duration = Duration::from_secs(1);
 
 /// The delay before try `n` (1-based) of a transient fault: 100 ms doubling, at most 10 s.
 fn backoff(n: u32) -> Duration {
@@ -151,6 +156,8 @@ pub async fn run(
     let tokenizers = annotator.tokenizers();
     let mut idle = Some(annotator);
     let mut inflight: Option<(Batch, tokio::task::JoinHandle<Annotated>)> = None;
+    // Offsets of finished batches whose commit failed: tried again until it succeeds.
+    let mut owed = Offsets::new();
     let mut ended = false;
     loop {
         let stopping = ended || shutdown.is_cancelled();
@@ -158,11 +165,16 @@ pub async fn run(
             break;
         }
         // With a batch in flight, wait for the next one no longer than a linger, so the batch
-        // in flight is never held back by a quiet topic.
+        // in flight is never held back by a quiet topic; with a commit owed, no longer than a
+        // second, so that it is tried again while the topic is quiet.
         let records = if stopping {
             Vec::new()
         } else {
-            let wait = inflight.as_ref().map(|_| cfg.linger);
+            let wait = match (&inflight, owed.is_empty()) {
+                (Some(_), _) => Some(cfg.linger),
+                (None, false) => Some(OWED_COMMIT_RETRY),
+                (None, true) => None,
+            };
             match receive(consumer, cfg, wait, shutdown).await {
                 Err(WorkerError::Transport(TransportError::Closed)) => {
                     ended = true;
@@ -172,6 +184,9 @@ pub async fn run(
             }
         };
         metrics::records_in(STAGE, records.len());
+        if records.is_empty() && inflight.is_none() {
+            commit_owed(consumer, &mut owed, 1).await;
+        }
         let next = (!records.is_empty()).then(|| decode(cfg, records, &mut stats));
         let prepared = next.as_ref().map(|b| {
             let tokenizers = tokenizers.clone();
@@ -193,7 +208,7 @@ pub async fn run(
             // A fatal fault: stop before producing or committing anything of this batch.
             let results = results.map_err(WorkerError::Annotate)?;
             finish(
-                consumer, producer, cfg, &models, batch, docs, results, &mut stats,
+                consumer, producer, cfg, &models, batch, docs, results, &mut owed, &mut stats,
             )
             .await?;
         }
@@ -212,6 +227,7 @@ pub async fn run(
             inflight = Some((batch, handle));
         }
     }
+    commit_owed(consumer, &mut owed, 3).await;
     stats.annotator = idle.map(|a| a.stats).unwrap_or_default();
     Ok(stats)
 }
@@ -318,6 +334,7 @@ async fn finish(
     batch: Batch,
     docs: Vec<Document>,
     results: Vec<Result<Found, AnnotateError>>,
+    owed: &mut Offsets,
     stats: &mut WorkerStats,
 ) -> Result<(), WorkerError> {
     let records = &batch.records;
@@ -387,7 +404,8 @@ async fn finish(
             Err(e) => return Err(e.into()),
         }
     }
-    commit(consumer, records).await;
+    advance(owed, &next_offsets(records));
+    commit_owed(consumer, owed, 3).await;
     let dead = outs
         .iter()
         .filter(|(_, o)| o.topic == cfg.dead_letter_topic)
@@ -449,19 +467,43 @@ async fn produce_all(
     Ok(())
 }
 
-/// Commits a finished batch's offsets, retrying a failure with backoff. A commit that keeps
-/// failing is logged and left to the next batch's commit, which covers these offsets too: the
-/// outputs are durable, and a record read again after a restart is annotated again (at least
-/// once, and the sinks are idempotent).
-async fn commit(consumer: &dyn Consumer, records: &[InRecord]) {
-    for tries in 1..=3 {
-        match consumer.commit(records) {
-            Ok(()) => return,
+/// Commits `owed` (the offsets of finished batches not yet committed), retrying a failure with
+/// backoff `tries` times. A commit that keeps failing is logged and stays owed: the worker tries
+/// it again with the next batch's commit, when the input is quiet, and before it returns, so the
+/// last batch before a broker outage is not left uncommitted for want of a next one. The outputs
+/// are durable either way, and a record read again after a restart is annotated again (at least
+/// once; the sinks are idempotent). Offsets of partitions no longer assigned are dropped: their
+/// new owner commits them.
+async fn commit_owed(consumer: &dyn Consumer, owed: &mut Offsets, tries: u32) {
+    if owed.is_empty() {
+        return;
+    }
+    let (_, assigned) = consumer.assignment();
+    owed.retain(|tp, _| assigned.contains(tp));
+    for n in 1..=tries {
+        if owed.is_empty() {
+            return;
+        }
+        match try_commit(consumer, owed) {
+            Ok(()) => {
+                owed.clear();
+                return;
+            }
             Err(e) => {
-                tracing::warn!(error = %e, tries, "offset commit failed");
+                tracing::warn!(error = %e, tries = n, "offset commit failed");
                 metrics::retry(STAGE, "commit");
-                tokio::time::sleep(backoff(tries)).await;
+                if n < tries {
+                    tokio::time::sleep(backoff(n)).await;
+                }
             }
         }
     }
+}
+
+/// One offset commit; the `annotate::commit` fault point makes it fail (tests).
+fn try_commit(consumer: &dyn Consumer, owed: &Offsets) -> Result<(), TransportError> {
+    fail::fail_point!("annotate::commit", |reason| Err(TransportError::Delivery(
+        reason.unwrap_or_else(|| "offset commit failed (fault point)".into())
+    )));
+    consumer.commit_offsets(owed)
 }

@@ -165,7 +165,7 @@ pub trait Consumer: Send + Sync {
 }
 
 /// Moves `committed` forward to `next` where it is ahead (never back).
-pub(crate) fn advance(committed: &mut Offsets, next: &Offsets) {
+pub fn advance(committed: &mut Offsets, next: &Offsets) {
     for (tp, o) in next {
         let e = committed.entry(tp.clone()).or_insert(0);
         *e = (*e).max(*o);
