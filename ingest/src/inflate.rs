@@ -4,7 +4,7 @@
 //! plus part of parsing. Here inflating runs on while the parsers work, a few blocks ahead.
 
 use std::io::{BufRead, Read};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use flate2::read::MultiGzDecoder;
 
@@ -22,6 +22,8 @@ pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 #[derive(Debug)]
 pub struct Inflated {
     blocks: Receiver<std::io::Result<Vec<u8>>>,
+    /// Blocks read, handed back to be filled again (no fresh zeroed megabyte per block).
+    spent: SyncSender<Vec<u8>>,
     block: Vec<u8>,
     pos: usize,
     done: bool,
@@ -31,12 +33,14 @@ impl Inflated {
     /// Starts inflating `compressed` on a new thread.
     pub fn spawn<R: Read + Send + 'static>(compressed: R) -> std::io::Result<Self> {
         let (tx, blocks) = sync_channel(AHEAD);
+        let (spent, recycled) = sync_channel::<Vec<u8>>(2);
         std::thread::Builder::new()
             .name("pubmine-inflate".into())
             .spawn(move || {
                 let mut gz = MultiGzDecoder::new(compressed);
                 loop {
-                    let mut block = vec![0u8; BLOCK];
+                    let mut block = recycled.try_recv().unwrap_or_default();
+                    block.resize(BLOCK, 0);
                     let mut filled = 0;
                     let end = loop {
                         match gz.read(&mut block[filled..]) {
@@ -69,6 +73,7 @@ impl Inflated {
             })?;
         Ok(Inflated {
             blocks,
+            spent,
             block: Vec::new(),
             pos: 0,
             done: false,
@@ -81,7 +86,9 @@ impl BufRead for Inflated {
         while self.pos == self.block.len() && !self.done {
             match self.blocks.recv() {
                 Ok(Ok(block)) => {
-                    self.block = block;
+                    let done = std::mem::replace(&mut self.block, block);
+                    // Dropped instead when two are waiting already, or the thread has ended.
+                    let _ = self.spent.try_send(done);
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {
