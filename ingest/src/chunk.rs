@@ -133,7 +133,11 @@ impl<R: Read> Chunker<R> {
     /// Hands out the bytes before `cut` as a chunk.
     fn emit(&mut self, cut: u64, trailer: Option<RecordError>) -> Chunk {
         let n = (cut.saturating_sub(self.buf_base) as usize).min(self.buf.len());
-        let rest = self.buf.split_off(n);
+        // The bytes after the cut start the next chunk, in a buffer with room for a whole one
+        // (no regrowing while it fills).
+        let mut rest = Vec::with_capacity(self.buf.len() - n + self.target);
+        rest.extend_from_slice(&self.buf[n..]);
+        self.buf.truncate(n);
         let bytes = std::mem::replace(&mut self.buf, rest);
         let base = self.buf_base;
         self.buf_base += n as u64;

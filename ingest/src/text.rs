@@ -17,34 +17,52 @@ impl TextBuf {
         Self::default()
     }
 
-    /// Appends text, collapsing whitespace runs (also across calls) into one space.
+    /// Appends text, collapsing whitespace runs (also across calls) into one space. Runs of
+    /// words separated by single ASCII spaces, the common case, are copied at once.
     pub fn push_str(&mut self, s: &str) {
         let bytes = s.as_bytes();
+        let n = bytes.len();
         let mut i = 0;
-        while i < bytes.len() {
+        while i < n {
             let b = bytes[i];
-            if b < 0x80 {
-                if is_ascii_space(b) {
-                    self.pending_space = true;
-                    i += 1;
-                    continue;
-                }
-                // A run of ASCII non-space: copied at once.
-                let start = i;
-                while i < bytes.len() && bytes[i] < 0x80 && !is_ascii_space(bytes[i]) {
-                    i += 1;
-                }
-                self.push_word(&s[start..i]);
-            } else {
+            if b < 0x80 && is_ascii_space(b) {
+                self.pending_space = true;
+                i += 1;
+                continue;
+            }
+            if b >= 0x80 {
                 let c = s[i..].chars().next().unwrap_or(' ');
-                let len = c.len_utf8();
                 if c.is_whitespace() {
                     self.pending_space = true;
-                } else {
-                    self.push_word(&s[i..i + len]);
+                    i += c.len_utf8();
+                    continue;
                 }
-                i += len;
             }
+            // A run of words, each space in it single and followed by an ASCII non-space.
+            let start = i;
+            while i < n {
+                let b = bytes[i];
+                if b < 0x80 {
+                    if !is_ascii_space(b) {
+                        i += 1;
+                    } else if b == b' '
+                        && i + 1 < n
+                        && bytes[i + 1] < 0x80
+                        && !is_ascii_space(bytes[i + 1])
+                    {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                } else {
+                    let c = s[i..].chars().next().unwrap_or(' ');
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    i += c.len_utf8();
+                }
+            }
+            self.push_word(&s[start..i]);
         }
     }
 
@@ -209,6 +227,34 @@ mod tests {
             .filter(|w| !w.is_empty())
             .collect();
         assert_eq!(normalize(sample), words.join(" "));
+    }
+
+    #[test]
+    fn every_short_text_pushed_in_two_pieces_is_its_words_joined() {
+        // Every text of up to five characters over an alphabet of words, ASCII and Unicode
+        // spaces, and a non-ASCII letter.
+        let alphabet = ['a', ' ', '\t', '\u{a0}', 'é', '\n', '.'];
+        let mut texts = vec![String::new()];
+        let mut last = texts.clone();
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(last.iter().cloned());
+        }
+        for t in &texts {
+            let words: Vec<&str> = t
+                .split(char::is_whitespace)
+                .filter(|w| !w.is_empty())
+                .collect();
+            for (cut, _) in t.char_indices().chain([(t.len(), ' ')]) {
+                let mut b = TextBuf::new();
+                b.push_str(&t[..cut]);
+                b.push_str(&t[cut..]);
+                assert_eq!(b.take(), words.join(" "), "{t:?} cut at {cut}");
+            }
+        }
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub trait Source {
     fn read(&mut self) -> Result<Event<'_>, (quick_xml::Error, u64)>;
     /// Byte offset reached in this source's input.
     fn offset(&self) -> u64;
+    /// Moves to the end tag that closes the element whose start tag begins at offset `start`,
+    /// without reading the events between, when the source can (bytes in memory); false when
+    /// it cannot, and nothing has moved.
+    fn skip_raw(&mut self, _start: u64) -> bool {
+        false
+    }
 }
 
 /// Events from a stream.
@@ -47,6 +53,12 @@ impl<R: BufRead> Source for Stream<R> {
 #[derive(Debug)]
 pub struct Slice<'a> {
     reader: Reader<&'a [u8]>,
+    /// All the bytes, from the first the reader was given.
+    all: &'a [u8],
+    /// Bytes passed over by [`Source::skip_raw`], which the reader does not count.
+    skipped: u64,
+    /// Scratch space of [`find_end_tag`].
+    open: Vec<(usize, usize)>,
 }
 
 impl Source for Slice<'_> {
@@ -54,11 +66,107 @@ impl Source for Slice<'_> {
         let before = self.reader.buffer_position();
         match self.reader.read_event() {
             Ok(ev) => Ok(ev),
-            Err(e) => Err((e, self.reader.error_position().max(before))),
+            Err(e) => Err((e, self.reader.error_position().max(before) + self.skipped)),
         }
     }
     fn offset(&self) -> u64 {
-        self.reader.buffer_position()
+        self.reader.buffer_position() + self.skipped
+    }
+    fn skip_raw(&mut self, start: u64) -> bool {
+        let at = self.offset() as usize;
+        let (Some(tag), Some(rest)) = (self.all.get(start as usize..at), self.all.get(at..)) else {
+            return false;
+        };
+        // Only right after a start tag (not an empty element's, an end tag or other markup).
+        let is_start = tag.len() > 2
+            && tag[0] == b'<'
+            && !matches!(tag[1], b'/' | b'!' | b'?')
+            && tag.ends_with(b">")
+            && !tag.ends_with(b"/>");
+        if !is_start {
+            return false;
+        }
+        let name = tag_name(&tag[1..]);
+        match find_end_tag(rest, name, &mut self.open) {
+            Some(k) => {
+                *self.reader.get_mut() = &rest[k..];
+                self.skipped += k as u64;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The name at the start of a tag's bytes (after `<` or `</`).
+fn tag_name(b: &[u8]) -> &[u8] {
+    let end = b
+        .iter()
+        .position(|&c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>'))
+        .unwrap_or(b.len());
+    &b[..end]
+}
+
+/// Where the end tag `</name>` that closes an element whose content begins `b` starts, checking
+/// what the reader would: each end tag closes the element open last, each reference ends with
+/// `;` before any `&` or `<`. Comments, CDATA sections, processing instructions and quoted
+/// attribute values are passed over. `None` when it is not found, or at anything the reader
+/// would refuse or check further (a character reference, a DOCTYPE): the caller then reads event
+/// by event, and reports what is wrong where the reader finds it. `open` is scratch space for the
+/// elements open inside.
+fn find_end_tag(b: &[u8], name: &[u8], open: &mut Vec<(usize, usize)>) -> Option<usize> {
+    open.clear();
+    let mut i = 0;
+    loop {
+        let j = i + memchr::memchr2(b'<', b'&', &b[i..])?;
+        let after = &b[j + 1..];
+        if b[j] == b'&' {
+            let k = memchr::memchr3(b';', b'&', b'<', after)?;
+            if after[k] != b';' || after.first() == Some(&b'#') {
+                return None;
+            }
+            i = j + 1 + k + 1;
+            continue;
+        }
+        match after.first()? {
+            b'/' => {
+                let gt = memchr::memchr(b'>', after)?;
+                let end = after[1..gt].trim_ascii_end();
+                match open.pop() {
+                    Some((from, to)) if b[from..to] == *end => {}
+                    Some(_) => return None,
+                    None => return (end == name).then_some(j),
+                }
+                i = j + 1 + gt + 1;
+            }
+            b'!' if after.starts_with(b"!--") => {
+                i = j + 4 + memchr::memmem::find(&after[3..], b"-->")? + 3;
+            }
+            b'!' if after.starts_with(b"![CDATA[") => {
+                i = j + 9 + memchr::memmem::find(&after[8..], b"]]>")? + 3;
+            }
+            b'?' => i = j + 2 + memchr::memmem::find(&after[1..], b"?>")? + 2,
+            b'!' => return None,
+            _ => {
+                // A start tag: its end is the first `>` outside quotes.
+                let mut k = 0;
+                let close = loop {
+                    let q = k + memchr::memchr3(b'>', b'"', b'\'', &after[k..])?;
+                    if after[q] == b'>' {
+                        break q;
+                    }
+                    k = q + 1 + memchr::memchr(after[q], &after[q + 1..])? + 1;
+                };
+                let n = tag_name(after).len();
+                if n == 0 {
+                    return None;
+                }
+                if after[close - 1] != b'/' {
+                    open.push((j + 1, j + 1 + n));
+                }
+                i = j + 1 + close + 1;
+            }
+        }
     }
 }
 
@@ -77,6 +185,11 @@ pub struct Xml<S> {
     base: u64,
     /// Nested structures being read (see [`Xml::enter`]).
     nesting: usize,
+    /// The input is known to hold no character XML forbids (checked once, for a whole chunk):
+    /// [`Xml::event`] then checks only character references.
+    clean: bool,
+    /// Offset in the source of the last event read: after a start tag, where it begins.
+    last_start: u64,
 }
 
 /// How deep the parsers recurse into nested structures (sections, boxes, floats, nested lists of
@@ -98,6 +211,8 @@ impl<R: BufRead> Xml<Stream<R>> {
             },
             base: 0,
             nesting: 0,
+            clean: false,
+            last_start: 0,
         }
     }
 }
@@ -111,9 +226,16 @@ impl<'a> Xml<Slice<'a>> {
         configure(&mut reader);
         reader.config_mut().allow_unmatched_ends = true;
         Xml {
-            src: Slice { reader },
+            src: Slice {
+                reader,
+                all: bytes,
+                skipped: 0,
+                open: Vec::new(),
+            },
             base,
             nesting: 0,
+            clean: is_clean(bytes),
+            last_start: 0,
         }
     }
 }
@@ -134,12 +256,16 @@ impl<S: Source> Xml<S> {
     /// U+FFFE, U+FFFF), written raw or as character references: no document text holds them.
     pub fn event(&mut self) -> Result<Ev<'_>, RecordError> {
         let base = self.base;
-        let before = base + self.src.offset();
+        self.last_start = self.src.offset();
+        let before = base + self.last_start;
         let ev = self
             .src
             .read()
             .map_err(|(e, at)| RecordError::new(base + at, format!("malformed XML: {e}")))?;
         let bad = match &ev {
+            Event::Text(_) | Event::CData(_) | Event::Start(_) | Event::Empty(_) if self.clean => {
+                None
+            }
             Event::Text(t) => forbidden_char(t).map(|(i, c)| (i, c, "")),
             Event::CData(t) => forbidden_char(t).map(|(i, c)| (i + 9, c, "")),
             Event::Start(t) | Event::Empty(t) => forbidden_char(t).map(|(i, c)| (i + 1, c, "")),
@@ -182,8 +308,18 @@ impl<S: Source> Xml<S> {
         self.nesting = self.nesting.saturating_sub(1);
     }
 
-    /// Skips the rest of the element whose start tag was just read.
+    /// Skips the rest of the element whose start tag was just read. In a clean chunk in memory,
+    /// the bytes up to its end tag are passed over without reading their events (their
+    /// characters are known to be allowed, and [`find_end_tag`] checks the nesting and the
+    /// references as the reader does, or leaves the element to it), and the end tag is read as
+    /// an event, so that the reader checks it closes the element.
     pub fn skip(&mut self) -> Result<(), RecordError> {
+        if self.clean && self.src.skip_raw(self.last_start) {
+            return match self.event()? {
+                Event::End(_) => Ok(()),
+                _ => Err(self.error("malformed XML: an end tag was expected")),
+            };
+        }
         let mut depth = 1usize;
         loop {
             match self.event()? {
@@ -319,6 +455,23 @@ pub fn is_xml_char(c: char) -> bool {
         '\u{FFFE}' | '\u{FFFF}' => false,
         _ => true,
     }
+}
+
+/// True when `b` is UTF-8 and holds no character XML does not allow, written raw: no C0 control
+/// but tab, LF and CR, and no U+FFFE or U+FFFF. One pass over a whole chunk, in blocks the
+/// compiler vectorizes, in place of a check of every text and tag.
+fn is_clean(b: &[u8]) -> bool {
+    if std::str::from_utf8(b).is_err() {
+        return false;
+    }
+    let controls = b.chunks(256).any(|block| {
+        block.iter().fold(false, |bad, &c| {
+            bad | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
+        })
+    });
+    !controls
+        && !memchr::memchr_iter(0xEF, b)
+            .any(|i| b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)))
 }
 
 /// The first character of `s` XML does not allow, with its byte index.
@@ -457,6 +610,96 @@ mod tests {
         };
         let xml = "<t><td>a</td><td>b</td><m><mi>x</mi><annotation>\\alpha</annotation></m></t>";
         assert_eq!(flatten(xml, &style), "a b x");
+    }
+
+    /// Reads `xml` to the start tag of `<skipme>`, skips it (passing its bytes over, when
+    /// `raw`, or reading its events), and reads on: the position after the skip, then each
+    /// event (or the error and its position) to the end; and the bytes passed over unread.
+    fn skip_and_read_on(xml: &str, raw: bool) -> ((u64, Vec<String>), u64) {
+        let mut x = Xml::from_slice(xml.as_bytes(), 100);
+        x.clean = raw;
+        loop {
+            match x.event().unwrap() {
+                Event::Start(e) if e.name().as_ref() == "skipme" => break,
+                Event::Eof => panic!("no <skipme> in {xml}"),
+                _ => {}
+            }
+        }
+        let mut seen = Vec::new();
+        if let Err(e) = x.skip() {
+            return ((e.position, vec![e.reason]), x.src.skipped);
+        }
+        let at = x.position();
+        loop {
+            match x.event() {
+                Ok(Event::Eof) => return ((at, seen), x.src.skipped),
+                Ok(ev) => seen.push(format!("{ev:?}")),
+                Err(e) => {
+                    seen.push(format!("{} at {}", e.reason, e.position));
+                    return ((at, seen), x.src.skipped);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn passing_over_a_skipped_element_ends_where_reading_its_events_ends() {
+        let well_formed = [
+            "",
+            "text &amp; more &unknown;",
+            "<a x=\"1>2\" y='</skipme>' z=\"&#1;\">t</a>",
+            "<skipme>nested <skipme/> twice <skipme k='v'>deep</skipme></skipme>",
+            "<!-- </skipme> & --><![CDATA[</skipme> &#0;]]><?pi </skipme>?>",
+            "<mml:math><mml:mi>x</mml:mi></mml:math><skipmeNot>n</skipmeNot ><e/>",
+        ];
+        // What the reader refuses or checks further: read event by event, as before.
+        let left_to_the_reader = [
+            "<a></b>",
+            "<a>",
+            "</a>",
+            "a & b",
+            "a &amp b",
+            "&#1;",
+            "&#xZZ;",
+            "&#233;",
+            "< a>",
+            "<a></a >x</skipmeX>",
+            "<!DOCTYPE x>",
+        ];
+        let after = ["<next>t</next></r>", "<next>t</oops></r>", "</r>"];
+        for (inner, whole) in well_formed
+            .iter()
+            .map(|i| (i, true))
+            .chain(left_to_the_reader.iter().map(|i| (i, false)))
+        {
+            for tail in after {
+                let xml = format!("<r><skipme id=\"s\">{inner}</skipme >{tail}");
+                let (by_events, _) = skip_and_read_on(&xml, false);
+                let (raw, passed_over) = skip_and_read_on(&xml, true);
+                assert_eq!(raw, by_events, "{xml}");
+                let want = if whole { inner.len() as u64 } else { 0 };
+                assert_eq!(passed_over, want, "{xml}");
+            }
+        }
+        // Cut short: the same error either way.
+        let xml = "<r><skipme><a>text";
+        assert_eq!(
+            skip_and_read_on(xml, true).0,
+            skip_and_read_on(xml, false).0
+        );
+    }
+
+    #[test]
+    fn a_chunk_is_clean_unless_it_holds_a_forbidden_character() {
+        assert!(is_clean(
+            "<a x=\"1\">tab\tLF\nCR\r é \u{FFFD} \u{FFEF}</a>".as_bytes()
+        ));
+        for bad in ["\u{0}", "\u{1}", "\u{1F}", "\u{FFFE}", "\u{FFFF}"] {
+            let mut s = "x".repeat(300);
+            s.push_str(bad);
+            assert!(!is_clean(s.as_bytes()), "{bad:?}");
+        }
+        assert!(!is_clean(b"caf\xe9 au lait"), "Latin-1, not UTF-8");
     }
 
     #[test]
