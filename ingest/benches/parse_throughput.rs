@@ -5,13 +5,16 @@
 //! - `parse`: records out of the parser (documents built, nothing else), on 2 threads;
 //! - `parse+json`: the same, each document also encoded as the JSON the topic carries;
 //! - `parse-1t`, `parse+json-1t`: the same on one thread, like for like with lxml;
-//! - `events`, `events-slice`: quick-xml's events alone, from a stream and from memory (floors).
+//! - `events`, `events-slice`: quick-xml's events alone, from a stream and from memory (floors);
+//! - `chunks`: the input cut into chunks of whole records alone, as the reading thread does
+//!   before the parsers get them (the floor of the reading thread).
 
 use std::io::{BufRead, BufReader, Read};
 use std::time::Instant;
 
+use pubmine_ingest::chunk::Chunker;
 use pubmine_ingest::inflate::Inflated;
-use pubmine_ingest::medline::MedlineParser;
+use pubmine_ingest::medline::{CHUNK_BYTES, MedlineParser, RECORD_NAMES};
 use pubmine_stream::codec::encode_document;
 use pubmine_stream::record::DocumentRecord;
 
@@ -79,7 +82,12 @@ fn main() {
                 .map(String::from)
                 .to_vec()
         });
-    let whole = std::fs::read(path).expect("read");
+    // Only the `events-slice` floor reads the whole file into memory first.
+    let whole = if modes.iter().any(|m| m == "events-slice") {
+        std::fs::read(path).expect("read")
+    } else {
+        Vec::new()
+    };
     for mode in modes.iter().map(String::as_str) {
         let mut best = f64::MAX;
         let mut articles = 0u64;
@@ -101,6 +109,14 @@ fn main() {
                         quick_xml::events::Event::Eof => break,
                         _ => {}
                     }
+                }
+                best = best.min(start.elapsed().as_secs_f64());
+                continue;
+            }
+            if mode == "chunks" {
+                let mut chunker = Chunker::new(open(path), RECORD_NAMES, CHUNK_BYTES);
+                while let Some(chunk) = chunker.next_chunk() {
+                    articles += chunk.starts.len() as u64;
                 }
                 best = best.min(start.elapsed().as_secs_f64());
                 continue;
