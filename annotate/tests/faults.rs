@@ -13,7 +13,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{annotator, cfg, doc, read_all, send, worker};
+use common::{annotator, cfg, doc, read_all, send, topics, worker};
 use pubmine_annotate::worker::run;
 use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::kafka::KafkaConfig;
@@ -22,12 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_model_session_stops_the_worker_without_committing_or_dead_lettering() {
-    let kafka = KafkaConfig::new(brokers());
-    let (input, out, dlq) = (unique("docs"), unique("annotations"), unique("dlq"));
-    kafka
-        .ensure_topics(&[&input, &out, &dlq], 1, 1)
-        .await
-        .unwrap();
+    let (kafka, input, out, dlq) = topics(1).await;
     let docs: Vec<_> = (0..6)
         .map(|i| {
             doc(
@@ -79,12 +74,7 @@ async fn a_failing_model_session_stops_the_worker_without_committing_or_dead_let
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_commit_of_the_last_batch_is_tried_again_while_the_topic_is_quiet() {
-    let kafka = KafkaConfig::new(brokers());
-    let (input, out, dlq) = (unique("docs"), unique("annotations"), unique("dlq"));
-    kafka
-        .ensure_topics(&[&input, &out, &dlq], 1, 1)
-        .await
-        .unwrap();
+    let (kafka, input, out, dlq) = topics(1).await;
     let docs: Vec<_> = (0..2)
         .map(|i| {
             doc(

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::annotator;
+use common::{annotator, topics};
 use pubmine_annotate::worker::{WorkerConfig, run};
 use pubmine_stream::codec::{decode_dead_letter, encode_document};
 use pubmine_stream::kafka::KafkaConfig;
@@ -40,12 +40,7 @@ async fn read(topic: &str, n: usize) -> Vec<(String, Option<Vec<u8>>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_in_annotations_out_and_offsets_committed() {
-    let kafka = KafkaConfig::new(brokers());
-    let (docs_topic, out_topic, dlq) = (unique("docs"), unique("annotations"), unique("dlq"));
-    kafka
-        .ensure_topics(&[&docs_topic, &out_topic, &dlq], 2, 1)
-        .await
-        .unwrap();
+    let (kafka, docs_topic, out_topic, dlq) = topics(2).await;
     let producer = kafka.producer().unwrap();
     let texts = [
         "Metformin reduced the expression of IL-6 in patients with type 2 diabetes.",
@@ -156,12 +151,7 @@ async fn an_annotations_record_too_large_for_the_topic_is_dead_lettered_and_the_
     let small = KafkaConfig::new(brokers())
         .with_options(&["message.max.bytes=4000"])
         .unwrap();
-    let kafka = KafkaConfig::new(brokers());
-    let (input, out, dlq) = (unique("docs"), unique("annotations"), unique("dlq"));
-    kafka
-        .ensure_topics(&[&input, &out, &dlq], 1, 1)
-        .await
-        .unwrap();
+    let (kafka, input, out, dlq) = topics(1).await;
     let big_text = "Cisplatin caused kidney injury in patients with colorectal cancer. ".repeat(40);
     let docs = vec![
         common::doc(1, "Metformin reduced IL-6 in type 2 diabetes."),

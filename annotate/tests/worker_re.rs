@@ -1,17 +1,19 @@
 //! The annotate worker with an RE model, against the real broker and the real ONNX Runtime: the
 //! annotations record carries the relations between its mentions and names the RE model.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::topics;
 use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
 use pubmine_annotate::re::ReModel;
 use pubmine_annotate::session::SessionOptions;
 use pubmine_annotate::worker::{WorkerConfig, run};
 use pubmine_stream::codec::encode_document;
-use pubmine_stream::kafka::KafkaConfig;
 use pubmine_stream::record::{Annotations, Document, Passage, PassageKind, SourceKind};
-use pubmine_stream::testing::{brokers, unique};
+use pubmine_stream::testing::unique;
 use pubmine_stream::transport::{OutRecord, Producer};
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -39,12 +41,7 @@ async fn the_worker_emits_relations() {
     .unwrap();
     let annotator = Annotator::new(vec![ner], &opts).with_relations(vec![re]);
 
-    let kafka = KafkaConfig::new(brokers());
-    let (docs_topic, out_topic, dlq) = (unique("docs"), unique("annotations"), unique("dlq"));
-    kafka
-        .ensure_topics(&[&docs_topic, &out_topic, &dlq], 1, 1)
-        .await
-        .unwrap();
+    let (kafka, docs_topic, out_topic, dlq) = topics(1).await;
     let mut d = Document::new(SourceKind::Pubmed, "pmid:42".into());
     d.passages.push(Passage::new(
         PassageKind::Abstract,

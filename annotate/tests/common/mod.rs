@@ -27,6 +27,18 @@ pub fn annotator() -> Annotator {
     Annotator::new(vec![m], &opts)
 }
 
+/// The broker's client, and three new topics of `partitions` partitions each: documents in,
+/// annotations out, dead letters.
+pub async fn topics(partitions: i32) -> (KafkaConfig, String, String, String) {
+    let kafka = KafkaConfig::new(brokers());
+    let (input, out, dlq) = (unique("docs"), unique("annotations"), unique("dlq"));
+    kafka
+        .ensure_topics(&[&input, &out, &dlq], partitions, 1)
+        .await
+        .unwrap();
+    (kafka, input, out, dlq)
+}
+
 pub fn doc(i: usize, text: &str) -> (String, Vec<u8>) {
     let mut d = Document::new(SourceKind::Pubmed, format!("pmid:{i}"));
     d.passages
