@@ -2,11 +2,12 @@
 //! splits of the annotated corpora in `../shared/corpora/ner`, through the binary:
 //!
 //! - `pubmine eval ner`, each sentence one input, reproduces the figures the training script
-//!   measured with onnxruntime (4 decimals; int8 one input at a time, as the script measures it)
-//!   and, batched as annotate batches, is within 0.01 F1 of the float32 PyTorch figure;
+//!   measured with onnxruntime (float32 to 4 decimals; int8, one input at a time as the script
+//!   measures it, within 0.01 F1: ONNX Runtime's int8 kernels differ between CPUs) and, batched
+//!   as annotate batches, is within 0.01 F1 of the float32 PyTorch figure;
 //! - the test sentences joined into texts of more than 512 tokens, annotated as passages (split
-//!   into sentences by pubmine, cut into inputs by the model's settings), score within 0.01 F1 of
-//!   the sentence-by-sentence figure.
+//!   into sentences by pubmine, cut into inputs by the model's settings), score no more than 0.01
+//!   F1 below the sentence-by-sentence figure (they may score above it: see below).
 //!
 //! The corpora are not part of the repository: without `../shared` the checks say so and pass.
 
@@ -135,8 +136,13 @@ fn real_models_score_as_trained_on_sentences_and_on_long_texts() {
             "{}: F1 {f1:.4} sentence by sentence, {long_f1:.4} on texts of 800 words or more (float32 {fp32:.4})",
             model.display()
         );
+        // Long texts must lose nothing (at most 0.01). They may score higher: there the
+        // sentences are pubmine's, which can be longer than the corpus's (LINNAEUS's test file
+        // splits after initials and units, "Dr R. || S. Morton", "37 degrees C. || ..."; its
+        // Species model, int8 on a CPU with AVX-512 VNNI: 0.7614 sentence by sentence, 0.7752
+        // on long texts, in 6,536 inputs for the corpus's 7,142 sentences).
         assert!(
-            (long_f1 - f1).abs() <= 0.01,
+            long_f1 >= f1 - 0.01,
             "{}: F1 {long_f1:.4} on long texts, {f1:.4} sentence by sentence",
             model.display()
         );
