@@ -157,8 +157,9 @@ fn find_end_tag(b: &[u8], name: &[u8], open: &mut Vec<(usize, usize)>) -> Option
                     }
                     k = q + 1 + memchr::memchr(after[q], &after[q + 1..])? + 1;
                 };
+                // A name, and a `/` after it only where it makes the element empty.
                 let n = tag_name(after).len();
-                if n == 0 {
+                if n == 0 || (after[n] == b'/' && n + 1 != close) {
                     return None;
                 }
                 if after[close - 1] != b'/' {
@@ -665,6 +666,8 @@ mod tests {
             "< a>",
             "<a></a >x</skipmeX>",
             "<!DOCTYPE x>",
+            "<a/ >x</a>",
+            "<a/b>x</a/b>",
         ];
         let after = ["<next>t</next></r>", "<next>t</oops></r>", "</r>"];
         for (inner, whole) in well_formed
