@@ -458,31 +458,23 @@ pub fn is_xml_char(c: char) -> bool {
     }
 }
 
-/// True when `b` is UTF-8 and holds no character XML does not allow, written raw: no C0 control
-/// but tab, LF and CR, and no U+FFFE or U+FFFF. One pass over a whole chunk, in blocks the
-/// compiler vectorizes, in place of a check of every text and tag.
+/// True when `b` is UTF-8 and holds no character XML does not allow, written raw: checked once
+/// for a whole chunk, in place of a check of every text and tag.
 fn is_clean(b: &[u8]) -> bool {
-    if std::str::from_utf8(b).is_err() {
-        return false;
-    }
-    let controls = b.chunks(256).any(|block| {
-        block.iter().fold(false, |bad, &c| {
-            bad | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
-        })
-    });
-    !controls
-        && !memchr::memchr_iter(0xEF, b)
-            .any(|i| b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)))
+    std::str::from_utf8(b).is_ok_and(|s| forbidden_char(s).is_none())
 }
 
-/// The first character of `s` XML does not allow, with its byte index.
+/// The first character of `s` XML does not allow (a C0 control but tab, LF and CR; U+FFFE,
+/// U+FFFF), with its byte index. Controls are looked for in blocks the compiler vectorizes, as
+/// a whole chunk is checked at once.
 fn forbidden_char(s: &str) -> Option<(usize, char)> {
     let b = s.as_bytes();
-    if let Some(i) = b
-        .iter()
-        .position(|&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
-    {
-        return Some((i, b[i] as char));
+    let is_control = |c: u8| (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r');
+    for (k, block) in b.chunks(256).enumerate() {
+        if block.iter().fold(false, |bad, &c| bad | is_control(c)) {
+            let i = k * 256 + block.iter().position(|&c| is_control(c))?;
+            return Some((i, b[i] as char));
+        }
     }
     // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
     let mut at = 0;
