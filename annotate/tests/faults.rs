@@ -5,20 +5,15 @@
 //! - The model session failing mid-stream (a device lost, say) is fatal: the worker stops with
 //!   the error, dead-letters nothing, and commits nothing past the batches it finished; a
 //!   restarted worker annotates the rest.
-//! - An offset commit that fails (the broker away) after the last batch before a quiet spell is
-//!   tried again while the topic is quiet, not left until a next batch that may never come.
 
 mod common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{annotator, cfg, doc, read_all, send, topics, worker};
-use pubmine_annotate::worker::run;
+use common::{cfg, doc, read_all, send, topics, worker};
 use pubmine_stream::error::{Classify, ErrorClass};
-use pubmine_stream::kafka::KafkaConfig;
-use pubmine_stream::testing::{brokers, unique};
-use tokio_util::sync::CancellationToken;
+use pubmine_stream::testing::unique;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_model_session_stops_the_worker_without_committing_or_dead_lettering() {
@@ -70,59 +65,6 @@ async fn a_failing_model_session_stops_the_worker_without_committing_or_dead_let
     );
     assert_eq!(stats.dead_lettered, 0);
     assert!(read_all(&dlq, Duration::from_secs(2)).await.is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_commit_of_the_last_batch_is_tried_again_while_the_topic_is_quiet() {
-    let (kafka, input, out, dlq) = topics(1).await;
-    // One document: one batch, so no later batch's commit can cover the failed one.
-    let docs = vec![doc(0, "Cisplatin caused kidney injury in patient 0.")];
-    send(&kafka, &input, &docs).await;
-    let cfg = cfg(&out, &dlq);
-    let group = unique("annotate");
-    // The batch's own three tries and the first retry while quiet fail; the next succeeds.
-    fail::cfg("annotate::commit", "4*return(broker away)->off").unwrap();
-    let consumer = kafka.consumer(&group, &[&input]).unwrap();
-    let producer = kafka.producer().unwrap();
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    let worker =
-        tokio::spawn(async move { run(&consumer, &producer, annotator(), &cfg, &stop).await });
-    let started = std::time::Instant::now();
-    let mut at = 0;
-    while at < docs.len() as i64 && started.elapsed() < Duration::from_secs(30) {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        at = committed(&group, &input);
-    }
-    shutdown.cancel();
-    let stats = worker.await.unwrap().unwrap();
-    fail::cfg("annotate::commit", "off").unwrap();
-    assert_eq!(stats.documents as usize, docs.len());
-    assert_eq!(
-        at,
-        docs.len() as i64,
-        "the worker, still running on a quiet topic, committed its last batch"
-    );
-}
-
-/// The offset `group` has committed on partition 0 of `topic` (0 if none).
-fn committed(group: &str, topic: &str) -> i64 {
-    use rdkafka::consumer::{BaseConsumer, Consumer as _};
-    let c: BaseConsumer = KafkaConfig::new(brokers())
-        .consumer_config(group)
-        .create()
-        .unwrap();
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    tpl.add_partition(topic, 0);
-    match c
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .unwrap()
-        .find_partition(topic, 0)
-        .map(|e| e.offset())
-    {
-        Some(rdkafka::Offset::Offset(o)) => o,
-        _ => 0,
-    }
 }
 
 /// The error and its sources, as the binary prints them.
