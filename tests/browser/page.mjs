@@ -360,6 +360,10 @@ await step('5. paper view', async () => {
   await page.keyboard.press('Escape');
   await page.waitForURL((u) => !u.searchParams.has('paper'));
   equal(await page.locator('#paper').isVisible(), false, 'Escape closes the paper view');
+  const refocused = await page.waitForFunction(
+    (paperId) => document.activeElement?.matches?.(`#hits a.paper-link[data-id="${CSS.escape(paperId)}"]`),
+    id, { timeout: 2000 }).then(() => true, () => false);
+  check(refocused, 'closing the paper puts the focus back on its link in the results', true, refocused);
   equal(await page.locator('#hits > li.hit').first().getAttribute('data-id'), id, 'the results are back after closing the paper');
   return `${id}: ${a.mentions.length} mentions (${pieces} split around an overlap), ${(a.relations ?? []).length} relations, ${passages.length} passages`;
 });

@@ -698,8 +698,11 @@ function closePaper() {
   const id = state.paper;
   if (history.state?.fromResults) history.back();
   else navigate({ ...state, paper: '' });
-  // Back to the paper's link in the results, once they are on show again.
+  // Back to the paper's link in the results, once they are on show again; unless the reader
+  // has moved on to something else (the search box) in the meantime.
   setTimeout(() => {
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && !$('paper').contains(focused)) return;
     const link = [...document.querySelectorAll('#hits a.paper-link')].find((a) => a.dataset.id === id);
     link?.focus();
   }, 50);
