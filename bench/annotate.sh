@@ -38,6 +38,13 @@ bin=target/release/pubmine
 "$py" bench/annotate_reference.py run "$model" "$out/abstracts.jsonl" "$out/hf_entities.jsonl" \
   --threads "$threads" >"$out/hf.json"
 "$py" bench/annotate_reference.py gemm "$model" --threads "$threads" >"$out/gemm.json"
+# Where the int8 model's time goes, on batches shaped as the int8 run's (its mean input length).
+read -r len rows < <(python3 -c '
+import json, sys
+s = next(json.loads(l)["fields"] for l in open(sys.argv[1]) if "\"annotated\"" in l)
+n = round(s["padded_tokens"] / s["windows"])
+print(n, 8192 // n)' "$out/pubmine_int8_annotate.log")
+"$py" bench/annotate_reference.py profile "$model-int8" --threads "$threads" --rows "$rows" --len "$len" >"$out/profile_int8.json"
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
@@ -95,6 +102,14 @@ print(f"pubmine int8, sentences: {rate8:.1f} GOP/s per text token, {rate8 / gemm
       f"int8 matrix-product rate on this CPU ({gemm['ort_int8_gops']:.1f} GOP/s, float32 {gemm['ort_fp32_gflops']:.1f}); "
       f"were every operation an int8 matrix product at that rate: {ceiling:.0f} tokens/s, "
       f"{ceiling / hf['tokens_per_s']:.2f}x HF")
+prof = json.load(open(f"{out}/profile_int8.json"))
+shares = prof["shares"]
+matrix = {"DynamicQuantizeMatMul", "QAttention", "MatMulInteger", "DynamicQuantizeLinear", "QEmbedLayerNormalization"}
+rest = sum(v for k, v in shares.items() if k not in matrix)
+print(f"int8 time by operator (ONNX Runtime's profiler, {prof['rows']} inputs of {prof['length']} tokens): "
+      + ", ".join(f"{k} {v:.1%}" for k, v in shares.items() if v >= 0.001))
+print(f"  the operators that stay float32 (layer norms, GELU, ...) take {rest:.1%}; were they free, int8 would run at "
+      f"{st8['tokens_per_s'] / (1 - rest):.0f} tokens/s, {st8['tokens_per_s'] / (1 - rest) / hf['tokens_per_s']:.2f}x HF")
 print(f"spans agreeing (same passage, offsets and type), pubmine fp32 on passages and HF: {agree(whole, theirs)}")
 print(f"spans agreeing, pubmine int8 and fp32 (random weights: near-tied logits): {agree(ours8, ours)}")
 PY

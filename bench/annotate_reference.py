@@ -9,6 +9,9 @@ on the same model and texts as pubmine.
                                8,192 rows (pubmine's batch of padded tokens), on --threads threads:
                                float32 through PyTorch and ONNX Runtime, int8 through ONNX Runtime;
                                and the model's matrix-product FLOPs per token
+  profile MODEL_DIR            where an ONNX model's time goes, by operator type: ONNX Runtime's
+                               profiler over batches of --rows inputs of --len tokens on --threads
+                               threads; prints one JSON line of each type's share of the time
   run OUT_DIR DOCS.jsonl OUT   the pipeline with aggregation_strategy="first" over every passage of
                                the documents, on --threads torch threads; prints one JSON line of
                                figures and writes the entities it found to OUT (JSON lines)
@@ -139,6 +142,47 @@ def rate(shapes, rows, time_of):
     return ops / seconds / 1e9
 
 
+def profile(model_dir, threads, rows, length, runs=5):
+    """Each operator type's share of the kernel time of MODEL_DIR/model.onnx, as pubmine's session
+    runs it (every graph optimization on, `threads` intra-op threads), on `runs` batches of `rows`
+    inputs of `length` tokens (after one to warm up). For int8 models it shows what the matrix
+    products leave: the operators that stay float32 (layer norms, GELU, the attention's softmax)."""
+    import collections
+    import tempfile
+
+    import numpy as np
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory() as tmp:
+        so = ort.SessionOptions()
+        so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(os.path.join(model_dir, "model.onnx"), so, providers=["CPUExecutionProvider"])
+        cfg = json.load(open(os.path.join(model_dir, "config.json")))
+        ids = np.random.default_rng(0).integers(1000, cfg["vocab_size"], (rows, length)).astype(np.int64)
+        ids[:, 0], ids[:, -1] = 101, 102
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        feed = {i.name: feed[i.name] for i in sess.get_inputs()}
+        sess.run(None, feed)
+        so.enable_profiling, so.profile_file_prefix = True, os.path.join(tmp, "profile")
+        sess = ort.InferenceSession(os.path.join(model_dir, "model.onnx"), so, providers=["CPUExecutionProvider"])
+        sess.run(None, feed)
+        start = time.perf_counter()
+        for _ in range(runs):
+            sess.run(None, feed)
+        seconds = (time.perf_counter() - start) / runs
+        events = json.load(open(sess.end_profiling()))
+    by_type, total = collections.Counter(), 0
+    seen_runs = [e for e in events if e.get("name") == "model_run"]
+    first = seen_runs[1]["ts"] if len(seen_runs) > 1 else 0  # the warm-up run left out
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time") and e["ts"] >= first:
+            by_type[e["args"]["op_name"]] += e["dur"]
+            total += e["dur"]
+    print(json.dumps({"rows": rows, "length": length, "threads": threads, "seconds_per_batch_profiled": seconds,
+                      "shares": {k: v / total for k, v in by_type.most_common()}}))
+
+
 def run(out, docs_path, entities_path, threads, batch_size):
     torch.set_num_threads(threads)
     texts, ids = [], []
@@ -174,16 +218,20 @@ def run(out, docs_path, entities_path, threads, batch_size):
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["make", "gemm", "run"])
+    ap.add_argument("cmd", choices=["make", "gemm", "profile", "run"])
     ap.add_argument("out")
     ap.add_argument("docs", nargs="?")
     ap.add_argument("entities", nargs="?")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--rows", type=int, default=160, help="profile: inputs per batch")
+    ap.add_argument("--len", type=int, default=48, help="profile: tokens per input")
     a = ap.parse_args()
     if a.cmd == "make":
         make(a.out)
     elif a.cmd == "gemm":
         gemm(a.out, a.threads)
+    elif a.cmd == "profile":
+        profile(a.out, a.threads, a.rows, a.len)
     else:
         run(a.out, a.docs, a.entities, a.threads, a.batch_size)
