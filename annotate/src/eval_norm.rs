@@ -41,6 +41,17 @@ pub struct GoldDocument {
     pub title: String,
     pub abstract_: String,
     pub mentions: Vec<GoldMention>,
+    /// The document's relations: `ID<TAB>TYPE<TAB>ID1<TAB>ID2` lines (`CID`, chemical id,
+    /// disease id), ids read as mentions' ids are.
+    pub relations: Vec<GoldRelation>,
+}
+
+/// A relation the curators assert for a document as a whole, between two concepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoldRelation {
+    pub ty: String,
+    pub first: String,
+    pub second: String,
 }
 
 impl GoldDocument {
@@ -57,7 +68,7 @@ impl GoldDocument {
 
     /// Document offsets of a passage's character offset (the abstract follows the title and
     /// one space).
-    fn document_offset(&self, passage: u32, offset: u32) -> usize {
+    pub fn document_offset(&self, passage: u32, offset: u32) -> usize {
         if passage == 0 {
             offset as usize
         } else {
@@ -67,7 +78,7 @@ impl GoldDocument {
 
     /// The gold mentions as pubmine's mentions (passage offsets), in passage and offset order;
     /// a mention across the title's end is left out.
-    fn as_mentions(&self) -> Vec<Mention> {
+    pub fn as_mentions(&self) -> Vec<Mention> {
         let t = self.title.chars().count();
         let mut out: Vec<Mention> = self
             .mentions
@@ -111,7 +122,8 @@ fn gold_type(ty: &str) -> String {
     }
 }
 
-fn gold_ids(field: &str) -> Vec<String> {
+/// The ids of a PubTator id field, prefixed: composite ids split, `-1` and `-` left out.
+pub fn gold_ids(field: &str) -> Vec<String> {
     field
         .split(['|', '+', ','])
         .map(str::trim)
@@ -130,7 +142,7 @@ fn gold_ids(field: &str) -> Vec<String> {
 }
 
 /// Reads a PubTator file: `ID|t|title`, `ID|a|abstract`, then `ID<TAB>start<TAB>end<TAB>text
-/// <TAB>type<TAB>ids` lines (relation lines, of four fields, are skipped), a blank line between
+/// <TAB>type<TAB>ids` lines and `ID<TAB>TYPE<TAB>ID1<TAB>ID2` relation lines, a blank line between
 /// documents. Each mention's text must be the document's text at its offsets.
 pub fn read_pubtator(text: &str) -> Result<Vec<GoldDocument>, PubtatorError> {
     let mut docs: Vec<GoldDocument> = Vec::new();
@@ -150,6 +162,7 @@ pub fn read_pubtator(text: &str) -> Result<Vec<GoldDocument>, PubtatorError> {
                 title: rest.to_owned(),
                 abstract_: String::new(),
                 mentions: Vec::new(),
+                relations: Vec::new(),
             });
             continue;
         }
@@ -165,6 +178,20 @@ pub fn read_pubtator(text: &str) -> Result<Vec<GoldDocument>, PubtatorError> {
             return Err(err(n, "an annotation before any title line".into()));
         };
         if cols.len() == 4 {
+            if cols[0] != d.id {
+                return Err(err(
+                    n,
+                    format!("a relation of {} among those of {}", cols[0], d.id),
+                ));
+            }
+            let (first, second) = (gold_ids(cols[2]), gold_ids(cols[3]));
+            if let ([first], [second]) = (first.as_slice(), second.as_slice()) {
+                d.relations.push(GoldRelation {
+                    ty: cols[1].to_owned(),
+                    first: first.clone(),
+                    second: second.clone(),
+                });
+            }
             continue;
         }
         if cols.len() < 5 || cols[0] != d.id {
@@ -216,6 +243,10 @@ pub struct NormScores {
     pub accuracy: f64,
     /// Gold mentions given no id at all from their span (the vocabulary knows no such name).
     pub no_id_on_gold_spans: usize,
+    /// The ids given on the gold spans, per document, against the curators' ids per document
+    /// (BioCreative V's DNER measure, by type): what normalization alone gives, with perfect
+    /// mentions.
+    pub concepts_on_gold_spans: BTreeMap<String, Score>,
     /// Span and id, end to end, when predicted mentions were given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_to_end: Option<Score>,
@@ -232,12 +263,15 @@ pub fn score_norm(
 ) -> NormScores {
     let (mut total, mut correct, mut none) = (0usize, 0usize, 0usize);
     let mut per_type: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut normalized: Vec<Vec<Mention>> = Vec::with_capacity(gold.len());
     for g in gold {
         let doc = g.document();
         let mut mentions = g.as_mentions();
         let abbrevs = crate::abbrev::defined(&doc);
         normalizer.normalize(&mut mentions, &abbrevs);
-        for m in &mentions {
+        normalized.push(mentions);
+        let mentions = normalized.last().expect("pushed");
+        for m in mentions {
             let start = g.document_offset(m.passage, m.start);
             let Some(gm) = g.mentions.iter().find(|x| x.start == start && x.ty == m.ty) else {
                 continue;
@@ -288,8 +322,22 @@ pub fn score_norm(
         }
         Score::from_counts(right, pred_n, gold_n)
     });
+    let no_relations = Vec::new();
+    let on_gold: Vec<crate::eval_pubtator::Predicted<'_>> = normalized
+        .iter()
+        .map(|m| crate::eval_pubtator::Predicted {
+            mentions: m,
+            relations: &no_relations,
+        })
+        .collect();
+    let concepts_on_gold_spans = crate::eval_pubtator::score_pubtator(gold, &on_gold, &[])
+        .types
+        .into_iter()
+        .map(|(t, s)| (t, s.concepts))
+        .collect();
     NormScores {
         gold: total,
+        concepts_on_gold_spans,
         correct_on_gold_spans: correct,
         accuracy: if total == 0 {
             0.0

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod decode;
 pub mod eval;
 pub mod eval_norm;
+pub mod eval_pubtator;
 pub mod faults;
 pub mod labels;
 pub mod metrics;

@@ -447,6 +447,24 @@ impl Annotator {
             .collect())
     }
 
+    /// The relations the RE models find between given mentions of each document (the curators',
+    /// to measure relation extraction apart from NER), sentences split as annotate splits them.
+    pub fn relate(
+        &mut self,
+        docs: &[&Document],
+        mentions: &[Vec<Mention>],
+    ) -> Result<Vec<Vec<Relation>>, AnnotateError> {
+        let sentences = split_passages(&passages(docs));
+        crate::re::extract(
+            &mut self.relation_models,
+            docs,
+            &sentences,
+            mentions,
+            self.batch_tokens,
+            &mut self.stats.re,
+        )
+    }
+
     /// The mentions of each document, in order: every model's, the same mention of the same type
     /// from two models kept once (with the higher score), overlapping ones of different types
     /// all kept.

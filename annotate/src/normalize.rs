@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pubmine_stream::record::{Abbreviation, ConceptRef, Mention, ModelRef};
+use pubmine_vocab::fuzzy::FuzzyIndex;
 use pubmine_vocab::{Kind, VocabError, Vocabulary};
 
 /// The task name under which a vocabulary is listed among an annotations record's models.
@@ -67,16 +68,37 @@ impl VocabSpec {
     }
 }
 
+/// The least trigram similarity at which the fallback matcher gives a disease or chemical
+/// mention the concept of a vocabulary name it does not match exactly
+/// ([`pubmine_vocab::fuzzy`]); chosen on the CDR development set (see the README).
+pub const DEFAULT_FUZZY_THRESHOLD: f64 = 0.8;
+
 /// Normalizes mentions against vocabularies, tried in order: the first that names exactly one
 /// concept for a mention gives it.
 #[derive(Debug)]
 pub struct Normalizer {
     vocabularies: Vec<Vocabulary>,
+    /// The fallback matcher's threshold; `None`: exact names and their variants only.
+    fuzzy_threshold: Option<f64>,
+    /// Each vocabulary's trigram index, built on the first mention that needs it.
+    fuzzy: Vec<std::sync::OnceLock<FuzzyIndex>>,
 }
 
 impl Normalizer {
+    /// Normalizes with `vocabularies`, the fallback matcher at [`DEFAULT_FUZZY_THRESHOLD`].
     pub fn new(vocabularies: Vec<Vocabulary>) -> Normalizer {
-        Normalizer { vocabularies }
+        let fuzzy = vocabularies.iter().map(|_| Default::default()).collect();
+        Normalizer {
+            vocabularies,
+            fuzzy_threshold: Some(DEFAULT_FUZZY_THRESHOLD),
+            fuzzy,
+        }
+    }
+
+    /// Sets the fallback matcher's threshold; `None` turns it off.
+    pub fn with_fuzzy(mut self, threshold: Option<f64>) -> Normalizer {
+        self.fuzzy_threshold = threshold;
+        self
     }
 
     /// The vocabularies in `dirs`, in this order, or the default ([`default_vocabulary`]) when
@@ -110,18 +132,46 @@ impl Normalizer {
             .collect()
     }
 
-    /// The concept that `text`, a mention of entity type `ty`, names.
+    /// The concept that `text`, a mention of entity type `ty`, names: under the matching rules
+    /// ([`pubmine_vocab::key`]), else under one of its variants
+    /// ([`pubmine_vocab::key::variants`]: British spelling, Roman numerals, `X of the Y`), the
+    /// first that a vocabulary knows; else, for a disease or a chemical, the most similar name
+    /// of a vocabulary by the fallback matcher, when it is similar enough.
     pub fn lookup(&self, text: &str, ty: &str) -> Option<ConceptRef> {
         let kind = Kind::of_type(ty)?;
-        let key = pubmine_vocab::key::key(text);
-        self.vocabularies.iter().find_map(|v| {
-            v.lookup_key(&key, kind).map(|m| ConceptRef {
-                id: m.concept.id.clone(),
-                name: m.concept.name.clone(),
-                matched: m.matched.to_owned(),
-                via_abbreviation: false,
+        let exact = |key: &str| {
+            self.vocabularies.iter().find_map(|v| {
+                v.lookup_key(key, kind).map(|m| ConceptRef {
+                    id: m.concept.id.clone(),
+                    name: m.concept.name.clone(),
+                    matched: m.matched.to_owned(),
+                    via_abbreviation: false,
+                })
             })
-        })
+        };
+        let key = pubmine_vocab::key::key(text);
+        exact(&key)
+            .or_else(|| {
+                pubmine_vocab::key::variants(text)
+                    .iter()
+                    .find_map(|v| exact(&pubmine_vocab::key::key(v)))
+            })
+            .or_else(|| {
+                let threshold = self.fuzzy_threshold?;
+                self.vocabularies
+                    .iter()
+                    .zip(&self.fuzzy)
+                    .find_map(|(v, index)| {
+                        let index = index.get_or_init(|| FuzzyIndex::build(v));
+                        index.best(v, &key, kind, threshold)
+                    })
+                    .map(|(m, _)| ConceptRef {
+                        id: m.concept.id.clone(),
+                        name: m.concept.name.clone(),
+                        matched: m.matched.to_owned(),
+                        via_abbreviation: false,
+                    })
+            })
     }
 
     /// Sets the concept of each of a document's `mentions`:

@@ -21,6 +21,9 @@ pub struct ModelSpec {
     pub session: SessionOptions,
     /// The vocabularies mentions are normalized with.
     pub vocab: VocabSpec,
+    /// The fallback matcher's threshold ([`crate::normalize::Normalizer::with_fuzzy`]); `None`
+    /// turns it off.
+    pub fuzzy_threshold: Option<f64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +94,11 @@ pub fn open_annotator(spec: &ModelSpec) -> Result<Annotator, OpenError> {
         tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], pairs = ?m.settings.pairs, labels = ?m.labels, negative = %m.labels[m.negative], threshold = m.settings.threshold, "RE model loaded");
         relation_models.push(m);
     }
-    let normalizer = spec.vocab.load().map_err(OpenError::Vocab)?;
+    let normalizer = spec
+        .vocab
+        .load()
+        .map_err(OpenError::Vocab)?
+        .map(|n| n.with_fuzzy(spec.fuzzy_threshold));
     if let Some(n) = &normalizer {
         for v in n.vocabularies() {
             tracing::info!(vocabulary = %v.meta.name, hash = %&v.hash[..12], concepts = v.meta.concepts, "vocabulary loaded");

@@ -106,6 +106,29 @@ pub struct ModelArgs {
     /// Give mentions no concepts.
     #[arg(long, env = "PUBMINE_NO_VOCAB")]
     no_vocab: bool,
+    #[command(flatten)]
+    fuzzy: FuzzyArgs,
+}
+
+/// The fallback matcher of normalization: shared by every command that normalizes.
+#[derive(Debug, Args)]
+pub struct FuzzyArgs {
+    /// Least similarity (0 to 1, character trigrams) at which a disease or chemical mention that
+    /// no vocabulary name matches takes the concept of the most similar name.
+    #[arg(long = "fuzzy-threshold", env = "PUBMINE_FUZZY_THRESHOLD",
+          default_value_t = pubmine_annotate::normalize::DEFAULT_FUZZY_THRESHOLD,
+          conflicts_with = "no_fuzzy")]
+    fuzzy_threshold: f64,
+    /// Exact names (and their spelling, numeral and word-order variants) only: no fallback
+    /// matcher.
+    #[arg(long, env = "PUBMINE_NO_FUZZY")]
+    no_fuzzy: bool,
+}
+
+impl FuzzyArgs {
+    pub fn threshold(&self) -> Option<f64> {
+        (!self.no_fuzzy).then_some(self.fuzzy_threshold)
+    }
 }
 
 impl ModelArgs {
@@ -128,6 +151,7 @@ impl ModelArgs {
             } else {
                 VocabSpec::dirs_or_default(self.vocabs.clone())
             },
+            fuzzy_threshold: self.fuzzy.threshold(),
         };
         Ok(open_annotator(&spec)?.with_abbreviations(!self.no_abbreviations))
     }

@@ -60,6 +60,8 @@ enum EvalCommand {
         /// Vocabulary directories, tried in order (default: the compiled-in MeSH labels).
         #[arg(long = "vocab")]
         vocabs: Vec<PathBuf>,
+        #[command(flatten)]
+        fuzzy: super::annotate::FuzzyArgs,
         /// NER model directories, for the end-to-end figures; repeatable.
         #[arg(long = "model")]
         models: Vec<PathBuf>,
@@ -67,6 +69,31 @@ enum EvalCommand {
         device: Device,
         #[arg(long, default_value_t = 2)]
         threads: usize,
+    },
+    /// The annotator on a PubTator corpus (BioCreative V CDR), as that task measures systems:
+    /// per entity type, mentions on exact spans and concepts per document (the DNER measure);
+    /// per relation type, concept pairs per document (the CID measure), end to end and on the
+    /// curators' mentions. Takes the models and vocabularies as `run` and `annotate` do.
+    Pubtator {
+        #[command(flatten)]
+        models: super::annotate::ModelArgs,
+        /// The PubTator file (`ID|t|`, `ID|a|`, mention lines, `ID<TAB>CID<TAB>ID1<TAB>ID2`).
+        #[arg(long)]
+        data: PathBuf,
+        /// `CORPUS_TYPE=MODEL_TYPE`: a relation type the models name otherwise than the corpus
+        /// does (`CID=induces`); repeatable. Other types are matched by name, ignoring case.
+        #[arg(long = "relation-name", value_parser = relation_name)]
+        relation_names: Vec<(String, String)>,
+        /// Documents annotated together.
+        #[arg(long, default_value_t = 32)]
+        docs_per_batch: usize,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Write the mentions found but not curated and those curated but not found here, one
+        /// JSON object a line, for error analysis.
+        #[arg(long)]
+        errors: Option<PathBuf>,
     },
     /// Precision, recall and F1 of an RE model on BioBERT's RE TSV format (`sentence<TAB>label`
     /// with the tags in the sentence; test files: an `index<TAB>sentence<TAB>label` header), as
@@ -119,10 +146,26 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         EvalCommand::Norm {
             data,
             vocabs,
+            fuzzy,
             models,
             device,
             threads,
-        } => eval_norm(&data, vocabs, &models, device, threads),
+        } => eval_norm(&data, vocabs, fuzzy.threshold(), &models, device, threads),
+        EvalCommand::Pubtator {
+            models,
+            data,
+            relation_names,
+            docs_per_batch,
+            json,
+            errors,
+        } => eval_pubtator(
+            &models,
+            &data,
+            &relation_names,
+            docs_per_batch,
+            json,
+            errors.as_deref(),
+        ),
         EvalCommand::Re {
             model,
             data,
@@ -142,9 +185,88 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     .await?
 }
 
+fn relation_name(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((corpus, model)) if !corpus.is_empty() && !model.is_empty() => {
+            Ok((corpus.to_owned(), model.to_owned()))
+        }
+        _ => Err(format!("expected CORPUS_TYPE=MODEL_TYPE, got {arg:?}")),
+    }
+}
+
+fn eval_pubtator(
+    models: &super::annotate::ModelArgs,
+    data: &PathBuf,
+    relation_names: &[(String, String)],
+    docs_per_batch: usize,
+    json: bool,
+    errors: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(data)
+        .with_context(|| format!("failed to read {}", data.display()))?;
+    let gold = read_pubtator(&text).with_context(|| format!("in {}", data.display()))?;
+    let mut annotator = models.open()?;
+    let report = pubmine_annotate::eval_pubtator::evaluate(
+        &mut annotator,
+        &gold,
+        relation_names,
+        docs_per_batch,
+    )?;
+    if let Some(path) = errors {
+        let mut out = String::new();
+        for e in &report.mention_errors {
+            out.push_str(&serde_json::to_string(e)?);
+            out.push('\n');
+        }
+        std::fs::write(path, out).with_context(|| format!("failed to write {}", path.display()))?;
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"data": data, "documents": gold.len(), "report": report})
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let s = &report.scores;
+    println!(
+        "{} documents of {}, annotated in {:.1} s",
+        s.documents,
+        data.display(),
+        report.seconds
+    );
+    println!(
+        "{:<10} {:<34} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
+        "type", "measure", "P", "R", "F1", "gold", "found", "right"
+    );
+    let row = |ty: &str, what: &str, x: &pubmine_annotate::eval::Score| {
+        println!(
+            "{:<10} {:<34} {:>6.4} {:>6.4} {:>6.4} {:>6} {:>6} {:>6}",
+            ty, what, x.precision, x.recall, x.f1, x.true_entities, x.predicted, x.correct
+        );
+    };
+    for (ty, t) in &s.types {
+        row(ty, "mentions, exact spans", &t.mentions);
+        row(ty, "concepts per document", &t.concepts);
+    }
+    for (ty, r) in &s.relations {
+        row(ty, "concept pairs per document", r);
+    }
+    for (ty, r) in &report.relations_on_curated_mentions {
+        row(ty, "pairs, on the curators' mentions", r);
+    }
+    if !s.unscored_types.is_empty() {
+        println!(
+            "not scored (the corpus does not annotate them): {}",
+            s.unscored_types.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn eval_norm(
     data: &PathBuf,
     vocabs: Vec<PathBuf>,
+    fuzzy_threshold: Option<f64>,
     models: &[PathBuf],
     device: Device,
     threads: usize,
@@ -153,7 +275,9 @@ fn eval_norm(
         .with_context(|| format!("failed to read {}", data.display()))?;
     let gold = read_pubtator(&text).with_context(|| format!("in {}", data.display()))?;
     let scores = if models.is_empty() {
-        let normalizer = Normalizer::open(&vocabs).context("failed to load the vocabularies")?;
+        let normalizer = Normalizer::open(&vocabs)
+            .context("failed to load the vocabularies")?
+            .with_fuzzy(fuzzy_threshold);
         score_norm(&normalizer, &gold, None)
     } else {
         let mut annotator = open_annotator(&ModelSpec {
@@ -165,6 +289,7 @@ fn eval_norm(
                 intra_threads: threads,
             },
             vocab: VocabSpec::dirs_or_default(vocabs),
+            fuzzy_threshold,
         })?
         .with_abbreviations(true);
         let docs: Vec<_> = gold.iter().map(|g| g.document()).collect();
@@ -210,6 +335,7 @@ fn eval_ner(
             intra_threads: threads,
         },
         vocab: VocabSpec::Off,
+        fuzzy_threshold: None,
     })?;
     let (total, per_type) = evaluate(&mut annotator, &sentences, join_words.unwrap_or(0))?;
     let model_inputs: Vec<serde_json::Value> = annotator

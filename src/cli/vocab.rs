@@ -44,6 +44,10 @@ enum VocabCommand {
         /// NCBI Taxonomy's names.dmp.
         #[arg(long)]
         taxonomy: Vec<PathBuf>,
+        /// An annotated corpus in PubTator format (BioCreative V CDR, the NCBI disease corpus):
+        /// each curated mention's spelling becomes a synonym of its concept id; repeatable.
+        #[arg(long)]
+        pubtator: Vec<PathBuf>,
     },
     /// Look names up as annotate does: each NAME's concept for a mention of TYPE, one JSON line
     /// a name.
@@ -68,6 +72,7 @@ pub async fn run(args: VocabArgs) -> anyhow::Result<ExitCode> {
             gene_info,
             taxa,
             taxonomy,
+            pubtator,
         } => {
             let name = name.unwrap_or_else(|| {
                 out.file_name()
@@ -81,6 +86,7 @@ pub async fn run(args: VocabArgs) -> anyhow::Result<ExitCode> {
                 gene_info,
                 taxa,
                 taxonomy,
+                pubtator,
                 name: name.clone(),
                 out: out.clone(),
             })

@@ -28,6 +28,8 @@ pub struct Builder {
     entries: Vec<(Vec<u8>, u64)>,
     sources: Vec<Source>,
     taxa: Vec<u32>,
+    /// Concept id -> its number (the first concept of an id).
+    ids: std::collections::HashMap<String, u32>,
 }
 
 impl Builder {
@@ -63,6 +65,7 @@ impl Builder {
         tier: Tier,
     ) -> u32 {
         let n = self.concepts.len() as u32;
+        self.ids.entry(one_line(id)).or_insert(n);
         self.concepts.push(Concept {
             id: one_line(id),
             kind,
@@ -85,6 +88,16 @@ impl Builder {
         bytes.push(0);
         bytes.extend_from_slice(&concept.to_be_bytes());
         self.entries.push((bytes, n << 2 | tier as u64));
+    }
+
+    /// The number of the concept with id `id`, if one was added.
+    pub fn find(&self, id: &str) -> Option<u32> {
+        self.ids.get(id).copied()
+    }
+
+    /// The kind of concept number `concept`.
+    pub fn kind(&self, concept: u32) -> Option<Kind> {
+        self.concepts.get(concept as usize).map(|c| c.kind)
     }
 
     pub fn concepts(&self) -> u64 {

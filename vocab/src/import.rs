@@ -16,6 +16,10 @@
 //!   (`subjects_mesh.csv`: `id,scheme,subject`), [`mesh_labels`]: descriptor ids and preferred
 //!   labels only, no entry terms and no tree numbers; whether a descriptor is a disease or a
 //!   chemical is read off the qualifiers MeSH allows it, which the file lists.
+//! - Annotated corpora in PubTator format (the BioCreative V CDR corpus, the NCBI disease
+//!   corpus: `ID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id` lines), [`pubtator`]: every
+//!   curated mention is a spelling of its concept, learned as a synonym; imported after the
+//!   files above, so a spelling names a concept they hold, with its name.
 //!
 //! Every MeSH name of the form `Head, Modifier` is also added uninverted (`Modifier Head`, see
 //! [`crate::key::uninverted`]).
@@ -40,19 +44,23 @@ pub struct ImportSpec {
     pub taxa: Vec<u32>,
     /// NCBI Taxonomy `names.dmp` files.
     pub taxonomy: Vec<PathBuf>,
+    /// Annotated corpora in PubTator format, whose mentions' spellings become synonyms.
+    pub pubtator: Vec<PathBuf>,
     /// The vocabulary's name.
     pub name: String,
     pub out: PathBuf,
 }
 
-/// Builds the vocabulary `spec` describes, in the order MeSH, MeSH labels, genes, taxa.
+/// Builds the vocabulary `spec` describes, in the order MeSH, MeSH labels, genes, taxa,
+/// annotated corpora.
 pub fn import(spec: &ImportSpec) -> Result<Summary, VocabError> {
     let mut b = Builder::new();
     b.set_taxa(&spec.taxa);
     let none = spec.mesh.is_empty()
         && spec.mesh_labels.is_empty()
         && spec.gene_info.is_empty()
-        && spec.taxonomy.is_empty();
+        && spec.taxonomy.is_empty()
+        && spec.pubtator.is_empty();
     if none {
         return Err(import_error(&spec.out, None, "no source file given"));
     }
@@ -71,6 +79,18 @@ pub fn import(spec: &ImportSpec) -> Result<Summary, VocabError> {
     for f in &spec.taxonomy {
         let n = taxonomy_names(open(f)?, f, &mut b)?;
         b.source("taxonomy-names", f, n);
+    }
+    if !spec.pubtator.is_empty() {
+        let mut spellings = Spellings::default();
+        for f in &spec.pubtator {
+            spellings.read(open(f)?, f)?;
+        }
+        // The spellings of all corpora are pooled: the concepts they add are counted on the
+        // first.
+        let added = spellings.add_to(&mut b);
+        for (i, f) in spec.pubtator.iter().enumerate() {
+            b.source("pubtator", f, if i == 0 { added } else { 0 });
+        }
     }
     b.write(&spec.out, &spec.name)
 }
@@ -482,6 +502,144 @@ pub fn mesh_labels(input: impl Read, file: &Path, b: &mut Builder) -> Result<u64
     Ok(added)
 }
 
+/// The spellings of concepts that annotated corpora give: per (matching key, kind), how often
+/// each concept id was given to a mention of that spelling.
+#[derive(Debug, Default)]
+pub struct Spellings {
+    /// (key, kind) -> id -> (mentions, the first spelling seen).
+    by_key: std::collections::BTreeMap<
+        (String, KindKey),
+        std::collections::BTreeMap<String, (u64, String)>,
+    >,
+}
+
+/// A [`Kind`] as an ordered map key.
+type KindKey = u8;
+
+fn kind_key(k: Kind) -> KindKey {
+    k as u8
+}
+
+fn kind_of_key(k: KindKey) -> Kind {
+    match k {
+        0 => Kind::Disease,
+        1 => Kind::Chemical,
+        2 => Kind::Gene,
+        _ => Kind::Species,
+    }
+}
+
+/// The least share of a spelling's mentions its concept must have to be learned: a spelling the
+/// curators gave to two concepts about equally often is left out.
+pub const SPELLING_MAJORITY: f64 = 0.6;
+
+impl Spellings {
+    /// Reads the mention lines of a PubTator file: a mention of a type that names a kind of
+    /// concept ([`Kind::of_type`]) with exactly one id (a bare MeSH id is `MESH:` + it; `-1`,
+    /// `-` and composite mentions, `D001|D002`, are left out).
+    pub fn read(&mut self, input: impl BufRead, file: &Path) -> Result<(), VocabError> {
+        for (n, line) in input.lines().enumerate() {
+            let line = line
+                .map_err(|e| import_error(file, Some(format!("line {}", n + 1)), e.to_string()))?;
+            let cols: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
+            // Title and abstract lines (`ID|t|...`), relation lines (4 fields), blank lines.
+            if cols.len() < 6 {
+                continue;
+            }
+            let bad = |reason: String| import_error(file, Some(format!("line {}", n + 1)), reason);
+            if cols[1].parse::<u64>().is_err() || cols[2].parse::<u64>().is_err() {
+                return Err(bad(format!(
+                    "expected ID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id, got {:?}",
+                    line
+                )));
+            }
+            let (text, ty, id) = (cols[3], cols[4], cols[5].trim());
+            let Some(kind) = pubtator_kind(ty) else {
+                continue;
+            };
+            if id.is_empty() || id == "-1" || id == "-" || id.contains(['|', '+', ',']) {
+                continue;
+            }
+            let id = prefixed_id(id);
+            let k = key::key(text);
+            if k.is_empty() {
+                continue;
+            }
+            let e = self
+                .by_key
+                .entry((k, kind_key(kind)))
+                .or_default()
+                .entry(id)
+                .or_insert_with(|| (0, text.to_owned()));
+            e.0 += 1;
+        }
+        Ok(())
+    }
+
+    /// Adds each spelling to the concept most of its mentions were given, when at least
+    /// [`SPELLING_MAJORITY`] of them were, as a synonym: of the builder's concept with that id,
+    /// or of a new concept named by its most frequent spelling. Returns the concepts added.
+    pub fn add_to(&self, b: &mut Builder) -> u64 {
+        // id -> (kind, spellings with their counts): the names to add.
+        let mut chosen: std::collections::BTreeMap<(String, KindKey), Vec<(u64, String)>> =
+            std::collections::BTreeMap::new();
+        for ((_, kind), ids) in &self.by_key {
+            let total: u64 = ids.values().map(|(n, _)| n).sum();
+            let Some((id, (n, spelling))) = ids.iter().max_by_key(|(_, (n, _))| *n) else {
+                continue;
+            };
+            if (*n as f64) < SPELLING_MAJORITY * total as f64 {
+                continue;
+            }
+            chosen
+                .entry((id.clone(), *kind))
+                .or_default()
+                .push((*n, spelling.clone()));
+        }
+        let mut added = 0;
+        for ((id, kind), mut spellings) in chosen {
+            let kind = kind_of_key(kind);
+            spellings.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            let concept = match b.find(&id) {
+                Some(c) if b.kind(c) == Some(kind) => c,
+                // Held as another kind (a MeSH chemical curated as a disease): a new concept of
+                // this kind would give one id two kinds; leave it.
+                Some(_) => continue,
+                None => {
+                    added += 1;
+                    b.concept(&id, kind, None, &spellings[0].1, Tier::Synonym)
+                }
+            };
+            for (_, s) in &spellings {
+                b.name(concept, s, Tier::Synonym);
+            }
+        }
+        added
+    }
+}
+
+/// The kind of concept a PubTator mention type names: the CDR corpus' `Chemical` and
+/// `Disease`, the NCBI disease corpus' `SpecificDisease`, `DiseaseClass` and `Modifier`.
+fn pubtator_kind(ty: &str) -> Option<Kind> {
+    match ty {
+        "SpecificDisease" | "DiseaseClass" | "Modifier" => Some(Kind::Disease),
+        other => Kind::of_type(other),
+    }
+}
+
+/// A corpus id as vocabularies write ids: a bare MeSH id (`D001241`, `C535319`) is
+/// `MESH:D001241`; a prefixed one stays as it is (`MeSH:` read as `MESH:`).
+fn prefixed_id(id: &str) -> String {
+    let bare_mesh = id.len() > 1
+        && (id.starts_with('D') || id.starts_with('C'))
+        && id[1..].bytes().all(|b| b.is_ascii_digit());
+    if bare_mesh {
+        format!("MESH:{id}")
+    } else {
+        id.replace("MeSH:", "MESH:")
+    }
+}
+
 /// The rows of a CSV text (RFC 4180: fields in double quotes may hold commas, line breaks and
 /// doubled quotes).
 fn csv_rows(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
@@ -543,6 +701,62 @@ https://id.nlm.nih.gov/mesh/D008168Q000473,MeSH,Lung/pathology\n";
             Some("MESH:D003924")
         );
         assert_eq!(id("lung", Kind::Disease), None);
+    }
+
+    #[test]
+    fn corpus_spellings_become_synonyms_of_their_concepts() {
+        let csv = "id,scheme,subject\n\
+https://id.nlm.nih.gov/mesh/D001241,MeSH,Aspirin\n\
+https://id.nlm.nih.gov/mesh/D001241Q000008,MeSH,Aspirin/administration & dosage\n";
+        let corpus = "1|t|ASA and tremor.\n\
+1|a|Depression after ASA; depression again; a depressed mood; depressions.\n\
+1\t0\t3\tASA\tChemical\tD001241\n\
+1\t8\t14\ttremor\tDisease\tD014202\n\
+1\t16\t26\tDepression\tDisease\tD003866\n\
+1\t37\t47\tdepression\tDisease\tD003866\n\
+1\t55\t69\tdepressed mood\tDisease\tD003863\n\
+1\t71\t82\tdepressions\tDisease\tD003863\n\
+1\t0\t3\tASA\tChemical\t-1\n\
+1\t8\t14\ttremor\tDisease\tD014202|D000001\n\
+1\tCID\tD001241\tD014202\n";
+        let mut b = Builder::new();
+        mesh_labels(csv.as_bytes(), Path::new("subjects_mesh.csv"), &mut b).unwrap();
+        let mut s = Spellings::default();
+        s.read(corpus.as_bytes(), Path::new("corpus.txt")).unwrap();
+        // tremor, depression and depressed mood are new concepts; ASA names aspirin, which the
+        // labels hold.
+        assert_eq!(s.add_to(&mut b), 3);
+        let dir = tempfile::tempdir().unwrap();
+        b.write(dir.path(), "v").unwrap();
+        let v = crate::Vocabulary::open(dir.path()).unwrap();
+        let id = |t: &str, k: Kind| v.lookup(t, k).map(|m| m.concept.id.clone());
+        assert_eq!(id("ASA", Kind::Chemical).as_deref(), Some("MESH:D001241"));
+        assert_eq!(
+            v.lookup("asa", Kind::Chemical).unwrap().concept.name,
+            "Aspirin"
+        );
+        assert_eq!(
+            id("tremors", Kind::Disease).as_deref(),
+            Some("MESH:D014202")
+        );
+        // "depression" (2 mentions) and "depressions" (1) share a key: 2 of 3 for D003866,
+        // above the majority.
+        assert_eq!(
+            id("depression", Kind::Disease).as_deref(),
+            Some("MESH:D003866")
+        );
+        assert_eq!(
+            id("depressed mood", Kind::Disease).as_deref(),
+            Some("MESH:D003863")
+        );
+        assert_eq!(id("tremor", Kind::Chemical), None);
+        let e = s
+            .read(
+                "1\tx\t3\tASA\tChemical\tD001241\n".as_bytes(),
+                Path::new("bad.txt"),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("bad.txt"), "{e}");
     }
 
     #[test]

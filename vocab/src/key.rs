@@ -160,9 +160,146 @@ pub fn uninverted(name: &str) -> Option<String> {
     Some(format!("{} {}", tail.trim(), head.trim()))
 }
 
+/// British spellings of medical stems and their American forms, as MeSH writes them; matched
+/// within lowercase words.
+const BRITISH: &[(&str, &str)] = &[
+    ("aemia", "emia"),
+    ("amenorrhoea", "amenorrhea"),
+    ("anaesth", "anesth"),
+    ("apnoea", "apnea"),
+    ("behaviour", "behavior"),
+    ("caesar", "cesar"),
+    ("coeliac", "celiac"),
+    ("colour", "color"),
+    ("diarrhoea", "diarrhea"),
+    ("dyspnoea", "dyspnea"),
+    ("foet", "fet"),
+    ("gynaec", "gynec"),
+    ("haem", "hem"),
+    ("ischaem", "ischem"),
+    ("leukaem", "leukem"),
+    ("oedema", "edema"),
+    ("oesophag", "esophag"),
+    ("oestr", "estr"),
+    ("paed", "ped"),
+    ("sulph", "sulf"),
+    ("tumour", "tumor"),
+    ("aluminium", "aluminum"),
+];
+
+/// Roman numerals written as words, and their Arabic numbers (`type II` is `type 2`). A lone
+/// `i` only after the words of [`NUMBERED`], where it cannot be the pronoun or a unit.
+const ROMAN: &[(&str, &str)] = &[
+    ("ii", "2"),
+    ("iii", "3"),
+    ("iv", "4"),
+    ("vi", "6"),
+    ("vii", "7"),
+    ("viii", "8"),
+    ("ix", "9"),
+];
+const NUMBERED: &[&str] = &["type", "grade", "class", "stage", "phase", "factor"];
+
+/// Other readings of a mention's text under which a vocabulary may list its concept, tried by
+/// the normalizer when the text itself names none, in this order:
+///
+/// - British spellings in American form (`tumour` as `tumor`, `haemorrhage` as `hemorrhage`,
+///   `oesophageal` as `esophageal`);
+/// - Roman numerals as Arabic ones (`type II diabetes` as `type 2 diabetes`);
+/// - `X of the Y` as `Y X` (`cancer of the lung` as `lung cancer`, `carcinoma of the breast`
+///   as `breast carcinoma`), when `X` is one or two words.
+///
+/// Each variant differs from the text; none is returned twice.
+pub fn variants(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let mut out: Vec<String> = Vec::new();
+    let push = |v: String, out: &mut Vec<String>| {
+        if v != lower && !out.contains(&v) {
+            out.push(v);
+        }
+    };
+    // Spelling.
+    let mut american = lower.clone();
+    for (gb, us) in BRITISH {
+        if american.contains(gb) {
+            american = american.replace(gb, us);
+        }
+    }
+    push(american.clone(), &mut out);
+    // Numerals, on the American spelling.
+    let words: Vec<&str> = american.split(' ').collect();
+    let arabic: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let (core, rest) = split_trailing_punct(w);
+            let before = i.checked_sub(1).map(|j| words[j]);
+            let n = ROMAN.iter().find(|(r, _)| *r == core).map(|(_, n)| *n);
+            let n = n.or_else(|| {
+                (core == "i" && before.is_some_and(|b| NUMBERED.contains(&b))).then_some("1")
+            });
+            match n {
+                Some(n) => format!("{n}{rest}"),
+                None => (*w).to_owned(),
+            }
+        })
+        .collect();
+    let arabic = arabic.join(" ");
+    push(arabic.clone(), &mut out);
+    // Word order.
+    for base in [&american, &arabic] {
+        if let Some(v) = of_reordered(base) {
+            push(v, &mut out);
+        }
+    }
+    out
+}
+
+/// A word and the punctuation after it (`ii,` is `ii` and `,`).
+fn split_trailing_punct(w: &str) -> (&str, &str) {
+    let end = w
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_alphanumeric())
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    (&w[..end], &w[end..])
+}
+
+/// `X of [the] Y` as `Y X`, for an `X` of one or two words and a non-empty `Y`.
+fn of_reordered(text: &str) -> Option<String> {
+    let (head, tail) = text.split_once(" of ")?;
+    let tail = tail.strip_prefix("the ").unwrap_or(tail).trim();
+    let head = head.trim();
+    if tail.is_empty() || head.is_empty() || head.split(' ').count() > 2 || tail.contains(" of ") {
+        return None;
+    }
+    Some(format!("{tail} {head}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variants_spell_number_and_order_as_vocabularies_do() {
+        assert_eq!(variants("Tumour"), ["tumor"]);
+        assert_eq!(variants("haemorrhagic"), ["hemorrhagic"]);
+        assert_eq!(variants("oesophageal cancer"), ["esophageal cancer"]);
+        assert_eq!(variants("type II diabetes"), ["type 2 diabetes"]);
+        assert_eq!(variants("Type I diabetes"), ["type 1 diabetes"]);
+        // A lone `i` elsewhere is left alone.
+        assert!(variants("vitamin i").is_empty());
+        assert_eq!(variants("cancer of the lung"), ["lung cancer"]);
+        assert_eq!(variants("carcinoma of breast"), ["breast carcinoma"]);
+        assert_eq!(
+            variants("Tumours of the liver"),
+            ["tumors of the liver", "liver tumors"]
+        );
+        // A head of three words or more is not reordered: it is rarely one name.
+        assert!(variants("a sudden loss of hearing").is_empty());
+        assert!(variants("aspirin").is_empty());
+    }
 
     #[test]
     fn case_hyphens_spaces_and_punctuation_do_not_matter() {

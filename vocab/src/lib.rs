@@ -17,6 +17,7 @@
 //! names several concepts is decided (or left without an id: never a guessed one).
 
 pub mod build;
+pub mod fuzzy;
 pub mod import;
 pub mod key;
 
@@ -339,6 +340,18 @@ impl Vocabulary {
 
     pub fn concepts(&self) -> &[Concept] {
         &self.concepts
+    }
+
+    /// Every entry of the term map: its key, its concept's number and its name's number.
+    pub fn entries(&self) -> Vec<(String, u32, u32)> {
+        let mut out = Vec::with_capacity(self.meta.entries.min(1 << 24) as usize);
+        let mut stream = self.terms.stream();
+        use fst::Streamer as _;
+        while let Some((k, value)) = stream.next() {
+            let key = String::from_utf8_lossy(&k[..k.len() - 5]).into_owned();
+            out.push((key, concept_of(k), (value >> 2) as u32));
+        }
+        out
     }
 
     fn name(&self, i: usize) -> &str {
