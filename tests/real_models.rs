@@ -20,12 +20,17 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every committed model directory with a training script's scores.
+/// Every committed NER model directory with a training script's scores (the relation models'
+/// are checked by `tests/real_text.rs`).
 fn real_models() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(root().join("models"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.join("scores.json").exists() && p.join("model.onnx").exists())
+        .filter(|p| {
+            p.join("scores.json").exists()
+                && p.join("model.onnx").exists()
+                && p.join("ner.json").exists()
+        })
         .collect();
     out.sort();
     out

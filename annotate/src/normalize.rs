@@ -163,7 +163,7 @@ impl Normalizer {
                     .zip(&self.fuzzy)
                     .find_map(|(v, index)| {
                         let index = index.get_or_init(|| FuzzyIndex::build(v));
-                        index.best(v, &key, kind, threshold)
+                        index.best(v, text, kind, threshold)
                     })
                     .map(|(m, _)| ConceptRef {
                         id: m.concept.id.clone(),

@@ -100,6 +100,41 @@ impl Builder {
         self.concepts.get(concept as usize).map(|c| c.kind)
     }
 
+    /// The id of concept number `concept`.
+    pub fn id(&self, concept: u32) -> Option<&str> {
+        self.concepts.get(concept as usize).map(|c| c.id.as_str())
+    }
+
+    /// The concepts of kind `kind` that have a name under `key` (a [`key::key`]).
+    pub fn named(&self, key: &str, kind: Kind) -> Vec<u32> {
+        let mut out: Vec<u32> = self
+            .entries
+            .iter()
+            .filter_map(|(k, _)| entry_concept(k, key))
+            .filter(|&c| self.kind(c) == Some(kind))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Makes `keep` the concept that `key` names among those of its kind: the names under
+    /// `key` of every other concept of that kind drop to the last tier
+    /// ([`Tier::SecondarySynonym`]), so a look-up chooses `keep`'s (whatever their tier) unless
+    /// those are of the last tier too.
+    pub fn prefer(&mut self, key: &str, keep: u32) {
+        let Some(kind) = self.kind(keep) else { return };
+        let kinds: Vec<Kind> = self.concepts.iter().map(|c| c.kind).collect();
+        for (k, v) in &mut self.entries {
+            if let Some(c) = entry_concept(k, key)
+                && c != keep
+                && kinds[c as usize] == kind
+            {
+                *v = (*v & !3) | Tier::SecondarySynonym as u64;
+            }
+        }
+    }
+
     pub fn concepts(&self) -> u64 {
         self.concepts.len() as u64
     }
@@ -181,6 +216,20 @@ impl Builder {
             bytes,
         })
     }
+}
+
+/// The concept of an entry's key bytes (`key`, 0, concept) when its key is `key`.
+fn entry_concept(entry: &[u8], key: &str) -> Option<u32> {
+    let n = key.len();
+    if entry.len() != n + 5 || entry[n] != 0 || !entry.starts_with(key.as_bytes()) {
+        return None;
+    }
+    Some(u32::from_be_bytes([
+        entry[n + 1],
+        entry[n + 2],
+        entry[n + 3],
+        entry[n + 4],
+    ]))
 }
 
 /// `s` with tabs and line breaks as spaces, so that it fits one line of one column.

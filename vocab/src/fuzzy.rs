@@ -7,7 +7,9 @@
 //! Similarity is the cosine of the two keys' trigram sets, `|A ∩ B| / sqrt(|A| |B|)`, each key
 //! framed by a start and an end mark (`^ab`, `ab$`), so that its first and last letters weigh
 //! as the others do. Keys shorter than [`MIN_KEY`] characters are not matched: too few trigrams
-//! to tell names apart.
+//! to tell names apart. A name is never matched to one whose numbers and one- or two-letter
+//! words differ ([`markers`]): `vitamin C` is not `Vitamins`, `type 1 diabetes` not `type 2
+//! diabetes`, however similar their letters.
 
 use std::collections::HashMap;
 
@@ -41,6 +43,20 @@ fn trigrams(key: &str) -> Vec<u64> {
     out
 }
 
+/// The words of `text` that tell close names apart: numbers (`2`, `12`) and words of one or two
+/// letters (`C`, `E2`, `IV`), lowercase and sorted.
+pub fn markers(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| {
+            !w.is_empty() && (w.chars().all(|c| c.is_ascii_digit()) || w.chars().count() <= 2)
+        })
+        .map(str::to_lowercase)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 impl FuzzyIndex {
     /// Indexes the disease and chemical entries of `v`.
     pub fn build(v: &Vocabulary) -> FuzzyIndex {
@@ -71,20 +87,22 @@ impl FuzzyIndex {
         self.entries.is_empty()
     }
 
-    /// The concept of kind `kind` whose entry is most similar to `key` (a key made by
-    /// [`crate::key::key`]), with the similarity, when it reaches `threshold` and no entry of
-    /// another concept is as similar.
+    /// The concept of kind `kind` whose entry is most similar to `text`'s key
+    /// ([`crate::key::key`]), with the similarity, when it reaches `threshold`, the entry's
+    /// name has `text`'s [`markers`], and no entry of another concept is as similar.
     pub fn best<'a>(
         &self,
         v: &'a Vocabulary,
-        key: &str,
+        text: &str,
         kind: Kind,
         threshold: f64,
     ) -> Option<(Match<'a>, f64)> {
+        let key = crate::key::key(text);
         if key.chars().count() < MIN_KEY || !matches!(kind, Kind::Disease | Kind::Chemical) {
             return None;
         }
-        let grams = trigrams(key);
+        let marks = markers(text);
+        let grams = trigrams(&key);
         let mut shared: HashMap<u32, u16> = HashMap::new();
         for g in &grams {
             if let Some(list) = self.postings.get(g) {
@@ -102,6 +120,9 @@ impl FuzzyIndex {
                 continue;
             }
             let sim = f64::from(n) / (q * f64::from(len)).sqrt();
+            if sim < threshold || markers(v.name(name as usize)) != marks {
+                continue;
+            }
             match best {
                 Some((s, c, _)) if sim < s || (sim == s && c == concept) => {}
                 Some((s, c, _)) if sim == s && c != concept => tied = true,
@@ -167,14 +188,13 @@ mod tests {
         let index = FuzzyIndex::build(&v);
         // The gene is not indexed.
         assert_eq!(index.len(), 3);
-        let key = crate::key::key;
         let (m, sim) = index
-            .best(&v, &key("kidney disease"), Kind::Disease, 0.5)
+            .best(&v, "kidney disease", Kind::Disease, 0.5)
             .unwrap();
         // The same key: the singular folds.
         assert_eq!((m.concept.id.as_str(), sim), ("MESH:D007674", 1.0));
         let (m, sim) = index
-            .best(&v, &key("renal insufficiencies and"), Kind::Disease, 0.5)
+            .best(&v, "renal insufficiencies and", Kind::Disease, 0.5)
             .unwrap();
         assert_eq!(m.concept.id, "MESH:D051437");
         assert_eq!(m.matched, "Renal Insufficiency");
@@ -182,15 +202,27 @@ mod tests {
         // Below the threshold, of another kind, or too short: nothing.
         assert!(
             index
-                .best(&v, &key("renal insufficiencies and"), Kind::Disease, 0.99)
+                .best(&v, "renal insufficiencies and", Kind::Disease, 0.99)
                 .is_none()
         );
         assert!(
             index
-                .best(&v, &key("kidney disease"), Kind::Chemical, 0.5)
+                .best(&v, "kidney disease", Kind::Chemical, 0.5)
                 .is_none()
         );
-        assert!(index.best(&v, &key("TP53"), Kind::Gene, 0.1).is_none());
-        assert!(index.best(&v, &key("asp"), Kind::Chemical, 0.1).is_none());
+        assert!(index.best(&v, "TP53", Kind::Gene, 0.1).is_none());
+        assert_eq!(markers("Vitamin C, type II-2"), ["2", "c", "ii"]);
+        assert!(index.best(&v, "asp", Kind::Chemical, 0.1).is_none());
+        // Close letters, another number or letter: nothing.
+        assert!(index.best(&v, "Aspirin C", Kind::Chemical, 0.5).is_none());
+        assert_eq!(
+            index
+                .best(&v, "Aspirins", Kind::Chemical, 0.5)
+                .unwrap()
+                .0
+                .concept
+                .id,
+            "MESH:D001241"
+        );
     }
 }

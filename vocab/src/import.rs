@@ -579,11 +579,19 @@ impl Spellings {
     /// Adds each spelling to the concept most of its mentions were given, when at least
     /// [`SPELLING_MAJORITY`] of them were, as a synonym: of the builder's concept with that id,
     /// or of a new concept named by its most frequent spelling. Returns the concepts added.
+    ///
+    /// A spelling the curators gave one concept [`CURATED_OVER_LABELS`] times or more names that
+    /// concept even where the files imported before name another of its kind (`depression`,
+    /// which the CDR curators give Depressive Disorder, is the label of Depression): curators
+    /// choose in context, a label matches by its letters. Except that a supplementary record's
+    /// id (`MESH:C...`) never displaces a descriptor (`MESH:D...`): a supplementary record that
+    /// names what a descriptor's label names was made a descriptor since.
     pub fn add_to(&self, b: &mut Builder) -> u64 {
-        // id -> (kind, spellings with their counts): the names to add.
-        let mut chosen: std::collections::BTreeMap<(String, KindKey), Vec<(u64, String)>> =
+        // (id, kind) -> the spellings to add, with their counts and keys.
+        type Chosen = Vec<(u64, String, String)>;
+        let mut chosen: std::collections::BTreeMap<(String, KindKey), Chosen> =
             std::collections::BTreeMap::new();
-        for ((_, kind), ids) in &self.by_key {
+        for ((key, kind), ids) in &self.by_key {
             let total: u64 = ids.values().map(|(n, _)| n).sum();
             let Some((id, (n, spelling))) = ids.iter().max_by_key(|(_, (n, _))| *n) else {
                 continue;
@@ -591,10 +599,11 @@ impl Spellings {
             if (*n as f64) < SPELLING_MAJORITY * total as f64 {
                 continue;
             }
-            chosen
-                .entry((id.clone(), *kind))
-                .or_default()
-                .push((*n, spelling.clone()));
+            chosen.entry((id.clone(), *kind)).or_default().push((
+                *n,
+                spelling.clone(),
+                key.clone(),
+            ));
         }
         let mut added = 0;
         for ((id, kind), mut spellings) in chosen {
@@ -610,13 +619,27 @@ impl Spellings {
                     b.concept(&id, kind, None, &spellings[0].1, Tier::Synonym)
                 }
             };
-            for (_, s) in &spellings {
-                b.name(concept, s, Tier::Synonym);
+            for (n, spelling, key) in &spellings {
+                b.name(concept, spelling, Tier::Synonym);
+                if *n < CURATED_OVER_LABELS {
+                    continue;
+                }
+                let displaces_descriptor = id.starts_with("MESH:C")
+                    && b.named(key, kind)
+                        .iter()
+                        .any(|&r| r != concept && b.id(r).is_some_and(|i| i.starts_with("MESH:D")));
+                if !displaces_descriptor {
+                    b.prefer(key, concept);
+                }
             }
         }
         added
     }
 }
+
+/// How many curated mentions of a spelling make it name its concept over the labels of other
+/// concepts ([`Spellings::add_to`]).
+pub const CURATED_OVER_LABELS: u64 = 2;
 
 /// The kind of concept a PubTator mention type names: the CDR corpus' `Chemical` and
 /// `Disease`, the NCBI disease corpus' `SpecificDisease`, `DiseaseClass` and `Modifier`.
@@ -750,6 +773,42 @@ https://id.nlm.nih.gov/mesh/D001241Q000008,MeSH,Aspirin/administration & dosage\
             Some("MESH:D003863")
         );
         assert_eq!(id("tremor", Kind::Chemical), None);
+        // Curated twice, "depression" names D003866 even where a label names another disease.
+        let mut b = Builder::new();
+        b.concept(
+            "MESH:D003863",
+            Kind::Disease,
+            None,
+            "Depression",
+            Tier::Preferred,
+        );
+        b.concept(
+            "MESH:D000077208",
+            Kind::Chemical,
+            None,
+            "Remifentanil",
+            Tier::Preferred,
+        );
+        let curated = "1\t0\t10\tDepression\tDisease\tD003866\n\
+1\t20\t30\tdepression\tDisease\tD003866\n\
+1\t40\t52\tremifentanil\tChemical\tC071741\n\
+1\t60\t72\tremifentanil\tChemical\tC071741\n";
+        let mut s = Spellings::default();
+        s.read(curated.as_bytes(), Path::new("c.txt")).unwrap();
+        s.add_to(&mut b);
+        let dir = tempfile::tempdir().unwrap();
+        b.write(dir.path(), "v").unwrap();
+        let v = crate::Vocabulary::open(dir.path()).unwrap();
+        let id = |t: &str, k: Kind| v.lookup(t, k).map(|m| m.concept.id.clone());
+        assert_eq!(
+            id("depression", Kind::Disease).as_deref(),
+            Some("MESH:D003866")
+        );
+        // A supplementary record's id does not displace the descriptor it became.
+        assert_eq!(
+            id("remifentanil", Kind::Chemical).as_deref(),
+            Some("MESH:D000077208")
+        );
         let e = s
             .read(
                 "1\tx\t3\tASA\tChemical\tD001241\n".as_bytes(),
