@@ -195,7 +195,12 @@ def to_fp16(src, dst, fp16_logits=False):
     onnx.save(m16, dst)
 
 
-def to_int8(src, dst, config):
+# The operators to_int8 gives int8 weights: the matrix products, the fused attention's
+# projections, and the embedding tables.
+INT8_OPS = ["MatMul", "Attention", "Gather", "EmbedLayerNormalization"]
+
+
+def to_int8(src, dst, config, ops=None):
     """Quantizes the float32 graph SRC to DST for CPU: first ONNX Runtime's transformer optimizer
     fuses each layer's attention (Attention), its residual additions with their layer norms
     (SkipLayerNormalization), the bias with GELU (BiasGelu) and the embeddings with their layer norm
@@ -209,7 +214,9 @@ def to_int8(src, dst, config):
     per tensor 0.7512 in 35.5 s; fused then int8 per channel (this) 0.7669 in 31.3 s, per tensor
     0.7561 in 29.0 s. Per-tensor scales cost ner-disease two points of F1 (0.7970 against 0.8187),
     so per channel stays. The fusions need the attention heads and hidden size (CONFIG, the model's
-    config.json as a dict); without them the graph is quantized unfused."""
+    config.json as a dict); without them the graph is quantized unfused. OPS (default INT8_OPS)
+    names the operators to quantize: ["MatMul"] keeps the attention and the embeddings float32
+    (ner-disease: see models/README.md)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model
@@ -228,7 +235,7 @@ def to_int8(src, dst, config):
         else:
             print("  no num_attention_heads/hidden_size in config.json: quantized unfused")
         quantize_dynamic(fused, dst, weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul", "Attention", "Gather", "EmbedLayerNormalization"],
+                         op_types_to_quantize=ops or INT8_OPS,
                          # the fused operators' outputs have no shape-inferred type: they are float
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 

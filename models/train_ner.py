@@ -266,7 +266,9 @@ def requantize(args):
         if fn not in ("model.onnx", "scores.json"):
             shutil.copy(os.path.join(fp32_dir, fn), os.path.join(args.out_dir, fn))
     target = os.path.join(args.out_dir, "model.onnx")
-    export.to_int8(os.path.join(fp32_dir, "model.onnx"), target, config)
+    ops = args.int8_ops.split(",") if args.int8_ops else None
+    export.to_int8(os.path.join(fp32_dir, "model.onnx"), target, config, ops)
+    scores["int8_ops"] = ops or export.INT8_OPS
     stride = scores["recipe"]["eval_stride"]
     got = seqeval_scores([t for _, t in test], predict(one_by_one(ort_runner(target, args.threads)), tok, test,
                                                        id2label, scores["recipe"]["max_len"], stride))
@@ -277,6 +279,85 @@ def requantize(args):
         got["precision"], got["recall"], got["f1"], scores["test"]["torch_fp32"]["f1"], target,
         os.path.getsize(target) / 1e6))
     return 0
+
+
+def fit(model, lengths, make_batch, evaluate, args):
+    """The training loop of train_ner.py and train_re.py: AdamW (weight decay 0.01) with a linear
+    warm-up over a tenth of the steps and a linear decay, gradients clipped to norm 1, --epochs
+    epochs of --batch examples; each epoch's batches hold examples of similar lengths (sorted
+    within runs of 50 batches, for less padding) in random order. evaluate() scores the model on
+    the development data after each epoch ({"f1": ...}); the weights of the best epoch are kept.
+    make_batch(indices) gives the model's keyword arguments, labels included. Returns (history,
+    best epoch, start time)."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    steps_per_epoch = math.ceil(len(lengths) / args.batch)
+    total = steps_per_epoch * args.epochs if not args.quick else 4
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    sched = get_linear_schedule_with_warmup(opt, int(0.1 * total), total)
+    best, best_state, history = -1.0, None, []
+    started = time.time()
+    step = 0
+    for epoch in range(args.epochs):
+        model.train()
+        order = list(range(len(lengths)))
+        random.shuffle(order)
+        span = args.batch * 50
+        order = [i for b in range(0, len(order), span) for i in sorted(order[b:b + span], key=lambda i: lengths[i])]
+        batches = [order[b:b + args.batch] for b in range(0, len(order), args.batch)]
+        random.shuffle(batches)
+        loss_sum = 0.0
+        for batch in batches:
+            if step >= total:
+                break
+            out = model(**make_batch(batch))
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            loss_sum += out.loss.item()
+            step += 1
+            if step % 50 == 0:
+                print("  epoch {} step {}/{} loss {:.4f} ({:.0f} s)".format(
+                    epoch + 1, step, total, loss_sum / 50, time.time() - started), flush=True)
+                loss_sum = 0.0
+        model.eval()
+        dev = evaluate()
+        history.append({"epoch": epoch + 1, "devel": dev, "seconds": round(time.time() - started, 1)})
+        print("epoch {}: devel P {:.4f} R {:.4f} F1 {:.4f} ({:.0f} s)".format(
+            epoch + 1, dev["precision"], dev["recall"], dev["f1"], time.time() - started), flush=True)
+        if dev["f1"] > best:
+            best = dev["f1"]
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if step >= total:
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    best_epoch = max(history, key=lambda h: h["devel"]["f1"])["epoch"]
+    return history, best_epoch, started
+
+
+def export_both(model, tok, task, out_dir, ops=None):
+    """Exports the trained model to OUT_DIR-fp32 (float32, not committed) and OUT_DIR (fused int8:
+    export.to_int8, OPS quantized), each with its config and tokenizer files; returns the float32
+    directory."""
+    import export
+
+    fp32_dir = out_dir.rstrip("/") + "-fp32"
+    os.makedirs(fp32_dir, exist_ok=True)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    export.export_onnx(model, names, task, os.path.join(fp32_dir, "model.onnx"), 17)
+    model.config.save_pretrained(fp32_dir)
+    export.save_tokenizer(tok, fp32_dir, model.config.max_position_embeddings)
+    os.makedirs(out_dir, exist_ok=True)
+    for fn in sorted(os.listdir(fp32_dir)):
+        if fn != "model.onnx":
+            shutil.copy(os.path.join(fp32_dir, fn), os.path.join(out_dir, fn))
+    export.to_int8(os.path.join(fp32_dir, "model.onnx"), os.path.join(out_dir, "model.onnx"),
+                   model.config.to_dict(), ops)
+    return fp32_dir
 
 
 def write_json(path, obj):
@@ -303,6 +384,9 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--quick", action="store_true", help="a few steps on a few sentences, to test the script")
+    ap.add_argument("--int8-ops", default=None, metavar="OPS",
+                    help="the operators to quantize, comma-separated (default: export.INT8_OPS; MatMul keeps the "
+                         "attention and the embeddings float32)")
     ap.add_argument("--requantize", action="store_true",
                     help="no training: quantize OUT_DIR-fp32 again into OUT_DIR and measure it (after a change of "
                          "export.to_int8)")
@@ -318,7 +402,7 @@ def main(argv=None):
             sys.exit("error: {} has no {}.tsv (the corpora are in ../shared/corpora/ner; see its SOURCES.md)".format(
                 corpus, split))
     import torch
-    from transformers import AutoTokenizer, BertForTokenClassification, get_linear_schedule_with_warmup
+    from transformers import AutoTokenizer, BertForTokenClassification
 
     import export
 
@@ -353,74 +437,26 @@ def main(argv=None):
         encoder, model.config.num_hidden_layers, model.config.hidden_size, labels, len(train), len(pieces),
         args.max_len), flush=True)
 
-    steps_per_epoch = math.ceil(len(pieces) / args.batch)
-    total = steps_per_epoch * args.epochs if not args.quick else 4
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    sched = get_linear_schedule_with_warmup(opt, int(0.1 * total), total)
-    best, best_state, history = -1.0, None, []
-    started = time.time()
-    step = 0
-    for epoch in range(args.epochs):
-        model.train()
-        order = list(range(len(pieces)))
-        random.shuffle(order)
-        # batches of similar lengths (less padding), in random order: sort within runs of 50 batches
-        span = args.batch * 50
-        order = [i for b in range(0, len(order), span) for i in sorted(order[b:b + span], key=lambda i: len(pieces[i][0]))]
-        batches = [order[b:b + args.batch] for b in range(0, len(order), args.batch)]
-        random.shuffle(batches)
-        loss_sum = 0.0
-        for batch in batches:
-            if step >= total:
-                break
-            chunk = [pieces[i] for i in batch]
-            width = max(len(ids) for ids, _ in chunk)
-            ids = torch.zeros((len(chunk), width), dtype=torch.long)
-            lab = torch.full((len(chunk), width), -100, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for i, (x, y) in enumerate(chunk):
-                ids[i, :len(x)] = torch.tensor(x)
-                lab[i, :len(y)] = torch.tensor(y)
-                mask[i, :len(x)] = 1
-            out = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids), labels=lab)
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            loss_sum += out.loss.item()
-            step += 1
-            if step % 50 == 0:
-                print("  epoch {} step {}/{} loss {:.4f} ({:.0f} s)".format(
-                    epoch + 1, step, total, loss_sum / 50, time.time() - started), flush=True)
-                loss_sum = 0.0
-        model.eval()
-        gold = [t for _, t in devel]
-        dev = seqeval_scores(gold, predict(torch_runner(model), tok, devel, id2label, args.max_len, stride))
-        history.append({"epoch": epoch + 1, "devel": dev, "seconds": round(time.time() - started, 1)})
-        print("epoch {}: devel P {:.4f} R {:.4f} F1 {:.4f} ({:.0f} s)".format(
-            epoch + 1, dev["precision"], dev["recall"], dev["f1"], time.time() - started), flush=True)
-        if dev["f1"] > best:
-            best = dev["f1"]
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if step >= total:
-            break
-    model.load_state_dict(best_state)
-    model.eval()
-    best_epoch = max(history, key=lambda h: h["devel"]["f1"])["epoch"]
+    def make_batch(batch):
+        import torch
 
-    fp32_dir = args.out_dir.rstrip("/") + "-fp32"
-    os.makedirs(fp32_dir, exist_ok=True)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    export.export_onnx(model, names, "ner", os.path.join(fp32_dir, "model.onnx"), 17)
-    model.config.save_pretrained(fp32_dir)
-    export.save_tokenizer(tok, fp32_dir, model.config.max_position_embeddings)
-    os.makedirs(args.out_dir, exist_ok=True)
-    for fn in sorted(os.listdir(fp32_dir)):
-        if fn != "model.onnx":
-            shutil.copy(os.path.join(fp32_dir, fn), os.path.join(args.out_dir, fn))
-    export.to_int8(os.path.join(fp32_dir, "model.onnx"), os.path.join(args.out_dir, "model.onnx"),
-                   model.config.to_dict())
+        chunk = [pieces[i] for i in batch]
+        width = max(len(ids) for ids, _ in chunk)
+        ids = torch.zeros((len(chunk), width), dtype=torch.long)
+        lab = torch.full((len(chunk), width), -100, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, (x, y) in enumerate(chunk):
+            ids[i, :len(x)] = torch.tensor(x)
+            lab[i, :len(y)] = torch.tensor(y)
+            mask[i, :len(x)] = 1
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids), "labels": lab}
+
+    devel_gold = [t for _, t in devel]
+    history, best_epoch, started = fit(
+        model, [len(ids) for ids, _ in pieces], make_batch,
+        lambda: seqeval_scores(devel_gold, predict(torch_runner(model), tok, devel, id2label, args.max_len, stride)),
+        args)
+    fp32_dir = export_both(model, tok, "ner", args.out_dir, args.int8_ops.split(",") if args.int8_ops else None)
 
     gold = [t for _, t in test]
     scores = {
@@ -449,7 +485,8 @@ def main(argv=None):
     import subprocess
 
     subprocess.run([sys.executable, os.path.abspath(__file__), args.corpus, args.out_dir, "--requantize",
-                    "--threads", str(args.threads)] + (["--quick"] if args.quick else []), check=True)
+                    "--threads", str(args.threads)] + (["--quick"] if args.quick else []) +
+                   (["--int8-ops", args.int8_ops] if args.int8_ops else []), check=True)
     with open(os.path.join(fp32_dir, "scores.json"), encoding="utf-8") as f:
         scores = json.load(f)
     for k, v in scores["test"].items():

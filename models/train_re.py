@@ -34,12 +34,9 @@ also written in BioBERT's test format to OUT_DIR-fp32/eval.tsv, for `pubmine eva
 fold's test.tsv is already in that format).
 """
 import argparse
-import json
-import math
 import os
 import random
 import re
-import shutil
 import sys
 import time
 
@@ -51,7 +48,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from train_ner import find_encoder, write_json  # noqa: E402
+from train_ner import export_both, find_encoder, fit, write_json  # noqa: E402
 
 
 def read_tsv(path):
@@ -240,9 +237,7 @@ def main(argv=None):
         train, devel, test = train[:64], devel[:32], test[:32]
 
     import torch
-    from transformers import AutoTokenizer, BertForSequenceClassification, get_linear_schedule_with_warmup
-
-    import export
+    from transformers import AutoTokenizer, BertForSequenceClassification
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -275,69 +270,20 @@ def main(argv=None):
     print("{}: {} training examples ({} positive), {} devel, {} {}".format(
         args.task, len(train_rows), sum(train_gold), len(devel_rows), len(test_rows), eval_split), flush=True)
 
-    steps_per_epoch = math.ceil(len(train_rows) / args.batch)
-    total = steps_per_epoch * args.epochs if not args.quick else 4
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    sched = get_linear_schedule_with_warmup(opt, int(0.1 * total), total)
-    best, best_state, history, step = -1.0, None, [], 0
-    started = time.time()
-    for epoch in range(args.epochs):
-        model.train()
-        order = list(range(len(train_rows)))
-        random.shuffle(order)
-        span = args.batch * 50
-        order = [i for b in range(0, len(order), span) for i in sorted(order[b:b + span], key=lambda i: len(train_rows[i]))]
-        batches = [order[b:b + args.batch] for b in range(0, len(order), args.batch)]
-        random.shuffle(batches)
-        loss_sum = 0.0
-        for batch in batches:
-            if step >= total:
-                break
-            width = max(len(train_rows[i]) for i in batch)
-            ids = torch.zeros((len(batch), width), dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for j, i in enumerate(batch):
-                ids[j, :len(train_rows[i])] = torch.tensor(train_rows[i])
-                mask[j, :len(train_rows[i])] = 1
-            lab = torch.tensor([train_gold[i] for i in batch])
-            out = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids), labels=lab)
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            loss_sum += out.loss.item()
-            step += 1
-            if step % 50 == 0:
-                print("  epoch {} step {}/{} loss {:.4f} ({:.0f} s)".format(
-                    epoch + 1, step, total, loss_sum / 50, time.time() - started), flush=True)
-                loss_sum = 0.0
-        model.eval()
-        dev = prf(devel_gold, predict(torch_classifier(model), devel_rows))
-        history.append({"epoch": epoch + 1, "devel": dev, "seconds": round(time.time() - started, 1)})
-        print("epoch {}: devel P {:.4f} R {:.4f} F1 {:.4f} ({:.0f} s)".format(
-            epoch + 1, dev["precision"], dev["recall"], dev["f1"], time.time() - started), flush=True)
-        if dev["f1"] > best:
-            best = dev["f1"]
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if step >= total:
-            break
-    model.load_state_dict(best_state)
-    model.eval()
-    best_epoch = max(history, key=lambda h: h["devel"]["f1"])["epoch"]
+    def make_batch(batch):
+        width = max(len(train_rows[i]) for i in batch)
+        ids = torch.zeros((len(batch), width), dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for j, i in enumerate(batch):
+            ids[j, :len(train_rows[i])] = torch.tensor(train_rows[i])
+            mask[j, :len(train_rows[i])] = 1
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids),
+                "labels": torch.tensor([train_gold[i] for i in batch])}
 
-    fp32_dir = args.out_dir.rstrip("/") + "-fp32"
-    os.makedirs(fp32_dir, exist_ok=True)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    export.export_onnx(model, names, "re", os.path.join(fp32_dir, "model.onnx"), 17)
-    model.config.save_pretrained(fp32_dir)
-    export.save_tokenizer(tok, fp32_dir, model.config.max_position_embeddings)
-    os.makedirs(args.out_dir, exist_ok=True)
-    for fn in sorted(os.listdir(fp32_dir)):
-        if fn != "model.onnx":
-            shutil.copy(os.path.join(fp32_dir, fn), os.path.join(args.out_dir, fn))
-    export.to_int8(os.path.join(fp32_dir, "model.onnx"), os.path.join(args.out_dir, "model.onnx"),
-                   model.config.to_dict())
+    history, best_epoch, started = fit(
+        model, [len(r) for r in train_rows], make_batch,
+        lambda: prf(devel_gold, predict(torch_classifier(model), devel_rows)), args)
+    fp32_dir = export_both(model, tok, "re", args.out_dir)
 
     def one_by_one(run):
         return lambda rows: [run([r])[0] for r in rows]

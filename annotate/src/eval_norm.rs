@@ -128,16 +128,7 @@ pub fn gold_ids(field: &str) -> Vec<String> {
         .split(['|', '+', ','])
         .map(str::trim)
         .filter(|id| !id.is_empty() && *id != "-1" && *id != "-")
-        .map(|id| {
-            let bare_mesh = id.len() > 1
-                && (id.starts_with('D') || id.starts_with('C'))
-                && id[1..].bytes().all(|b| b.is_ascii_digit());
-            if bare_mesh {
-                format!("MESH:{id}")
-            } else {
-                id.replace("MeSH:", "MESH:")
-            }
-        })
+        .map(pubmine_vocab::import::prefixed_id)
         .collect()
 }
 

@@ -652,7 +652,7 @@ fn pubtator_kind(ty: &str) -> Option<Kind> {
 
 /// A corpus id as vocabularies write ids: a bare MeSH id (`D001241`, `C535319`) is
 /// `MESH:D001241`; a prefixed one stays as it is (`MeSH:` read as `MESH:`).
-fn prefixed_id(id: &str) -> String {
+pub fn prefixed_id(id: &str) -> String {
     let bare_mesh = id.len() > 1
         && (id.starts_with('D') || id.starts_with('C'))
         && id[1..].bytes().all(|b| b.is_ascii_digit());
