@@ -117,7 +117,7 @@ pub struct FuzzyArgs {
     /// no vocabulary name matches takes the concept of the most similar name.
     #[arg(long = "fuzzy-threshold", env = "PUBMINE_FUZZY_THRESHOLD",
           default_value_t = pubmine_annotate::normalize::DEFAULT_FUZZY_THRESHOLD,
-          conflicts_with = "no_fuzzy")]
+          value_parser = share, conflicts_with = "no_fuzzy")]
     fuzzy_threshold: f64,
     /// Exact names (and their spelling, numeral and word-order variants) only: no fallback
     /// matcher.
