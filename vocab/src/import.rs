@@ -17,7 +17,7 @@
 //!   labels only, no entry terms and no tree numbers; whether a descriptor is a disease or a
 //!   chemical is read off the qualifiers MeSH allows it, which the file lists.
 //! - Annotated corpora in PubTator format (the BioCreative V CDR corpus, the NCBI disease
-//!   corpus: `ID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id` lines), [`pubtator`]: every
+//!   corpus: `ID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id` lines), [`Spellings`]: every
 //!   curated mention is a spelling of its concept, learned as a synonym; imported after the
 //!   files above, so a spelling names a concept they hold, with its name.
 //!
@@ -508,25 +508,9 @@ pub fn mesh_labels(input: impl Read, file: &Path, b: &mut Builder) -> Result<u64
 pub struct Spellings {
     /// (key, kind) -> id -> (mentions, the first spelling seen).
     by_key: std::collections::BTreeMap<
-        (String, KindKey),
+        (String, Kind),
         std::collections::BTreeMap<String, (u64, String)>,
     >,
-}
-
-/// A [`Kind`] as an ordered map key.
-type KindKey = u8;
-
-fn kind_key(k: Kind) -> KindKey {
-    k as u8
-}
-
-fn kind_of_key(k: KindKey) -> Kind {
-    match k {
-        0 => Kind::Disease,
-        1 => Kind::Chemical,
-        2 => Kind::Gene,
-        _ => Kind::Species,
-    }
 }
 
 /// The least share of a spelling's mentions its concept must have to be learned: a spelling the
@@ -567,7 +551,7 @@ impl Spellings {
             }
             let e = self
                 .by_key
-                .entry((k, kind_key(kind)))
+                .entry((k, kind))
                 .or_default()
                 .entry(id)
                 .or_insert_with(|| (0, text.to_owned()));
@@ -589,7 +573,7 @@ impl Spellings {
     pub fn add_to(&self, b: &mut Builder) -> u64 {
         // (id, kind) -> the spellings to add, with their counts and keys.
         type Chosen = Vec<(u64, String, String)>;
-        let mut chosen: std::collections::BTreeMap<(String, KindKey), Chosen> =
+        let mut chosen: std::collections::BTreeMap<(String, Kind), Chosen> =
             std::collections::BTreeMap::new();
         for ((key, kind), ids) in &self.by_key {
             let total: u64 = ids.values().map(|(n, _)| n).sum();
@@ -607,7 +591,6 @@ impl Spellings {
         }
         let mut added = 0;
         for ((id, kind), mut spellings) in chosen {
-            let kind = kind_of_key(kind);
             spellings.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             let concept = match b.find(&id) {
                 Some(c) if b.kind(c) == Some(kind) => c,

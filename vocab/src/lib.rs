@@ -33,7 +33,7 @@ pub use build::Builder;
 pub const FORMAT: u32 = 1;
 
 /// What a concept is, and so which mentions it may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A MeSH disease (tree C, or F03 mental disorders), or a disease SCR.
