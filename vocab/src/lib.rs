@@ -14,7 +14,9 @@
 //!
 //! A mention is looked up by its text's key among the concepts whose [`Kind`] is that of the
 //! mention's entity type ([`Kind::of_type`]); see [`Vocabulary::lookup`] for how a key that
-//! names several concepts is decided (or left without an id: never a guessed one).
+//! names several concepts is decided (or left without an id: never a guessed one). A text whose
+//! key and variants ([`key::variants`]) name nothing may still take the concept of a name close
+//! in its letters through [`fuzzy`], which the normalizer tries last, above a threshold.
 
 pub mod build;
 pub mod fuzzy;
