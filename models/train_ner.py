@@ -207,6 +207,14 @@ def one_by_one(run):
     return lambda rows: [run([r])[0] for r in rows]
 
 
+def per_row(logits, rows):
+    """Each row's logits: its tokens' for a token classifier ([batch, sequence, labels]), its own
+    for a sequence classifier ([batch, labels])."""
+    if logits.ndim == 2:
+        return [logits[i] for i in range(len(rows))]
+    return [logits[i, :len(r)] for i, r in enumerate(rows)]
+
+
 def torch_runner(model):
     import torch
 
@@ -219,7 +227,7 @@ def torch_runner(model):
             mask[i, :len(r)] = 1
         with torch.no_grad():
             lg = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).logits
-        return [lg[i, :len(r)].numpy() for i, r in enumerate(rows)]
+        return per_row(lg.numpy(), rows)
 
     return run
 
@@ -241,7 +249,7 @@ def ort_runner(path, threads):
             mask[i, :len(r)] = 1
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         lg = sess.run(["logits"], {k: v for k, v in feed.items() if k in names})[0].astype(np.float32)
-        return [lg[i, :len(r)] for i, r in enumerate(rows)]
+        return per_row(lg, rows)
 
     return run
 

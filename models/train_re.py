@@ -48,7 +48,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from train_ner import export_both, find_encoder, fit, write_json  # noqa: E402
+from train_ner import (export_both, find_encoder, fit, one_by_one, ort_runner, torch_runner,  # noqa: E402
+                       write_json)
 
 
 def read_tsv(path):
@@ -170,23 +171,6 @@ def prf(gold, pred):
     return {"precision": round(p, 6), "recall": round(r, 6), "f1": round(f, 6), "support": sum(gold)}
 
 
-def torch_classifier(model):
-    import torch
-
-    def run(rows):
-        width = max(len(r) for r in rows)
-        ids = torch.zeros((len(rows), width), dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, r in enumerate(rows):
-            ids[i, :len(r)] = torch.tensor(r)
-            mask[i, :len(r)] = 1
-        with torch.no_grad():
-            lg = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).logits
-        return [lg[i].numpy() for i in range(len(rows))]
-
-    return run
-
-
 def predict(run, rows, batch=64):
     order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
     out = [None] * len(rows)
@@ -282,14 +266,8 @@ def main(argv=None):
 
     history, best_epoch, started = fit(
         model, [len(r) for r in train_rows], make_batch,
-        lambda: prf(devel_gold, predict(torch_classifier(model), devel_rows)), args)
+        lambda: prf(devel_gold, predict(torch_runner(model), devel_rows)), args)
     fp32_dir = export_both(model, tok, "re", args.out_dir)
-
-    def one_by_one(run):
-        return lambda rows: [run([r])[0] for r in rows]
-
-    def logits_only(run):
-        return lambda rows: [lg for lg in run(rows)]
 
     scores = {
         "task": args.task,
@@ -303,11 +281,11 @@ def main(argv=None):
         "eval_split": eval_split,
         "eval_examples": len(test_rows),
         eval_split: {
-            "torch_fp32": prf(test_gold, predict(torch_classifier(model), test_rows)),
-            "onnx_fp32": prf(test_gold, predict(logits_only(ort_cls(os.path.join(fp32_dir, "model.onnx"),
+            "torch_fp32": prf(test_gold, predict(torch_runner(model), test_rows)),
+            "onnx_fp32": prf(test_gold, predict(ort_runner(os.path.join(fp32_dir, "model.onnx"), args.threads),
+                                                test_rows)),
+            "onnx_int8": prf(test_gold, predict(one_by_one(ort_runner(os.path.join(args.out_dir, "model.onnx"),
                                                                       args.threads)), test_rows)),
-            "onnx_int8": prf(test_gold, predict(one_by_one(ort_cls(os.path.join(args.out_dir, "model.onnx"),
-                                                                   args.threads)), test_rows)),
         },
     }
     for d, kind in ((fp32_dir, "float32"), (args.out_dir, "int8")):
@@ -326,29 +304,6 @@ def main(argv=None):
         args.out_dir, os.path.getsize(os.path.join(args.out_dir, "model.onnx")) / 1e6,
         fp32_dir, os.path.getsize(os.path.join(fp32_dir, "model.onnx")) / 1e6))
     return 0
-
-
-def ort_cls(path, threads):
-    """onnxruntime on a sequence classifier: logits per row."""
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    names = {i.name for i in sess.get_inputs()}
-
-    def run(rows):
-        width = max(len(r) for r in rows)
-        ids = np.zeros((len(rows), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for i, r in enumerate(rows):
-            ids[i, :len(r)] = r
-            mask[i, :len(r)] = 1
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        lg = sess.run(["logits"], {k: v for k, v in feed.items() if k in names})[0].astype(np.float32)
-        return [lg[i] for i in range(len(rows))]
-
-    return run
 
 
 if __name__ == "__main__":
