@@ -206,37 +206,19 @@ pub fn score_pubtator(
         }
     }
 
-    let score = |gold: usize, pred: usize, correct: usize| Score::from_counts(correct, pred, gold);
     let types_out = types
         .iter()
         .map(|(lower, name)| {
-            let count = |set: &Spans| set.iter().filter(|k| &k.3 == lower).count();
-            let right = gold_spans
-                .intersection(&pred_spans)
-                .filter(|k| &k.3 == lower)
-                .count();
-            let mentions = score(count(&gold_spans), count(&pred_spans), right);
-            let count = |set: &Ids| set.iter().filter(|k| &k.1 == lower).count();
-            let right = gold_ids
-                .intersection(&pred_ids)
-                .filter(|k| &k.1 == lower)
-                .count();
-            let concepts = score(count(&gold_ids), count(&pred_ids), right);
+            let mentions = score_where(&gold_spans, &pred_spans, |k| &k.3 == lower);
+            let concepts = score_where(&gold_ids, &pred_ids, |k| &k.1 == lower);
             (name.clone(), TypeScores { mentions, concepts })
         })
         .collect();
     let relations = relation_types
         .iter()
         .map(|(lower, name)| {
-            let count = |set: &Ids| set.iter().filter(|k| &k.1 == lower).count();
-            let right = gold_pairs
-                .intersection(&pred_pairs)
-                .filter(|k| &k.1 == lower)
-                .count();
-            (
-                name.clone(),
-                score(count(&gold_pairs), count(&pred_pairs), right),
-            )
+            let pairs = score_where(&gold_pairs, &pred_pairs, |k| &k.1 == lower);
+            (name.clone(), pairs)
         })
         .collect();
     PubtatorScores {
@@ -323,6 +305,17 @@ pub fn mention_errors(gold: &[GoldDocument], predicted: &[Predicted<'_>]) -> Vec
         }
     }
     out
+}
+
+/// The score of the items of `predicted` that `keep` keeps against those of `gold`.
+fn score_where<K: Eq + std::hash::Hash>(
+    gold: &HashSet<K>,
+    predicted: &HashSet<K>,
+    keep: impl Fn(&K) -> bool,
+) -> Score {
+    let count = |set: &HashSet<K>| set.iter().filter(|k| keep(k)).count();
+    let correct = gold.intersection(predicted).filter(|k| keep(k)).count();
+    Score::from_counts(correct, count(predicted), count(gold))
 }
 
 /// An unordered pair of concept ids, as one string.
