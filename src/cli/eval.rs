@@ -1,7 +1,7 @@
 //! `pubmine eval`: entity-level precision, recall and F1 of NER models on a CoNLL-style file, and
 //! of RE models on BioBERT's RE TSV files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -185,6 +185,16 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     .await?
 }
 
+/// The data file `data`, parsed by `parse`; an error names the file (and the parser its line).
+fn read_data<T, E>(data: &Path, parse: impl Fn(&str) -> Result<T, E>) -> anyhow::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let text = std::fs::read_to_string(data)
+        .with_context(|| format!("failed to read {}", data.display()))?;
+    parse(&text).with_context(|| format!("in {}", data.display()))
+}
+
 fn relation_name(arg: &str) -> Result<(String, String), String> {
     match arg.split_once('=') {
         Some((corpus, model)) if !corpus.is_empty() && !model.is_empty() => {
@@ -196,15 +206,13 @@ fn relation_name(arg: &str) -> Result<(String, String), String> {
 
 fn eval_pubtator(
     models: &super::annotate::ModelArgs,
-    data: &PathBuf,
+    data: &Path,
     relation_names: &[(String, String)],
     docs_per_batch: usize,
     json: bool,
-    errors: Option<&std::path::Path>,
+    errors: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(data)
-        .with_context(|| format!("failed to read {}", data.display()))?;
-    let gold = read_pubtator(&text).with_context(|| format!("in {}", data.display()))?;
+    let gold = read_data(data, read_pubtator)?;
     let mut annotator = models.open()?;
     let report = pubmine_annotate::eval_pubtator::evaluate(
         &mut annotator,
@@ -264,16 +272,14 @@ fn eval_pubtator(
 }
 
 fn eval_norm(
-    data: &PathBuf,
+    data: &Path,
     vocabs: Vec<PathBuf>,
     fuzzy_threshold: Option<f64>,
     models: &[PathBuf],
     device: Device,
     threads: usize,
 ) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(data)
-        .with_context(|| format!("failed to read {}", data.display()))?;
-    let gold = read_pubtator(&text).with_context(|| format!("in {}", data.display()))?;
+    let gold = read_data(data, read_pubtator)?;
     let scores = if models.is_empty() {
         let normalizer = Normalizer::open(&vocabs)
             .context("failed to load the vocabularies")?
@@ -312,15 +318,13 @@ fn eval_norm(
 
 fn eval_ner(
     models: &[PathBuf],
-    data: &PathBuf,
+    data: &Path,
     join_words: Option<usize>,
     mut opts: NerOptions,
     device: Device,
     threads: usize,
 ) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(data)
-        .with_context(|| format!("failed to read {}", data.display()))?;
-    let sentences = read_conll(&text).with_context(|| format!("in {}", data.display()))?;
+    let sentences = read_data(data, read_conll)?;
     if join_words.is_none() && opts.all.inputs.is_none() {
         // a passage is one gold sentence: shown whole, not split again
         opts.all.inputs = Some(NerInputs::Passages);
@@ -373,9 +377,7 @@ fn eval_re(
     batch_tokens: usize,
     predictions: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(data)
-        .with_context(|| format!("failed to read {}", data.display()))?;
-    let examples = read_re_tsv(&text).with_context(|| format!("in {}", data.display()))?;
+    let examples = read_data(data, read_re_tsv)?;
     let (dir, settings_file) = split_model_arg(model);
     let settings = settings_file
         .map(|f| ReSettings::read(&f))
