@@ -1,6 +1,7 @@
 //! Writing a vocabulary directory: concepts and their names go in, in any order; the term map
 //! comes out sorted, as an fst needs.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::path::Path;
 
@@ -105,31 +106,35 @@ impl Builder {
         self.concepts.get(concept as usize).map(|c| c.id.as_str())
     }
 
-    /// The concepts of kind `kind` that have a name under `key` (a [`key::key`]).
-    pub fn named(&self, key: &str, kind: Kind) -> Vec<u32> {
-        let mut out: Vec<u32> = self
-            .entries
-            .iter()
-            .filter_map(|(k, _)| entry_concept(k, key))
-            .filter(|&c| self.kind(c) == Some(kind))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
+    /// The concepts that have a name under each of `keys` (made by [`key::key`]), in one pass
+    /// over the names.
+    pub fn named(&self, keys: &HashSet<String>) -> HashMap<String, Vec<u32>> {
+        let mut out: HashMap<String, Vec<u32>> = HashMap::new();
+        for (k, _) in &self.entries {
+            let (key, concept) = split_entry(k);
+            if let Some(key) = keys.get(key) {
+                let found = out.entry(key.clone()).or_default();
+                if !found.contains(&concept) {
+                    found.push(concept);
+                }
+            }
+        }
         out
     }
 
-    /// Makes `keep` the concept that `key` names among those of its kind: the names under
-    /// `key` of every other concept of that kind drop to the last tier
-    /// ([`Tier::SecondarySynonym`]), so a look-up chooses `keep`'s (whatever their tier) unless
-    /// those are of the last tier too.
-    pub fn prefer(&mut self, key: &str, keep: u32) {
-        let Some(kind) = self.kind(keep) else { return };
+    /// Makes each of `keep[key]` (one concept of a kind at most) the concept that `key` names
+    /// among those of its kind: the names under `key` of every other concept of that kind drop
+    /// to the last tier ([`Tier::SecondarySynonym`]), so a look-up chooses the kept concept's
+    /// (whatever their tier) unless those are of the last tier too. One pass over the names.
+    pub fn prefer(&mut self, keep: &HashMap<String, Vec<u32>>) {
         let kinds: Vec<Kind> = self.concepts.iter().map(|c| c.kind).collect();
         for (k, v) in &mut self.entries {
-            if let Some(c) = entry_concept(k, key)
-                && c != keep
-                && kinds[c as usize] == kind
-            {
+            let (key, c) = split_entry(k);
+            let kept = keep.get(key).and_then(|kept| {
+                kept.iter()
+                    .find(|&&kept| kinds[kept as usize] == kinds[c as usize])
+            });
+            if kept.is_some_and(|&kept| kept != c) {
                 *v = (*v & !3) | Tier::SecondarySynonym as u64;
             }
         }
@@ -218,18 +223,12 @@ impl Builder {
     }
 }
 
-/// The concept of an entry's key bytes (`key`, 0, concept) when its key is `key`.
-fn entry_concept(entry: &[u8], key: &str) -> Option<u32> {
-    let n = key.len();
-    if entry.len() != n + 5 || entry[n] != 0 || !entry.starts_with(key.as_bytes()) {
-        return None;
-    }
-    Some(u32::from_be_bytes([
-        entry[n + 1],
-        entry[n + 2],
-        entry[n + 3],
-        entry[n + 4],
-    ]))
+/// An entry's key bytes (`key`, 0, concept) as its key and its concept.
+fn split_entry(entry: &[u8]) -> (&str, u32) {
+    let n = entry.len() - 5;
+    let concept = u32::from_be_bytes([entry[n + 1], entry[n + 2], entry[n + 3], entry[n + 4]]);
+    // The key is the UTF-8 of a `key::key`: `name` made it.
+    (std::str::from_utf8(&entry[..n]).unwrap_or(""), concept)
 }
 
 /// `s` with tabs and line breaks as spaces, so that it fits one line of one column.

@@ -590,6 +590,10 @@ impl Spellings {
             ));
         }
         let mut added = 0;
+        // (key, kind) -> (the concept the curators gave it, its id): the spellings that name
+        // their concept over the labels.
+        let mut curated: std::collections::HashMap<(String, Kind), (u32, String)> =
+            std::collections::HashMap::new();
         for ((id, kind), mut spellings) in chosen {
             spellings.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             let concept = match b.find(&id) {
@@ -604,18 +608,29 @@ impl Spellings {
             };
             for (n, spelling, key) in &spellings {
                 b.name(concept, spelling, Tier::Synonym);
-                if *n < CURATED_OVER_LABELS {
-                    continue;
-                }
-                let displaces_descriptor = id.starts_with("MESH:C")
-                    && b.named(key, kind)
-                        .iter()
-                        .any(|&r| r != concept && b.id(r).is_some_and(|i| i.starts_with("MESH:D")));
-                if !displaces_descriptor {
-                    b.prefer(key, concept);
+                if *n >= CURATED_OVER_LABELS {
+                    curated.insert((key.clone(), kind), (concept, id.clone()));
                 }
             }
         }
+        let keys = curated.keys().map(|(key, _)| key.clone()).collect();
+        let named = b.named(&keys);
+        let mut keep: std::collections::HashMap<String, Vec<u32>> =
+            std::collections::HashMap::new();
+        for ((key, kind), (concept, id)) in curated {
+            let displaces_descriptor = id.starts_with("MESH:C")
+                && named.get(&key).is_some_and(|rivals| {
+                    rivals.iter().any(|&r| {
+                        r != concept
+                            && b.kind(r) == Some(kind)
+                            && b.id(r).is_some_and(|i| i.starts_with("MESH:D"))
+                    })
+                });
+            if !displaces_descriptor {
+                keep.entry(key).or_default().push(concept);
+            }
+        }
+        b.prefer(&keep);
         added
     }
 }
