@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader, Read as _};
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use pubmine_index::writer::{IndexConfig, Indexer};
 use pubmine_store::sink::PgSink;
@@ -99,10 +100,15 @@ impl Drop for Server {
 }
 
 fn serve(index: &std::path::Path, db: &TestDb) -> Server {
+    serve_with(index, db, &[])
+}
+
+fn serve_with(index: &std::path::Path, db: &TestDb, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pubmine"))
         .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
         .arg("--index")
         .arg(index)
+        .args(extra)
         .env("PUBMINE_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -458,6 +464,179 @@ async fn hostile_requests_get_4xx_with_a_reason_and_the_server_stays_up() {
         "{log}"
     );
     db.drop_db().await;
+}
+
+/// When the server closes `conn` (its reads end), reading and dropping whatever it sends;
+/// `None` if it is still open after `limit`.
+async fn closed_at<R: tokio::io::AsyncRead + Unpin>(
+    conn: &mut R,
+    limit: Duration,
+) -> Option<Instant> {
+    use tokio::io::AsyncReadExt as _;
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = limit.checked_sub(started.elapsed())?;
+        match tokio::time::timeout(left, conn.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(Instant::now()),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// A GET of `path` from the client address `from`, on a connection of its own: the response's
+/// status line.
+async fn get_from(from: &str, base: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr: std::net::SocketAddr = base.strip_prefix("http://").unwrap().parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let mut conn = socket.connect(addr).await.unwrap();
+    conn.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn connect(base: &str) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(base.strip_prefix("http://").unwrap())
+        .await
+        .unwrap()
+}
+
+/// Clients that send nothing, half a request head, a head one byte at a time, or nothing more
+/// after a response are each closed within `--header-timeout`; one address holds at most
+/// `--max-connections-per-address` connections, and while it does, other addresses are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_clients_are_closed_and_cannot_starve_the_rest() {
+    use tokio::io::AsyncWriteExt as _;
+    let (db, dir) = filled().await;
+    let server = serve_with(
+        dir.path(),
+        &db,
+        &[
+            "--header-timeout",
+            "2",
+            "--max-connections-per-address",
+            "6",
+        ],
+    );
+    let base = server.base.clone();
+    let limit = Duration::from_secs(2);
+    // Closed within the limit of when its clock started, with a margin for a loaded machine,
+    // and not long before it.
+    let within = |since: Instant, closed: Option<Instant>, what: &str| {
+        let took = closed.unwrap_or_else(|| panic!("{what}: still open after 8 s")) - since;
+        assert!(
+            took >= limit - Duration::from_millis(300) && took < limit + Duration::from_secs(3),
+            "{what}: closed after {took:?}"
+        );
+    };
+
+    let t_idle = Instant::now();
+    let mut idle = connect(&base).await;
+    let t_half = Instant::now();
+    let mut half = connect(&base).await;
+    half.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut kept = connect(&base).await;
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // The response, then nothing more from the client.
+    let mut first = [0u8; 256];
+    let n = tokio::io::AsyncReadExt::read(&mut kept, &mut first)
+        .await
+        .unwrap();
+    let t_kept = Instant::now();
+    assert!(
+        first[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&first[..n])
+    );
+    let t_trickle = Instant::now();
+    let trickle = connect(&base).await;
+    let (mut trickle_read, mut trickle_write) = trickle.into_split();
+    let trickling = tokio::spawn(async move {
+        let head = b"GET /health HTTP/1.1\r\nX-Slow: "
+            .iter()
+            .chain(std::iter::repeat(&b'a'));
+        for &b in head {
+            if trickle_write.write_all(&[b]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    // Two more from the same address: six, the cap; the seventh is closed at once.
+    let more = [connect(&base).await, connect(&base).await];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut seventh = connect(&base).await;
+    assert!(
+        closed_at(&mut seventh, Duration::from_millis(1000))
+            .await
+            .is_some(),
+        "a seventh connection from one address is kept"
+    );
+    // Another address is served meanwhile.
+    assert_eq!(
+        get_from("127.0.0.2", &base, "/health").await,
+        "HTTP/1.1 200 OK"
+    );
+
+    let eight = Duration::from_secs(8);
+    let (idle, half, kept, trickled) = tokio::join!(
+        closed_at(&mut idle, eight),
+        closed_at(&mut half, eight),
+        closed_at(&mut kept, eight),
+        closed_at(&mut trickle_read, eight),
+    );
+    within(t_idle, idle, "a connection that sends nothing");
+    within(t_half, half, "half a request head");
+    within(t_kept, kept, "a kept-alive connection left idle");
+    within(t_trickle, trickled, "a head sent one byte every 200 ms");
+    trickling.await.unwrap();
+    // The slow ones gone, their address is served again.
+    drop(more);
+    assert_eq!(
+        get_from("127.0.0.1", &base, "/health").await,
+        "HTTP/1.1 200 OK"
+    );
+    drop(server);
+    db.drop_db().await;
+}
+
+/// `/readyz` says which check failed in its own words; the database's error (which names the
+/// database, and can name hosts and users) goes to the log only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_names_the_failed_check_without_the_database_error() {
+    let (db, dir) = filled().await;
+    let server = serve(dir.path(), &db);
+    let base = server.base.clone();
+    let (status, body) = get(&base, "/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    let name = db.name.clone();
+    db.drop_db().await;
+    let (status, body) = get(&base, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["checks"]["database"], "the database does not answer",
+        "{body}"
+    );
+    assert!(!body.contains(&name), "{body}");
+    let log = server.stop();
+    assert!(log.contains("not ready") && log.contains(&name), "{log}");
 }
 
 /// `pubmine search` refuses the same queries (exit code 2) instead of aborting.

@@ -49,6 +49,7 @@ use pubmine_stream::transport::{
 use tokio_util::sync::CancellationToken;
 
 pub mod display;
+pub mod http;
 pub mod telemetry;
 
 use display::{Display, Progress, Rate};
@@ -92,6 +93,9 @@ pub struct RunReport {
     pub files: u64,
     pub files_skipped: u64,
     pub files_failed: u64,
+    /// Files a stop (SIGINT, SIGTERM) left undone: stopped mid-file, read but not yet stored
+    /// and indexed, or not reached. The next run reads them.
+    pub files_unfinished: u64,
     pub documents: u64,
     pub deletions: u64,
     pub annotated: u64,
@@ -230,6 +234,8 @@ struct RunIntake {
     in_hand: InHand,
     /// Stops a file mid-way: shutdown, or a stage that failed.
     stop: CancellationToken,
+    /// Files stopped mid-way.
+    stopped: AtomicU64,
     documents: AtomicU64,
     deletions: AtomicU64,
 }
@@ -260,6 +266,7 @@ impl Intake for RunIntake {
                 r = ingest_file(&self.out, &self.cfg, f.path) => r?,
                 _ = self.stop.cancelled() => {
                     tracing::warn!(file = %f.location, "stopped mid-file: it is read again next run");
+                    self.stopped.fetch_add(1, Ordering::SeqCst);
                     return Ok(None);
                 }
             };
@@ -280,6 +287,8 @@ impl Intake for RunIntake {
 struct PathsTally {
     skipped: u64,
     failed: u64,
+    /// Files not reached before a stop.
+    unreached: u64,
 }
 
 /// The files and directories of `paths`, in order, each given to `intake` unless done.
@@ -290,8 +299,12 @@ async fn feed_paths(intake: &RunIntake, paths: &[PathBuf]) -> Result<PathsTally,
     for e in &expanded.errors {
         tracing::error!(error = %e, "input not readable");
     }
-    for path in &expanded.files {
+    for p in &expanded.skipped {
+        tracing::warn!(path = %p.display(), "not a regular file (a FIFO, socket or device), skipped");
+    }
+    for (i, path) in expanded.files.iter().enumerate() {
         if intake.stop.is_cancelled() {
+            tally.unreached = (expanded.files.len() - i) as u64;
             break;
         }
         let name = file_name(path);
@@ -549,6 +562,7 @@ pub async fn run(
         docs_sent: docs_sent.clone(),
         in_hand,
         stop: feed_stop.clone(),
+        stopped: AtomicU64::new(0),
         documents: AtomicU64::new(0),
         deletions: AtomicU64::new(0),
     };
@@ -557,6 +571,7 @@ pub async fn run(
         Feed::Paths(paths) => feed_paths(&intake, paths).await.map(|t| {
             report.files_skipped = t.skipped;
             report.files_failed = t.failed;
+            report.files_unfinished = t.unreached;
         }),
         Feed::Watch(w) => watch_into(&intake, w, &feed_stop)
             .await
@@ -567,6 +582,7 @@ pub async fn run(
             .map(drop)
             .map_err(RunError::Feed),
     };
+    report.files_unfinished += intake.stopped.load(Ordering::SeqCst);
     report.documents = intake.documents.load(Ordering::SeqCst);
     report.deletions = intake.deletions.load(Ordering::SeqCst);
     // Every file is in: the documents channel closes, and each stage ends after the last
@@ -596,6 +612,7 @@ pub async fn run(
             "files not done (stopped early): read again next run"
         );
     }
+    report.files_unfinished += pending as u64;
     report.files = recorded;
     report.annotated = worker.documents;
     report.mentions = worker.mentions;

@@ -106,15 +106,20 @@ pub fn install() -> Result<PrometheusHandle, TelemetryError> {
 
 type Check = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
+/// A named check, what a client is told when it fails, and the check itself.
+type Named = (&'static str, &'static str, Check);
+
 /// What `/readyz` checks: named checks, each answering within [`CHECK_TIMEOUT`] or failing.
+/// A client is told which check failed in the check's own words; the error behind it (which
+/// can name hosts, users, databases) goes to the log only.
 #[derive(Clone, Default)]
 pub struct Readiness {
-    checks: Arc<Mutex<Vec<(&'static str, Check)>>>,
+    checks: Arc<Mutex<Vec<Named>>>,
 }
 
 impl std::fmt::Debug for Readiness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.lock().iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = self.lock().iter().map(|(n, _, _)| *n).collect();
         f.debug_struct("Readiness").field("checks", &names).finish()
     }
 }
@@ -123,16 +128,17 @@ impl std::fmt::Debug for Readiness {
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Readiness {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, Check)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Named>> {
         self.checks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds a check, run on every `/readyz`.
-    pub fn check<F>(&self, name: &'static str, f: F)
+    /// Adds a check, run on every `/readyz`. When it fails, a client is told `unready`; the
+    /// check's own error is logged.
+    pub fn check<F>(&self, name: &'static str, unready: &'static str, f: F)
     where
         F: Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync + 'static,
     {
-        self.lock().push((name, Arc::new(f)));
+        self.lock().push((name, unready, Arc::new(f)));
     }
 
     /// A check that passes once the returned flag is set (models loaded, an index opened);
@@ -140,19 +146,24 @@ impl Readiness {
     pub fn flag(&self, name: &'static str, waiting: &'static str) -> Arc<AtomicBool> {
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
-        self.check(name, move || {
+        self.check(name, waiting, move || {
             let ready = f.load(Ordering::SeqCst);
             Box::pin(async move { if ready { Ok(()) } else { Err(waiting.into()) } })
         });
         flag
     }
 
-    /// Runs every check; each result is `ok` or why not.
+    /// Runs every check; each result is `ok` or, in the check's own words, why not (the
+    /// error behind a failure is logged, never returned).
     pub async fn run(&self) -> Vec<(&'static str, Result<(), String>)> {
-        let checks: Vec<(&'static str, Check)> = self.lock().clone();
-        let runs = checks.into_iter().map(|(name, f)| async move {
+        let checks: Vec<Named> = self.lock().clone();
+        let runs = checks.into_iter().map(|(name, unready, f)| async move {
             let r = match tokio::time::timeout(CHECK_TIMEOUT, f()).await {
-                Ok(r) => r,
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => {
+                    tracing::warn!(check = name, %error, "not ready");
+                    Err(unready.to_owned())
+                }
                 Err(_) => Err(format!("no answer within {CHECK_TIMEOUT:?}")),
             };
             (name, r)
@@ -247,13 +258,8 @@ pub async fn serve(
                 upkeep.run_upkeep();
             }
         });
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await;
+        crate::http::serve(listener, app, crate::http::HttpLimits::default(), shutdown).await;
         keep.abort();
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "the metrics endpoint failed");
-        }
     });
     tracing::info!(addr = %bound, "serving metrics on /metrics, health on /healthz and /readyz");
     Ok(bound)

@@ -193,14 +193,15 @@ impl Health {
     pub fn broker(&self, kafka: &pubmine_stream::kafka::KafkaConfig) -> anyhow::Result<()> {
         if self.on {
             let probe = kafka.probe()?;
-            self.readiness.check("broker", move || {
-                let probe = probe.clone();
-                Box::pin(async move {
-                    probe
-                        .check(pubmine_pipeline::telemetry::CHECK_TIMEOUT)
-                        .await
-                })
-            });
+            self.readiness
+                .check("broker", "no broker answers", move || {
+                    let probe = probe.clone();
+                    Box::pin(async move {
+                        probe
+                            .check(pubmine_pipeline::telemetry::CHECK_TIMEOUT)
+                            .await
+                    })
+                });
         }
         Ok(())
     }
@@ -208,14 +209,11 @@ impl Health {
     /// Ready only while the database answers.
     pub fn database(&self, pool: &pubmine_store::Pool) {
         let pool = pool.clone();
-        self.readiness.check("database", move || {
-            let pool = pool.clone();
-            Box::pin(async move {
-                pubmine_store::ping(&pool)
-                    .await
-                    .map_err(|e| format!("the database does not answer: {e}"))
-            })
-        });
+        self.readiness
+            .check("database", "the database does not answer", move || {
+                let pool = pool.clone();
+                Box::pin(async move { pubmine_store::ping(&pool).await.map_err(|e| e.to_string()) })
+            });
     }
 
     /// Ready once the models are loaded: call the returned function then.

@@ -48,6 +48,43 @@ pub struct ServeArgs {
     /// Metrics and health on an address of their own too (they are always on --bind).
     #[command(flatten)]
     metrics: super::MetricsOpts,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Limits on clients, so that slow or idle ones cannot hold the server.
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Seconds a client may take to send a request head (from its connecting, or from the end
+    /// of the previous response on a kept-alive connection); slower ones are closed.
+    #[arg(long, env = "PUBMINE_HEADER_TIMEOUT", default_value = "15", value_parser = seconds)]
+    header_timeout: std::time::Duration,
+    /// The most connections open at once; more are closed as soon as they are accepted.
+    #[arg(long, env = "PUBMINE_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// The most connections open at once from one client address.
+    #[arg(long, env = "PUBMINE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections_per_address: u32,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> pubmine_pipeline::http::HttpLimits {
+        pubmine_pipeline::http::HttpLimits {
+            header_timeout: self.header_timeout,
+            max_connections: self.max_connections as usize,
+            max_per_address: self.max_connections_per_address as usize,
+        }
+    }
+}
+
+/// A positive number of seconds, such as `15` or `0.5`.
+fn seconds(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x <= 86_400.0 => Ok(std::time::Duration::from_secs_f64(x)),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds between 0 and 86400"
+        )),
+    }
 }
 
 struct AppState {
@@ -88,10 +125,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // The address on stdout, for scripts that bind port 0.
     println!("listening on http://{addr}");
     let token = pubmine_stream::shutdown::on_signal();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { token.cancelled().await })
-        .await
-        .context("server failed")?;
+    pubmine_pipeline::http::serve(listener, app, args.limits.limits(), token).await;
     Ok(ExitCode::SUCCESS)
 }
 
