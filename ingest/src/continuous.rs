@@ -357,7 +357,7 @@ pub async fn watch_into(
             match intake.ingest(found).await {
                 Ok(Some(r)) => reports.push(r),
                 Ok(None) => {}
-                Err(ContinuousError::Ingest(IngestError::Source(e))) => {
+                Err(ContinuousError::Ingest(e @ IngestError::Source { .. })) => {
                     tracing::error!(error = %e, "file skipped");
                     unreadable.insert(key);
                 }

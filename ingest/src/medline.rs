@@ -2,7 +2,9 @@
 //! into [`DocumentRecord`]s, streamed: one article in memory at a time, whatever the file size.
 //!
 //! Elements read: `PubmedArticle`, `PubmedBookArticle`, and `DeleteCitation` (each PMID becomes a
-//! deletion). A record that cannot be read (no PMID, malformed XML, a character XML forbids) is
+//! deletion of the version it names). Each version of a versioned citation (`<PMID
+//! Version="2">`) is a document of its own, `pmid:<n>.<v>` ([`pubmed_version_id`]): a late copy
+//! of version 1 never replaces version 2, and deleting one version leaves the others. A record that cannot be read (no PMID, malformed XML, a character XML forbids) is
 //! returned as a [`RecordError`] and the parser resynchronises at the next record start tag.
 //! A stream that stops early (a read error, a truncated file) ends with a fatal
 //! [`RecordError`] after its last whole record.
@@ -11,7 +13,8 @@ use std::io::Read;
 
 use pubmine_stream::record::{
     ArticleId, Author, Chemical, CommentCorrection, Document, DocumentRecord, Grant, Keyword,
-    KindedDate, MeshHeading, Passage, PassageKind, PubDate, Reference, SourceKind, Term, pubmed_id,
+    KindedDate, MeshHeading, Passage, PassageKind, PubDate, Reference, SourceKind, Term,
+    pubmed_version_id,
 };
 use quick_xml::events::Event;
 
@@ -106,21 +109,32 @@ fn next_record(
             _ => continue,
         };
         let mut doc = Document::new(SourceKind::Pubmed, String::new());
-        match kind {
-            Top::Article => pubmed_article(x, &mut doc)?,
-            Top::Book => book_article(x, &mut doc)?,
+        let read = match kind {
+            Top::Article => pubmed_article(x, &mut doc),
+            Top::Book => book_article(x, &mut doc),
             Top::Delete => {
+                // Each PMID with the version it deletes: the other versions stay.
                 let mut ids = Vec::new();
                 each_child!(x, e, {
-                    "PMID" => ids.push(x.text(&STYLE)?),
+                    "PMID" => { let v = attr(&e, "Version"); ids.push((x.text(&STYLE)?, v)) },
                 });
-                out.extend(
-                    ids.iter()
-                        .filter(|i| !i.is_empty())
-                        .map(|i| Ok(DocumentRecord::Delete(pubmed_id(i)))),
-                );
+                out.extend(ids.iter().filter(|(i, _)| !i.is_empty()).map(|(i, v)| {
+                    Ok(DocumentRecord::Delete(pubmed_version_id(
+                        i,
+                        v.as_deref().and_then(|v| v.trim().parse().ok()),
+                    )))
+                }));
                 return Ok(true);
             }
+        };
+        // A record that breaks after its PMID was read names it in its dead letter.
+        if let Err(e) = read {
+            let id = doc
+                .pmid
+                .as_deref()
+                .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+                .map(|p| pubmed_version_id(p, doc.version));
+            return Err(e.with_id(id));
         }
         out.push(finish(doc, start).map(|d| DocumentRecord::Upsert(Box::new(d))));
         return Ok(true);
@@ -200,7 +214,7 @@ fn finish(mut doc: Document, start: u64) -> Result<Document, RecordError> {
             format!("PMID {pmid:?} is not a number"),
         ));
     }
-    doc.id = pubmed_id(&pmid);
+    doc.id = pubmed_version_id(&pmid, doc.version);
     if doc.title.is_empty() {
         // Some records carry only the title in their original language.
         if let Some(p) = doc
@@ -239,7 +253,7 @@ fn pmid<S: Source>(
     version: Option<String>,
     doc: &mut Document,
 ) -> Result<(), RecordError> {
-    let version = version.and_then(|v| v.parse().ok());
+    let version = version.and_then(|v| v.trim().parse().ok());
     let value = x.text(&STYLE)?;
     // The first PMID is the article's; later ones (in CommentsCorrections) are read elsewhere.
     if doc.pmid.is_none() && !value.is_empty() {
@@ -663,7 +677,8 @@ mod tests {
         let DocumentRecord::Upsert(doc) = records[0].clone().unwrap() else {
             panic!("expected a document")
         };
-        assert_eq!(doc.id, "pmid:42");
+        assert_eq!(doc.id, "pmid:42.2");
+        assert_eq!(doc.pmid.as_deref(), Some("42"));
         assert_eq!(doc.version, Some(2));
         assert_eq!(doc.title, "CO2 in E. coli.");
         let texts: Vec<_> = doc.passages.iter().map(|p| p.text.as_str()).collect();
@@ -678,6 +693,55 @@ mod tests {
         assert_eq!(
             records[3].clone().unwrap(),
             DocumentRecord::Delete("pmid:8".into())
+        );
+    }
+
+    /// Versions of one PMID in either order are distinct documents, and a deletion names the
+    /// version it deletes.
+    #[test]
+    fn versions_of_a_citation_are_documents_of_their_own() {
+        let article = |v: &str, title: &str| {
+            format!(
+                "<PubmedArticle><MedlineCitation><PMID{v}>5</PMID><Article>\
+                 <ArticleTitle>{title}</ArticleTitle></Article></MedlineCitation></PubmedArticle>"
+            )
+        };
+        let ids = |xml: String| -> Vec<(String, Option<String>)> {
+            MedlineParser::new(xml.as_bytes())
+                .map(|r| match r.unwrap() {
+                    DocumentRecord::Upsert(d) => (d.id.clone(), Some(d.title.clone())),
+                    DocumentRecord::Delete(id) => (id, None),
+                })
+                .collect()
+        };
+        let newer_first = format!(
+            "<PubmedArticleSet>{}{}<DeleteCitation><PMID Version=\"1\">5</PMID>\
+             <PMID Version=\"3\">5</PMID><PMID>6</PMID></DeleteCitation></PubmedArticleSet>",
+            article(" Version=\"2\"", "Second"),
+            article(" Version=\"1\"", "First"),
+        );
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            ids(newer_first),
+            [
+                (s("pmid:5.2"), Some(s("Second"))),
+                (s("pmid:5"), Some(s("First"))),
+                (s("pmid:5"), None),
+                (s("pmid:5.3"), None),
+                (s("pmid:6"), None),
+            ]
+        );
+        let older_first = format!(
+            "<PubmedArticleSet>{}{}</PubmedArticleSet>",
+            article("", "First"),
+            article(" Version=\" 2 \"", "Second"),
+        );
+        assert_eq!(
+            ids(older_first),
+            [
+                (s("pmid:5"), Some(s("First"))),
+                (s("pmid:5.2"), Some(s("Second"))),
+            ]
         );
     }
 }

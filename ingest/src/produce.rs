@@ -56,9 +56,14 @@ pub struct FileReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    /// The file cannot be read at all; the next file can go on.
-    #[error(transparent)]
-    Source(#[from] SourceError),
+    /// The file cannot be read, at all or to its end; the next file can go on. `sent` is what
+    /// the file gave before that (its whole records, sent and acknowledged).
+    #[error("{source}")]
+    Source {
+        #[source]
+        source: SourceError,
+        sent: Box<FileReport>,
+    },
     /// Records were not acknowledged; the file must be sent again (sinks are idempotent).
     #[error("{location}: {source}")]
     Transport {
@@ -73,7 +78,7 @@ impl pubmine_stream::error::Classify for IngestError {
     /// has the transport's class.
     fn class(&self) -> pubmine_stream::error::ErrorClass {
         match self {
-            IngestError::Source(e) => e.class(),
+            IngestError::Source { source, .. } => source.class(),
             IngestError::Transport { source, .. } => source.class(),
         }
     }
@@ -197,9 +202,12 @@ async fn send_file(
     let started = Instant::now();
     let location = path.display().to_string();
     let size = std::fs::metadata(path)
-        .map_err(|e| SourceError::Io {
-            path: location.clone(),
-            source: e,
+        .map_err(|e| IngestError::Source {
+            source: SourceError::Io {
+                path: location.clone(),
+                source: e,
+            },
+            sent: Box::default(),
         })?
         .len();
     let label = path
@@ -278,12 +286,17 @@ async fn send_file(
         }
     }
     progress.finish(report.documents + report.deletions);
-    parsed?;
     if let Some(e) = inflight.failure.take() {
         return Err(transport_err(e));
     }
     report.elapsed = started.elapsed();
-    Ok(report)
+    match parsed {
+        Ok(()) => Ok(report),
+        Err(source) => Err(IngestError::Source {
+            source,
+            sent: Box::new(report),
+        }),
+    }
 }
 
 /// Runs on a blocking thread: parses the file and sends encoded records and dead letters. A bad

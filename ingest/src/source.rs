@@ -37,6 +37,26 @@ pub fn sniff(head: &[u8]) -> Result<Format, String> {
     }
 }
 
+/// UTF-16 or UTF-32, told by a byte order mark or by `<` in two or four bytes (XML 1.0,
+/// appendix F); such files are refused with their encoding named.
+fn wide_encoding(head: &[u8]) -> Option<&'static str> {
+    const SIGNS: &[(&[u8], &str)] = &[
+        (&[0x00, 0x00, 0xFE, 0xFF], "UTF-32"),
+        (&[0xFF, 0xFE, 0x00, 0x00], "UTF-32"),
+        (&[0x00, 0x00, 0x00, 0x3C], "UTF-32"),
+        (&[0x3C, 0x00, 0x00, 0x00], "UTF-32"),
+        (&[0xFE, 0xFF], "UTF-16"),
+        (&[0xFF, 0xFE], "UTF-16"),
+        (&[0x00, 0x3C, 0x00], "UTF-16"),
+        (&[0x3C, 0x00, 0x3F, 0x00], "UTF-16"),
+        (&[0x3C, 0x00, 0x21, 0x00], "UTF-16"),
+    ];
+    SIGNS
+        .iter()
+        .find(|(sign, _)| head.starts_with(sign))
+        .map(|(_, name)| *name)
+}
+
 /// What a visitor receives for each XML document of an input: its name (a path, or
 /// `archive.tar.gz!member`) and the records.
 pub type Records<'a> = Box<dyn Iterator<Item = Result<DocumentRecord, RecordError>> + 'a>;
@@ -94,7 +114,6 @@ fn walk(dir: &Path, out: &mut Expanded, seen: &mut std::collections::HashSet<Pat
     let listing = match std::fs::read_dir(dir) {
         Ok(l) => l,
         Err(e) => {
-            tracing::error!(path = %dir.display(), error = %e, "failed to list a directory");
             out.errors.push(io_err(dir, e));
             return;
         }
@@ -104,7 +123,6 @@ fn walk(dir: &Path, out: &mut Expanded, seen: &mut std::collections::HashSet<Pat
         match e {
             Ok(e) => entries.push(e.path()),
             Err(e) => {
-                tracing::error!(path = %dir.display(), error = %e, "failed to list a directory");
                 out.errors.push(io_err(dir, e));
             }
         }
@@ -122,18 +140,17 @@ fn walk(dir: &Path, out: &mut Expanded, seen: &mut std::collections::HashSet<Pat
                     out.files.push(path);
                 }
             }
+            // Reported by the caller, which knows whether it said so on an earlier scan.
             Ok(_) => {
                 if input {
-                    tracing::warn!(path = %path.display(), "not a regular file (a FIFO, socket or device), skipped");
                     out.skipped.push(path);
                 }
             }
             Err(e) => {
                 if input {
-                    tracing::error!(path = %path.display(), error = %e, "failed to read a file's metadata");
                     out.errors.push(io_err(&path, e));
                 } else {
-                    tracing::warn!(path = %path.display(), error = %e, "entry skipped: its metadata cannot be read");
+                    tracing::debug!(path = %path.display(), error = %e, "entry skipped: its metadata cannot be read");
                 }
             }
         }
@@ -197,17 +214,19 @@ pub fn parse<'a, R: BufRead + 'a>(mut reader: R, name: &str) -> Result<Records<'
         path: name.to_string(),
         source: e,
     })?;
-    let format = sniff(head).map_err(|root| SourceError::UnknownFormat {
-        path: name.to_string(),
-        root,
-    })?;
     let refuse = |encoding: &str| SourceError::Encoding {
         path: name.to_string(),
         encoding: encoding.to_string(),
     };
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return Err(refuse("UTF-16"));
+    // A byte order mark or the first characters in a wider encoding, before looking for the
+    // root element (which such a file would seem not to have).
+    if let Some(wide) = wide_encoding(head) {
+        return Err(refuse(wide));
     }
+    let format = sniff(head).map_err(|root| SourceError::UnknownFormat {
+        path: name.to_string(),
+        root,
+    })?;
     let reader: Box<dyn Read + 'a> = match declared_encoding(head) {
         None => Box::new(reader),
         Some(enc) => match enc.to_ascii_lowercase().as_str() {
@@ -369,6 +388,28 @@ mod tests {
         );
         assert_eq!(sniff(b"<pmc-articleset><article>"), Ok(Format::Jats));
         assert_eq!(sniff(b"<html><body>"), Err("html".into()));
+    }
+
+    #[test]
+    fn wide_encodings_are_named() {
+        let utf16le: Vec<u8> = "<?xml version=\"1.0\"?><PubmedArticleSet>"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let utf16be: Vec<u8> = "<PubmedArticleSet>"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(wide_encoding(&utf16le), Some("UTF-16"));
+        assert_eq!(wide_encoding(&utf16be), Some("UTF-16"));
+        let with_bom = [&[0xFF, 0xFE][..], &utf16le].concat();
+        assert_eq!(wide_encoding(&with_bom), Some("UTF-16"));
+        assert_eq!(
+            wide_encoding(&[0xFF, 0xFE, 0, 0, b'<', 0, 0, 0]),
+            Some("UTF-32")
+        );
+        assert_eq!(wide_encoding(b"<?xml version='1.0'?>"), None);
+        assert_eq!(wide_encoding(b"\xEF\xBB\xBF<?xml version='1.0'?>"), None);
     }
 
     #[test]

@@ -159,6 +159,11 @@ async fn a_truncated_gzip_sends_the_records_before_the_cut_and_fails_the_file() 
 
     let (result, sent) = ingest(&path).await;
     let err = result.expect_err("a truncated file fails");
+    // The failed file's report counts what it sent (a summary once said `documents: 0`).
+    match &err {
+        IngestError::Source { sent, .. } => assert_eq!(sent.documents as usize, docs.len()),
+        other => panic!("{other}"),
+    }
     let msg = err.to_string();
     assert!(
         msg.contains("pubmed25n0001.xml.gz") && msg.contains("at byte"),
@@ -257,6 +262,8 @@ async fn bad_records_are_one_dead_letter_each_and_every_good_record_after_them_i
             "{e}"
         );
         assert!(e.reason.contains("malformed XML"), "{e}");
+        // The PMID was read before the fault: the error (and its dead letter) names it.
+        assert_eq!(e.id, Some(format!("pmid:{pmid}")), "{e}");
     }
     assert!(errors[3].reason.contains("U+0000"), "{}", errors[3]);
     assert!(
@@ -285,6 +292,9 @@ async fn bad_records_are_one_dead_letter_each_and_every_good_record_after_them_i
             .all(|d| d.contains("mixed.xml") && d.contains("byte ")),
         "{dead:?}"
     );
+    for (d, (pmid, _)) in dead.iter().zip(bad) {
+        assert!(d.contains(&format!("\"id\":\"pmid:{pmid}\"")), "{d}");
+    }
 }
 
 #[test]
@@ -357,6 +367,23 @@ fn latin1_is_decoded_and_unknown_encodings_are_refused() {
         msg.contains("sjis.xml") && msg.contains("Shift_JIS"),
         "{msg}"
     );
+
+    // UTF-16, with or without a byte order mark, is named as an encoding, not "not XML".
+    let utf16: Vec<u8> = medline_set(&good_records(1..=2))
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    for (name, bytes) in [
+        ("utf16.xml", utf16.clone()),
+        ("utf16-bom.xml", [&[0xFF, 0xFE][..], &utf16].concat()),
+    ] {
+        let r = read(&write(dir.path(), name, &bytes));
+        let msg = r.outcome.expect_err("refused").to_string();
+        assert!(
+            msg.contains(name) && msg.contains("encoding \"UTF-16\" is not supported"),
+            "{msg}"
+        );
+    }
 }
 
 #[test]

@@ -179,7 +179,15 @@ async fn watch_ingests_landed_files_once() {
     // 1 + 3 tombstones, 1 PMC article, 2 books.
     assert_eq!(common::consume(&cfg.topic, 7).await.len(), 7);
 
-    // Running in the background, it picks up a file that lands later, and stops on shutdown.
+    // Running in the background, it picks up a file that lands later, and stops on shutdown;
+    // a FIFO with an input's name is skipped and said so once, not on every scan.
+    let log = Log::install();
+    let fifo = dir.path().join("pipe.xml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
     let follow = WatchConfig {
         once: false,
         ..wcfg
@@ -207,5 +215,48 @@ async fn watch_ingests_landed_files_once() {
     let reports = task.await.unwrap().unwrap();
     assert!(seen, "a file landing later is ingested");
     assert_eq!(reports.len(), 1);
+    let said = log.text();
+    let fifo_name = fifo.display().to_string();
+    assert_eq!(
+        said.lines()
+            .filter(|l| l.contains("not a regular file") && l.contains(&fifo_name))
+            .count(),
+        1,
+        "{said}"
+    );
     db.drop_db().await;
+}
+
+/// What the process logs at WARN and above, kept to read back.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl Log {
+    /// Installs the process's subscriber (once; tests of this file that do not look at the log
+    /// log into it all the same).
+    fn install() -> Log {
+        let log = Log::default();
+        let writer = log.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init()
+            .expect("the only subscriber");
+        log
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Log {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -156,7 +156,7 @@ fn update_file_deletions_become_tombstones() {
     let (records, _) = read_all("medline_update.xml");
     let records: Vec<_> = records.into_iter().map(|(_, r)| r.unwrap()).collect();
     assert!(
-        matches!(&records[0], DocumentRecord::Upsert(d) if d.id == "pmid:31000003" && d.version == Some(2))
+        matches!(&records[0], DocumentRecord::Upsert(d) if d.id == "pmid:31000003.2" && d.version == Some(2))
     );
     let deleted: Vec<_> = records
         .iter()

@@ -179,7 +179,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             let token = shutdown::on_signal();
             let wcfg = watch.config(dir);
             let reports = continuous::watch(&producer, &cfg, &pool, &wcfg, &token).await?;
-            print_summary(&reports, 0);
+            print_summary(&reports, &[], 0);
             Ok(ExitCode::SUCCESS)
         }
         Some(IngestCommand::Sync {
@@ -194,7 +194,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             let token = shutdown::on_signal();
             let scfg = sync.config(urls);
             let reports = continuous::sync(&producer, &cfg, &pool, &scfg, &token).await?;
-            print_summary(&reports, 0);
+            print_summary(&reports, &[], 0);
             Ok(ExitCode::SUCCESS)
         }
         None => ingest_paths(args).await,
@@ -212,6 +212,9 @@ async fn ingest_paths(args: IngestArgs) -> anyhow::Result<ExitCode> {
     for e in &found.errors {
         tracing::error!(error = %e, "file failed");
     }
+    for p in &found.skipped {
+        tracing::warn!(path = %p.display(), "not a regular file (a FIFO, socket or device), skipped");
+    }
     let files = found.files;
     let pool = match &args.db.database_url {
         Some(_) => Some(args.db.connect("ingest").await?),
@@ -223,6 +226,8 @@ async fn ingest_paths(args: IngestArgs) -> anyhow::Result<ExitCode> {
     }
     let token = shutdown::on_signal();
     let mut reports = Vec::new();
+    // What failed files gave before they failed: their whole records were sent.
+    let mut partial = Vec::new();
     let mut failed = found.errors.len();
     for path in files {
         if token.is_cancelled() {
@@ -249,14 +254,19 @@ async fn ingest_paths(args: IngestArgs) -> anyhow::Result<ExitCode> {
             Ok(None) => tracing::info!(file = %path.display(), "already ingested, skipped"),
             Err(e) => {
                 failed += 1;
-                let source_only = e
-                    .downcast_ref::<IngestError>()
-                    .is_some_and(|e| matches!(e, IngestError::Source(_)));
-                tracing::error!(error = %format!("{e:#}"), unreadable = source_only, "file failed");
+                let sent = e.downcast_ref::<IngestError>().and_then(|e| match e {
+                    IngestError::Source { sent, .. } => Some(sent),
+                    _ => None,
+                });
+                tracing::error!(
+                    error = %format!("{e:#}"), unreadable = sent.is_some(),
+                    documents_sent = sent.map(|s| s.documents), "file failed"
+                );
+                partial.extend(sent.map(|s| (**s).clone()));
             }
         }
     }
-    print_summary(&reports, failed);
+    print_summary(&reports, &partial, failed);
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -264,10 +274,14 @@ async fn ingest_paths(args: IngestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// One JSON line on stdout: what the run sent.
-fn print_summary(reports: &[FileReport], failed_files: usize) {
-    let sum = |f: fn(&FileReport) -> u64| reports.iter().map(f).sum::<u64>();
-    let seconds: f64 = reports.iter().map(|r| r.elapsed.as_secs_f64()).sum();
+/// One JSON line on stdout: what the run sent, the records of failed files included.
+fn print_summary(reports: &[FileReport], partial: &[FileReport], failed_files: usize) {
+    let sum = |f: fn(&FileReport) -> u64| reports.iter().chain(partial).map(f).sum::<u64>();
+    let seconds: f64 = reports
+        .iter()
+        .chain(partial)
+        .map(|r| r.elapsed.as_secs_f64())
+        .sum();
     let summary = serde_json::json!({
         "files": reports.len(),
         "failed_files": failed_files,

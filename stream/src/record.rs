@@ -114,6 +114,17 @@ pub fn pubmed_id(pmid: &str) -> String {
     format!("pmid:{pmid}")
 }
 
+/// The id of one version of a PubMed citation (`<PMID Version="v">`): `pmid:<n>` for the first
+/// version (and a citation that names none), `pmid:<n>.<v>` for a later one, as PubMed cites
+/// them (`12345678.2`). Each version is a document of its own, so that a late copy of an older
+/// version never replaces a newer one, and a deletion of one version leaves the others.
+pub fn pubmed_version_id(pmid: &str, version: Option<u32>) -> String {
+    match version {
+        Some(v) if v > 1 => format!("pmid:{pmid}.{v}"),
+        _ => pubmed_id(pmid),
+    }
+}
+
 /// The id of a PMC document: `pmc:PMC<n>`, whether or not `pmcid` carries the `PMC` prefix.
 pub fn pmc_id(pmcid: &str) -> String {
     let digits = pmcid
@@ -491,6 +502,9 @@ mod tests {
     #[test]
     fn ids_are_normalised() {
         assert_eq!(pubmed_id("123"), "pmid:123");
+        assert_eq!(pubmed_version_id("123", None), "pmid:123");
+        assert_eq!(pubmed_version_id("123", Some(1)), "pmid:123");
+        assert_eq!(pubmed_version_id("123", Some(2)), "pmid:123.2");
         assert_eq!(pmc_id("PMC42"), "pmc:PMC42");
         assert_eq!(pmc_id("42"), "pmc:PMC42");
     }
