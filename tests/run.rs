@@ -167,13 +167,26 @@ async fn killed_runs_resume_to_the_same_end() {
             // (before, ingest waited for good on a channel no stage read any more).
             let _ = Command::new("kill").arg(child.id().to_string()).status();
             let deadline = std::time::Instant::now() + Duration::from_secs(20);
-            while child.try_wait().unwrap().is_none() {
+            let status = loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break status;
+                }
                 assert!(
                     std::time::Instant::now() < deadline,
                     "pubmine run did not exit within 20 s of SIGTERM"
                 );
                 tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            };
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+            // Files left undone: status 75 (a stop, not a success); all done: 0.
+            assert_eq!(
+                status.code(),
+                Some(if n < 9 { 75 } else { 0 }),
+                "{n} of 9 files recorded at the SIGTERM: {status:?}"
+            );
         } else {
             child.kill().unwrap();
             child.wait().unwrap();

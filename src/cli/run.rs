@@ -77,7 +77,13 @@ pub struct RunArgs {
     metrics: super::MetricsOpts,
 }
 
+/// The exit status of a run stopped (SIGINT, SIGTERM) with files left undone.
+pub const EXIT_UNFINISHED: u8 = 75;
+
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    // Listening from the start, so that a stop while the models load is a stop with every file
+    // left (status 75), not a death by the signal.
+    let token = shutdown::on_signal();
     let health = args.metrics.start().await?;
     let pool = args.db.connect("run").await?;
     health.database(&pool);
@@ -104,16 +110,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         channel_capacity: args.channel_capacity,
         terminal: !args.no_progress,
     };
-    let token = shutdown::on_signal();
     let r = pubmine_pipeline::run(&cfg, pool, annotator, &token).await?;
     if args.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
-            "{} files mined ({} skipped, {} failed): {} documents, {} deletions, {} annotated ({} mentions, {} relations), {} stored, {} indexed, {} dead letters ({}), {:.0} tokens/s, {:.1} s",
+            "{} files mined ({} skipped, {} failed, {} left for the next run): {} documents, {} deletions, {} annotated ({} mentions, {} relations), {} stored, {} indexed, {} dead letters ({}), {:.0} tokens/s, {:.1} s",
             r.files,
             r.files_skipped,
             r.files_failed,
+            r.files_unfinished,
             r.documents,
             r.deletions,
             r.annotated,
@@ -127,9 +133,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             r.seconds
         );
     }
-    Ok(if r.files_failed == 0 {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if r.files_failed > 0 {
         ExitCode::FAILURE
+    } else if r.files_unfinished > 0 {
+        // Stopped before every file was done: not a success, though nothing failed; the next
+        // run reads the rest (EX_TEMPFAIL, "try again later").
+        ExitCode::from(EXIT_UNFINISHED)
+    } else {
+        ExitCode::SUCCESS
     })
 }
