@@ -28,7 +28,17 @@ fn broken_model_files_are_refused_at_start_up_with_the_file_and_the_reason() {
     let input = tmp.path().join("docs.jsonl");
     std::fs::write(&input, "").unwrap();
     let config_without_labels = br#"{"model_type": "bert", "max_position_embeddings": 512}"#;
-    let cases: [(&str, &[u8], &str); 5] = [
+    // Another model's tokenizer: 30,522 tokens, where the demo model has 3,003 rows.
+    let other_tokenizer = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ner-disease/tokenizer.json"),
+    )
+    .unwrap();
+    let cases: [(&str, &[u8], &str); 6] = [
+        (
+            "tokenizer.json",
+            &other_tokenizer,
+            "30522 tokens, more than the 3003 of the model",
+        ),
         (
             "tokenizer.json",
             b"{\"version\": \"1.0\", \"truncated",

@@ -175,3 +175,85 @@ fn annotate_input_keeps_order_and_sets_bad_lines_aside() {
     want.insert(7, "-pmid:3".into());
     assert_eq!(ids, want);
 }
+
+/// A passage far longer than the tokenizer's 64 KiB pieces is annotated whole: mentions past
+/// each cut, their offsets on the passage's characters. A document over `--max-document-chars`
+/// is set aside with that reason and the lines after it go on; a byte order mark before a line
+/// is dropped, and a deletion without an id is refused rather than passed on as `"id": ""`.
+#[test]
+fn long_passages_are_annotated_whole_and_too_long_documents_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("docs.jsonl");
+    let sentence = "Patients with breast cancer carried BRCA1 mutations (naïve cohort). ";
+    let long: String = (0..3000).map(|i| format!("{sentence}Set {i}. ")).collect();
+    assert!(long.len() > 3 * 64 * 1024);
+    let doc = |id: &str, text: &str| {
+        let mut d = Document::new(SourceKind::Pubmed, id.into());
+        d.passages
+            .push(Passage::new(PassageKind::Abstract, text.into()));
+        String::from_utf8(encode_document(&d)).unwrap()
+    };
+    let lines = [
+        format!("\u{feff}{}", doc("pmid:1", sentence)),
+        doc("pmid:2", &long),
+        doc("pmid:3", &sentence.repeat(4000)),
+        "{\"deleted\":true}".to_string(),
+        doc("pmid:4", sentence),
+    ];
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let out = pubmine()
+        .args(["annotate", "--max-document-chars", "250000", "--input"])
+        .arg(&input)
+        .args(["--model", "models/demo-ner", "--no-vocab"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    let at = |line: usize| format!("error: {}:{line}: ", input.display());
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(
+        errors[0].starts_with(&at(3))
+            && errors[0].contains("is 272000 characters, more than the 250000 annotate takes"),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].starts_with(&at(4)) && errors[1].contains("without an \"id\""),
+        "{stderr}"
+    );
+    let outputs: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = outputs.iter().map(|v| v["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["pmid:1", "pmid:2", "pmid:4"], "{stderr}");
+    assert!(long.chars().count() < 250_000);
+    // Every mention of the long passage sits where its text is, all along it.
+    let chars: Vec<char> = long.chars().collect();
+    let mentions = outputs[1]["mentions"].as_array().unwrap();
+    let mut last = 0;
+    for m in mentions {
+        let (s, e) = (
+            m["start"].as_u64().unwrap() as usize,
+            m["end"].as_u64().unwrap() as usize,
+        );
+        let at: String = chars[s..e].iter().collect();
+        assert_eq!(at, m["text"].as_str().unwrap());
+        last = last.max(e);
+    }
+    let one = outputs[0]["mentions"].as_array().unwrap().len();
+    assert!(one >= 2, "{}", outputs[0]);
+    // At least the mentions of the sentence alone in every one of its copies.
+    assert!(
+        mentions.len() >= one * 3000,
+        "{} of {}",
+        mentions.len(),
+        one * 3000
+    );
+    assert!(
+        last > chars.len() - 100,
+        "mentions to the end: {last} of {}",
+        chars.len()
+    );
+}

@@ -11,16 +11,24 @@
 
 use crate::labels::{LabelSet, Tag};
 
-/// One token of a passage, after inference.
-#[derive(Debug, Clone, PartialEq)]
+/// One token of a passage, after inference: its best label only, so that a passage's tokens
+/// cost a few bytes each however many labels the model has.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScoredToken {
     /// Character offsets of the token in the passage.
     pub start: usize,
     pub end: usize,
     /// A continuation sub-token (WordPiece `##`).
     pub subword: bool,
-    /// Probabilities of each label (softmax of the logits).
-    pub probs: Vec<f32>,
+    /// The best label (index into the label set) and its probability.
+    pub label: usize,
+    pub score: f32,
+}
+
+/// The best label of probabilities `probs` (the first of equals) and its probability; label 0
+/// with no probability at all when there are none.
+pub fn best(probs: &[f32]) -> (usize, f32) {
+    argmax(probs)
 }
 
 /// An entity found in a passage.
@@ -62,20 +70,19 @@ struct Word {
     score: f32,
 }
 
-/// The entities of a passage's tokens.
-pub fn decode(tokens: &[ScoredToken], labels: &LabelSet) -> Vec<Span> {
+/// The entities of a passage's tokens, in order.
+pub fn decode(tokens: impl IntoIterator<Item = ScoredToken>, labels: &LabelSet) -> Vec<Span> {
     // 1-2. Words, labelled by their first sub-token.
     let mut words: Vec<Word> = Vec::new();
     for t in tokens {
         match words.last_mut() {
             Some(w) if t.subword => w.end = t.end,
             _ => {
-                let (label, score) = argmax(&t.probs);
                 words.push(Word {
                     start: t.start,
                     end: t.end,
-                    tag: labels.tags[label],
-                    score,
+                    tag: labels.tags[t.label],
+                    score: t.score,
                 });
             }
         }
@@ -131,11 +138,13 @@ mod tests {
     fn tok(start: usize, end: usize, subword: bool, label: usize, p: f32) -> ScoredToken {
         let mut probs = vec![(1.0 - p) / 4.0; 5];
         probs[label] = p;
+        let (label, score) = best(&probs);
         ScoredToken {
             start,
             end,
             subword,
-            probs,
+            label,
+            score,
         }
     }
 
@@ -150,7 +159,7 @@ mod tests {
             tok(23, 30, false, 4, 0.9),  // failure I-Dis
             tok(31, 32, false, 0, 0.99),
         ];
-        let spans = decode(&t, &labels());
+        let spans = decode(t, &labels());
         assert_eq!(spans.len(), 2);
         assert_eq!((spans[0].start, spans[0].end, spans[0].ty), (0, 9, 0));
         assert!((spans[0].score - 0.9).abs() < 1e-6);
@@ -166,7 +175,7 @@ mod tests {
             tok(4, 5, false, 2, 0.9), // I-Chem continues it
             tok(6, 7, false, 4, 0.9), // I-Dis: another type, a new entity
         ];
-        let spans: Vec<_> = decode(&t, &labels())
+        let spans: Vec<_> = decode(t, &labels())
             .into_iter()
             .map(|s| (s.start, s.end, s.ty))
             .collect();

@@ -42,6 +42,9 @@ pub struct ModelConfig {
     pub max_position_embeddings: usize,
     #[serde(default)]
     pub pad_token_id: Option<u32>,
+    /// Rows of the model's token embeddings: no token id of its tokenizer may reach it.
+    #[serde(default)]
+    pub vocab_size: Option<usize>,
 }
 
 fn default_max_positions() -> usize {
@@ -153,6 +156,20 @@ pub fn load(dir: &Path) -> Result<ModelDir, ModelError> {
                 reason: format!("no {t} token in the vocabulary"),
             })
     };
+    // A tokenizer of another model gives ids past the model's embeddings, which would fail
+    // only at the first batch that holds one.
+    let tokens = tokenizer.get_vocab_size(true);
+    if let Some(rows) = config.vocab_size
+        && tokens > rows
+    {
+        return Err(ModelError::Tokenizer {
+            path: tokenizer_file.clone(),
+            reason: format!(
+                "{tokens} tokens, more than the {rows} of the model (vocab_size in config.json): \
+                 the tokenizer does not belong to this model"
+            ),
+        });
+    }
     let unk_id = tokenizer.token_to_id("[UNK]");
     let cls_id = special("[CLS]")?;
     let sep_id = special("[SEP]")?;

@@ -149,7 +149,15 @@ pub struct NerOptions {
     /// Largest share of a window's slots that may be padding in its batch (see
     /// [`crate::batch::batches_within`]); 1.0 batches by the token budget alone.
     pub max_padding: f64,
+    /// The most characters (all passages together) of a document the worker annotates; a
+    /// larger one is a dead letter with that reason, so that one document cannot take more
+    /// memory than the process has (about 30 bytes a character, see `bench/huge_passage.sh`).
+    pub max_document_chars: usize,
 }
+
+/// The default of [`NerOptions::max_document_chars`]: 16 Mi characters, about 20 times the
+/// longest PMC article's text, annotated in about 600 MB.
+pub const DEFAULT_MAX_DOCUMENT_CHARS: usize = 16 << 20;
 
 /// The default largest share of padding in a batch. On CPU (`bench/annotate.sh`, BERT-base size,
 /// 300 abstracts in sentence inputs) 0.05 ran at 785 tokens/s against 751 for 0.1 (2.6% fewer
@@ -167,6 +175,7 @@ impl Default for NerOptions {
             stride: None,
             batch_tokens: 8192,
             max_padding: DEFAULT_MAX_PADDING,
+            max_document_chars: DEFAULT_MAX_DOCUMENT_CHARS,
         }
     }
 }
@@ -302,6 +311,7 @@ pub struct Annotator {
     normalizer: Option<Normalizer>,
     batch_tokens: usize,
     max_padding: f64,
+    max_document_chars: usize,
     pub stats: AnnotatorStats,
 }
 
@@ -314,8 +324,15 @@ impl Annotator {
             normalizer: None,
             batch_tokens: opts.batch_tokens.max(1),
             max_padding: opts.max_padding,
+            max_document_chars: opts.max_document_chars,
             stats: AnnotatorStats::default(),
         }
+    }
+
+    /// The most characters of a document the worker gives this annotator
+    /// ([`NerOptions::max_document_chars`]).
+    pub fn max_document_chars(&self) -> usize {
+        self.max_document_chars
     }
 
     /// Adds relation extraction by `models` (batched by the same token budget).
@@ -730,8 +747,13 @@ fn run_model(
     }
     stats.tokens += tokens.iter().map(|t| t.len() as u64).sum::<u64>();
     stats.windows += rows.len() as u64;
-    // Scores of every token, from its assigned window.
-    let mut probs: Vec<Vec<Vec<f32>>> = tokens.iter().map(|t| vec![Vec::new(); t.len()]).collect();
+    // The best label of every token and its probability, from its assigned window (a few
+    // bytes a token: a long passage's tokens are many).
+    let mut best: Vec<Vec<(u32, f32)>> = tokens
+        .iter()
+        .map(|t| vec![(0, f32::NEG_INFINITY); t.len()])
+        .collect();
+    let mut p = vec![0f32; n_labels];
     let lens: Vec<usize> = rows.iter().map(|r| r.window.len() + 2).collect();
     for batch in crate::batch::batches_within(&lens, batch_tokens, max_padding) {
         let cols = lens[batch[0]];
@@ -765,28 +787,29 @@ fn run_model(
                     continue;
                 }
                 let pos = b * cols + 1 + (tok - row.window.start);
-                let mut p = logits[pos * n_labels..(pos + 1) * n_labels].to_vec();
+                p.copy_from_slice(&logits[pos * n_labels..(pos + 1) * n_labels]);
                 softmax(&mut p);
-                probs[row.passage][tok] = p;
+                let (label, score) = crate::decode::best(&p);
+                best[row.passage][tok] = (label as u32, score);
             }
         }
     }
     let _decoding = tracing::debug_span!("decode_spans", model = %m.dir.name).entered();
     Ok(tokens
         .iter()
-        .zip(probs)
-        .map(|(t, probs)| {
-            let scored: Vec<ScoredToken> = probs
+        .zip(best)
+        .map(|(t, best)| {
+            let scored = best
                 .into_iter()
                 .enumerate()
-                .map(|(k, probs)| ScoredToken {
+                .map(|(k, (label, score))| ScoredToken {
                     start: t.offsets[k].0,
                     end: t.offsets[k].1,
                     subword: t.subword[k],
-                    probs,
-                })
-                .collect();
-            decode(&scored, &m.labels)
+                    label: label as usize,
+                    score,
+                });
+            decode(scored, &m.labels)
         })
         .collect())
 }

@@ -154,6 +154,7 @@ pub async fn run(
     let mut stats = WorkerStats::default();
     let models = annotator.model_refs();
     let tokenizers = annotator.tokenizers();
+    let max_chars = annotator.max_document_chars();
     let mut idle = Some(annotator);
     let mut inflight: Option<(Batch, tokio::task::JoinHandle<Annotated>)> = None;
     // Offsets of finished batches whose commit failed: tried again until it succeeds.
@@ -187,7 +188,7 @@ pub async fn run(
         if records.is_empty() && inflight.is_none() {
             commit_owed(consumer, &mut owed, 1).await;
         }
-        let next = (!records.is_empty()).then(|| decode(cfg, records, &mut stats));
+        let next = (!records.is_empty()).then(|| decode(cfg, records, max_chars, &mut stats));
         let prepared = next.as_ref().map(|b| {
             let tokenizers = tokenizers.clone();
             let docs = b.docs.clone();
@@ -245,8 +246,14 @@ async fn receive(
         .await?)
 }
 
-/// Decodes the records; tombstones pass through, undecodable records become dead letters.
-fn decode(cfg: &WorkerConfig, records: Vec<InRecord>, stats: &mut WorkerStats) -> Batch {
+/// Decodes the records; tombstones pass through, undecodable records and documents longer than
+/// `max_chars` become dead letters.
+fn decode(
+    cfg: &WorkerConfig,
+    records: Vec<InRecord>,
+    max_chars: usize,
+    stats: &mut WorkerStats,
+) -> Batch {
     let span = tracing::debug_span!("batch", records = records.len());
     let _decoding = tracing::debug_span!(parent: &span, "decode").entered();
     let mut batch = Batch {
@@ -267,6 +274,16 @@ fn decode(cfg: &WorkerConfig, records: Vec<InRecord>, stats: &mut WorkerStats) -
                 }));
             }
             Some(bytes) => match decode_document(bytes) {
+                Ok(d) if d.text_chars() > max_chars => {
+                    stats.dead_lettered += 1;
+                    let reason = format!(
+                        "the document's text is {} characters, more than the {max_chars} annotate takes (--max-document-chars)",
+                        d.text_chars()
+                    );
+                    batch
+                        .slots
+                        .push(Slot::Out(dead_letter(cfg, r, "too_large", reason)));
+                }
                 Ok(d) => {
                     batch.slots.push(Slot::Doc(batch.docs.len()));
                     batch.docs.push(d);

@@ -88,6 +88,13 @@ pub struct ModelArgs {
     /// batches, which a GPU may prefer).
     #[arg(long, default_value_t = pubmine_annotate::ner::DEFAULT_MAX_PADDING, value_parser = share)]
     max_padding: f64,
+    /// The most characters of one document annotated (all its passages); a larger document is
+    /// a dead letter with that reason, never a process out of memory (annotate needs about 30
+    /// bytes a character of a document).
+    #[arg(long, env = "PUBMINE_MAX_DOCUMENT_CHARS",
+          default_value_t = pubmine_annotate::ner::DEFAULT_MAX_DOCUMENT_CHARS,
+          value_parser = positive)]
+    max_document_chars: usize,
     /// Leave abbreviations alone: by default each document's definitions ("long form (SF)") are
     /// found, and a short form's occurrences take its long form's type (those the models missed
     /// become mentions of the model `abbreviation`).
@@ -108,6 +115,14 @@ pub struct ModelArgs {
     no_vocab: bool,
     #[command(flatten)]
     fuzzy: FuzzyArgs,
+}
+
+/// A whole number above 0.
+fn positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{s:?} is not a whole number above 0")),
+    }
 }
 
 /// The fallback matcher of normalization: shared by every command that normalizes.
@@ -140,6 +155,7 @@ impl ModelArgs {
             options: NerOptions {
                 batch_tokens: self.batch_tokens,
                 max_padding: self.max_padding,
+                max_document_chars: self.max_document_chars,
                 ..self.inputs.options()
             },
             session: SessionOptions {

@@ -13,6 +13,9 @@ pub enum CodecError {
     /// which no reader takes: such a record is refused when read.
     #[error("a {what} score is not a finite number")]
     NonFiniteScore { what: &'static str },
+    /// A deletion must name what it deletes.
+    #[error("a deletion (\"deleted\": true) without an \"id\"")]
+    DeletionWithoutId,
 }
 
 pub fn encode_document(doc: &Document) -> Vec<u8> {
@@ -21,7 +24,15 @@ pub fn encode_document(doc: &Document) -> Vec<u8> {
 }
 
 pub fn decode_document(bytes: &[u8]) -> Result<Document, CodecError> {
-    let doc: Document = serde_json::from_slice(bytes)?;
+    let doc: Document = serde_json::from_slice(bytes).map_err(|e| {
+        // A tombstone line of the file modes that names no id reaches here as a value.
+        match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(v) if v.get("deleted") == Some(&serde_json::Value::Bool(true)) => {
+                CodecError::DeletionWithoutId
+            }
+            _ => CodecError::Json(e),
+        }
+    })?;
     if doc.schema_version > SCHEMA_VERSION {
         return Err(CodecError::UnsupportedVersion {
             found: doc.schema_version,

@@ -45,13 +45,16 @@ struct Head {
     deleted: Option<bool>,
 }
 
-/// The record of one line: its key and value (`None`: a tombstone).
+/// The record of one line: its key and value (`None`: a tombstone). A UTF-8 byte order mark
+/// before the line is dropped; a deletion without an id is no tombstone but a value, which the
+/// stage refuses with that reason.
 fn line_record(line: &str) -> (String, Option<Vec<u8>>) {
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
     match serde_json::from_str::<Head>(line) {
         Ok(Head {
-            id,
+            id: Some(id),
             deleted: Some(true),
-        }) => (id.unwrap_or_default(), None),
+        }) if !id.is_empty() => (id, None),
         Ok(Head { id, .. }) => (id.unwrap_or_default(), Some(line.as_bytes().to_vec())),
         Err(_) => (String::new(), Some(line.as_bytes().to_vec())),
     }
@@ -222,6 +225,30 @@ impl Producer for JsonLinesProducer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_and_a_deletion_needs_an_id() {
+        assert_eq!(
+            line_record("\u{feff}{\"id\":\"pmid:1\"}"),
+            ("pmid:1".into(), Some(b"{\"id\":\"pmid:1\"}".to_vec()))
+        );
+        assert_eq!(
+            line_record("\u{feff}{\"id\":\"pmid:2\",\"deleted\":true}"),
+            ("pmid:2".into(), None)
+        );
+        for no_id in ["{\"deleted\":true}", "{\"id\":\"\",\"deleted\":true}"] {
+            let (key, value) = line_record(no_id);
+            assert_eq!(
+                (key.as_str(), value.as_deref()),
+                ("", Some(no_id.as_bytes()))
+            );
+            let e = crate::codec::decode_document(no_id.as_bytes()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "a deletion (\"deleted\": true) without an \"id\""
+            );
+        }
+    }
 
     #[tokio::test]
     async fn lines_become_records_and_outputs_lines() {
