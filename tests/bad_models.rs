@@ -42,7 +42,8 @@ fn broken_model_files_are_refused_at_start_up_with_the_file_and_the_reason() {
         (
             "tokenizer.json",
             b"{\"version\": \"1.0\", \"truncated",
-            "tokenizer",
+            // The reason, not the file name (which holds the word "tokenizer" too).
+            "failed to load the tokenizer",
         ),
         ("model.onnx", b"this is not an ONNX graph", "model.onnx"),
         ("config.json", config_without_labels, "id2label"),

@@ -377,3 +377,101 @@ async fn serve_listing(dir: &std::path::Path) -> String {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}/files/")
 }
+
+/// Versioned citations through `pubmine run`, in update files that carry both orders: each
+/// version is a document of its own, so a late version 1 leaves version 2 as it was, and a
+/// deletion of version 1 leaves version 2. A document over `--max-document-chars` is a dead
+/// letter with its reason, and its file is recorded all the same (the run goes on, and the
+/// next run does not meet it again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_stand_apart_and_an_overlong_document_is_set_aside() {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run scripts/test.sh"
+    );
+    let article = |pmid: u32, version: &str, title: &str, text: &str| {
+        format!(
+            "<PubmedArticle><MedlineCitation><PMID{version}>{pmid}</PMID><Article>\
+             <ArticleTitle>{title}</ArticleTitle><Abstract><AbstractText>{text}</AbstractText>\
+             </Abstract></Article></MedlineCitation></PubmedArticle>\n"
+        )
+    };
+    let set = |body: String| {
+        format!("<?xml version=\"1.0\"?>\n<PubmedArticleSet>\n{body}</PubmedArticleSet>\n")
+    };
+    let text = "Tamoxifen in breast cancer with BRCA1 mutations.";
+    let long = text.repeat(300);
+    let input = tempfile::tempdir().unwrap();
+    std::fs::write(
+        input.path().join("pubmed26n0001.xml"),
+        set([
+            article(5, " Version=\"2\"", "Five, second version", text),
+            article(6, "", "Six, first version", text),
+            article(6, " Version=\"2\"", "Six, second version", text),
+            article(7, "", "Seven, too long", &long),
+            article(8, "", "Eight", text),
+        ]
+        .concat()),
+    )
+    .unwrap();
+    std::fs::write(
+        input.path().join("pubmed26n0002.xml"),
+        set(format!(
+            "{}<DeleteCitation><PMID Version=\"1\">6</PMID></DeleteCitation>\n",
+            article(5, " Version=\"1\"", "Five, first version", text)
+        )),
+    )
+    .unwrap();
+    let db = TestDb::new().await;
+    let index = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let dead = work.path().join("dead-letters.jsonl");
+    let out = run_base(&db, index.path(), &dead)
+        .args(["--max-document-chars", "10000"])
+        .arg(input.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"], 2, "{report}");
+    let docs: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, title, pmid FROM documents ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let want = [
+        ("pmid:5", "Five, first version", "5"),
+        ("pmid:5.2", "Five, second version", "5"),
+        ("pmid:6.2", "Six, second version", "6"),
+        ("pmid:8", "Eight", "8"),
+    ];
+    assert_eq!(
+        docs,
+        want.map(|(i, t, p)| (i.to_string(), t.to_string(), Some(p.to_string())))
+    );
+    let letters = std::fs::read_to_string(&dead).unwrap();
+    let letters: Vec<_> = letters
+        .lines()
+        .map(|l| decode_dead_letter(l.as_bytes()).unwrap())
+        .collect();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(
+        (letters[0].stage.as_str(), letters[0].id.as_deref()),
+        ("annotate", Some("pmid:7"))
+    );
+    assert!(
+        letters[0].reason.contains(&format!(
+            "is {} characters, more than the 10000 annotate takes",
+            long.len() + "Seven, too long".len()
+        )),
+        "{}",
+        letters[0].reason
+    );
+    let files: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(files, 2);
+    db.drop_db().await;
+}

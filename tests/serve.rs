@@ -616,6 +616,60 @@ async fn slow_and_idle_clients_are_closed_and_cannot_starve_the_rest() {
     db.drop_db().await;
 }
 
+/// A client that sends requests and never reads the responses is closed once the server's
+/// writes have waited `--write-timeout`: it does not get every response it asked for, and what
+/// it gets ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_closed_after_the_write_timeout() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (db, dir) = filled().await;
+    let server = serve_with(dir.path(), &db, &["--write-timeout", "2"]);
+    let base = server.base.clone();
+    let js = reqwest::get(format!("{base}/page/app.js")).await.unwrap();
+    assert_eq!(js.status(), 200);
+    let one = js.bytes().await.unwrap().len();
+    // 4,000 responses of the page's script: far more than the sockets' buffers hold.
+    let asked = 4000;
+    let conn = connect(&base).await;
+    let (mut read, mut write) = conn.into_split();
+    let asking = tokio::spawn(async move {
+        let request = b"GET /page/app.js HTTP/1.1\r\nHost: x\r\n\r\n";
+        for _ in 0..asked {
+            if write.write_all(request).await.is_err() {
+                break;
+            }
+        }
+        write
+    });
+    // Reading nothing for longer than the limit, then everything there is.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the connection is still open ({got} bytes read)"
+    );
+    assert!(
+        got < asked * one / 2,
+        "{got} bytes read of the {} asked for",
+        asked * one
+    );
+    drop(asking);
+    // The server is well.
+    assert_eq!(get(&base, "/health").await.0, 200);
+    drop(server);
+    db.drop_db().await;
+}
+
 /// `/readyz` says which check failed in its own words; the database's error (which names the
 /// database, and can name hosts and users) goes to the log only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -151,12 +151,14 @@ pub struct NerOptions {
     pub max_padding: f64,
     /// The most characters (all passages together) of a document the worker annotates; a
     /// larger one is a dead letter with that reason, so that one document cannot take more
-    /// memory than the process has (about 30 bytes a character, see `bench/huge_passage.sh`).
+    /// memory than the process has (about 36 bytes a character past the models' own working
+    /// memory, `bench/huge_passage.sh`).
     pub max_document_chars: usize,
 }
 
 /// The default of [`NerOptions::max_document_chars`]: 16 Mi characters, about 20 times the
-/// longest PMC article's text, annotated in about 600 MB.
+/// longest PMC article's text: one such passage peaked at 1.5 GB with two models (against
+/// 0.9 GB for 1 MB).
 pub const DEFAULT_MAX_DOCUMENT_CHARS: usize = 16 << 20;
 
 /// The default largest share of padding in a batch. On CPU (`bench/annotate.sh`, BERT-base size,

@@ -1,13 +1,17 @@
 //! Serving a router over HTTP/1 with limits that keep slow and idle clients from holding the
 //! server: a request head must arrive whole within [`HttpLimits::header_timeout`] (which also
-//! closes a kept-alive connection left idle that long), and connections are capped in all and
-//! per client address, so that no number of connections from one address can take the file
+//! closes a kept-alive connection left idle that long), a response the client stops reading is
+//! given up after [`HttpLimits::write_timeout`], and connections are capped in all and per
+//! client address, so that no number of connections from one address can take the file
 //! descriptors the other clients need. `axum::serve` has none of these, so `pubmine serve` and
 //! the metrics endpoint both serve through [`serve`].
 
 use std::collections::HashMap;
+use std::future::Future as _;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -26,6 +30,9 @@ pub struct HttpLimits {
     /// opening or from the end of the previous response: idle, half-sent and trickled heads
     /// are closed after this.
     pub header_timeout: Duration,
+    /// The longest a response may wait for the client to read any of it; then the connection
+    /// is closed.
+    pub write_timeout: Duration,
     /// The most connections open at once; one past it is closed as soon as it is accepted.
     pub max_connections: usize,
     /// The most connections open at once from one client address.
@@ -36,6 +43,7 @@ impl Default for HttpLimits {
     fn default() -> Self {
         HttpLimits {
             header_timeout: Duration::from_secs(15),
+            write_timeout: Duration::from_secs(30),
             max_connections: 1024,
             max_per_address: 64,
         }
@@ -131,6 +139,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
+        let stream = WriteDeadline::new(stream, limits.write_timeout);
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             let _slot = slot;
@@ -148,6 +157,97 @@ pub async fn serve(
     }
 }
 
+/// A connection whose writes fail once one has waited [`HttpLimits::write_timeout`] for the
+/// client to make room (a client that requests and never reads); reads pass through.
+struct WriteDeadline<T> {
+    io: T,
+    limit: Duration,
+    /// Started when a write first had to wait; cleared by any progress.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<T> WriteDeadline<T> {
+    fn new(io: T, limit: Duration) -> Self {
+        WriteDeadline {
+            io,
+            limit,
+            stalled: None,
+        }
+    }
+
+    /// What a write that could not go on answers: wait, or fail once the limit has passed.
+    fn waiting<X>(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<X>> {
+        let limit = self.limit;
+        let timer = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client read nothing of the response for the write timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn progress<X>(
+        &mut self,
+        done: Poll<std::io::Result<X>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<X>> {
+        match done {
+            Poll::Pending => self.waiting(cx),
+            ready => {
+                self.stalled = None;
+                ready
+            }
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let done = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.progress(done, cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let done = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.progress(done, cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let done = Pin::new(&mut self.io).poll_flush(cx);
+        self.progress(done, cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +256,7 @@ mod tests {
     fn slots_are_capped_in_all_and_per_address_and_given_back() {
         let limits = HttpLimits {
             header_timeout: Duration::from_secs(1),
+            write_timeout: Duration::from_secs(1),
             max_connections: 3,
             max_per_address: 2,
         };

@@ -161,7 +161,10 @@ impl Readiness {
             let r = match tokio::time::timeout(CHECK_TIMEOUT, f()).await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(error)) => {
-                    tracing::warn!(check = name, %error, "not ready");
+                    // A flag not yet set says no more than its words; an error says more.
+                    if error != unready {
+                        tracing::warn!(check = name, %error, "not ready");
+                    }
                     Err(unready.to_owned())
                 }
                 Err(_) => Err(format!("no answer within {CHECK_TIMEOUT:?}")),

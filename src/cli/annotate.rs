@@ -89,8 +89,8 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = pubmine_annotate::ner::DEFAULT_MAX_PADDING, value_parser = share)]
     max_padding: f64,
     /// The most characters of one document annotated (all its passages); a larger document is
-    /// a dead letter with that reason, never a process out of memory (annotate needs about 30
-    /// bytes a character of a document).
+    /// a dead letter with that reason, never a process out of memory (annotate needs about 36
+    /// bytes a character of a document, past the models' own memory).
     #[arg(long, env = "PUBMINE_MAX_DOCUMENT_CHARS",
           default_value_t = pubmine_annotate::ner::DEFAULT_MAX_DOCUMENT_CHARS,
           value_parser = positive)]

@@ -59,6 +59,10 @@ struct LimitArgs {
     /// of the previous response on a kept-alive connection); slower ones are closed.
     #[arg(long, env = "PUBMINE_HEADER_TIMEOUT", default_value = "15", value_parser = seconds)]
     header_timeout: std::time::Duration,
+    /// Seconds a response may wait for the client to read any of it; then the connection is
+    /// closed.
+    #[arg(long, env = "PUBMINE_WRITE_TIMEOUT", default_value = "30", value_parser = seconds)]
+    write_timeout: std::time::Duration,
     /// The most connections open at once; more are closed as soon as they are accepted.
     #[arg(long, env = "PUBMINE_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
@@ -71,6 +75,7 @@ impl LimitArgs {
     fn limits(&self) -> pubmine_pipeline::http::HttpLimits {
         pubmine_pipeline::http::HttpLimits {
             header_timeout: self.header_timeout,
+            write_timeout: self.write_timeout,
             max_connections: self.max_connections as usize,
             max_per_address: self.max_connections_per_address as usize,
         }
