@@ -475,3 +475,66 @@ async fn versions_stand_apart_and_an_overlong_document_is_set_aside() {
     assert_eq!(files, 2);
     db.drop_db().await;
 }
+
+/// A file cut short fails (exit status 1, not recorded), and its whole records are stored and
+/// counted in the summary, not reported as `documents: 0`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_cut_short_fails_and_counts_what_it_stored() {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run scripts/test.sh"
+    );
+    let article = |pmid: u32| {
+        format!(
+            "<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article><ArticleTitle>Paper \
+             {pmid}</ArticleTitle><Abstract><AbstractText>Tamoxifen in breast cancer.\
+             </AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>\n"
+        )
+    };
+    let mut xml = String::from("<?xml version=\"1.0\"?>\n<PubmedArticleSet>\n");
+    for pmid in 1..=5 {
+        xml.push_str(&article(pmid));
+    }
+    // The sixth record is cut in the middle, and the file with it.
+    let sixth = article(6);
+    xml.push_str(&sixth[..sixth.len() / 2]);
+    let input = tempfile::tempdir().unwrap();
+    std::fs::write(input.path().join("cut.xml"), xml).unwrap();
+    let db = TestDb::new().await;
+    let index = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = run_command(
+        &db,
+        index.path(),
+        &work.path().join("dead.jsonl"),
+        input.path(),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            report["files_failed"].as_u64(),
+            report["documents"].as_u64()
+        ),
+        (Some(1), Some(5)),
+        "{report}"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 5);
+    let files: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(files, 0, "a failed file is not recorded");
+    db.drop_db().await;
+}

@@ -37,7 +37,7 @@ use pubmine_ingest::continuous::{
     ContinuousError, Found, Intake, SyncConfig, WatchConfig, already_ingested, file_name,
     ingested_file, md5_file, record_file, sync_into, watch_into,
 };
-use pubmine_ingest::produce::{FileReport, IngestConfig, ingest_file};
+use pubmine_ingest::produce::{FileReport, IngestConfig, IngestError, ingest_file};
 use pubmine_store::Pool;
 use pubmine_store::files::IngestedFile;
 use pubmine_store::sink::PgSink;
@@ -263,7 +263,18 @@ impl Intake for RunIntake {
             // On shutdown the stages stop taking records: the file in hand is left (not
             // recorded, read again next run) rather than waited for.
             let r = tokio::select! {
-                r = ingest_file(&self.out, &self.cfg, f.path) => r?,
+                r = ingest_file(&self.out, &self.cfg, f.path) => match r {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // A file cut short failed, but its whole records went on to be stored:
+                        // the summary counts them.
+                        if let IngestError::Source { sent, .. } = &e {
+                            self.documents.fetch_add(sent.documents, Ordering::SeqCst);
+                            self.deletions.fetch_add(sent.deletions, Ordering::SeqCst);
+                        }
+                        return Err(e.into());
+                    }
+                },
                 _ = self.stop.cancelled() => {
                     tracing::warn!(file = %f.location, "stopped mid-file: it is read again next run");
                     self.stopped.fetch_add(1, Ordering::SeqCst);
