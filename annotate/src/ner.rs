@@ -156,9 +156,9 @@ pub struct NerOptions {
     pub max_document_chars: usize,
 }
 
-/// The default of [`NerOptions::max_document_chars`]: 16 Mi characters, about 20 times the
-/// longest PMC article's text: one such passage peaked at 1.5 GB with two models (against
-/// 0.9 GB for 1 MB).
+/// The default of [`NerOptions::max_document_chars`]: 16 Mi characters, hundreds of times a
+/// full-text article's (the longest of the PMC samples holds 43,000): one such passage peaked
+/// at 1.5 GB with two models (against 0.9 GB for 1 MB).
 pub const DEFAULT_MAX_DOCUMENT_CHARS: usize = 16 << 20;
 
 /// The default largest share of padding in a batch. On CPU (`bench/annotate.sh`, BERT-base size,
