@@ -4,8 +4,10 @@
 //! Elements read: `PubmedArticle`, `PubmedBookArticle`, and `DeleteCitation` (each PMID becomes a
 //! deletion of the version it names). Each version of a versioned citation (`<PMID
 //! Version="2">`) is a document of its own, `pmid:<n>.<v>` ([`pubmed_version_id`]): a late copy
-//! of version 1 never replaces version 2, and deleting one version leaves the others. A record that cannot be read (no PMID, malformed XML, a character XML forbids) is
-//! returned as a [`RecordError`] and the parser resynchronises at the next record start tag.
+//! of version 1 never replaces version 2, and deleting one version leaves the others. A record
+//! that cannot be read (no PMID, malformed XML, a character XML forbids) is returned as a
+//! [`RecordError`] (naming the PMID when it was read before the fault) and the parser
+//! resynchronises at the next record start tag.
 //! A stream that stops early (a read error, a truncated file) ends with a fatal
 //! [`RecordError`] after its last whole record.
 
