@@ -430,7 +430,7 @@ async fn hostile_requests_get_4xx_with_a_reason_and_the_server_stays_up() {
     // Past what the HTTP server reads of a request head: refused before any handler.
     // (Too long for an HTTP client's URI type: written by hand.)
     let status = raw_get_status(base, &format!("/search?query={}", "a".repeat(1 << 20)));
-    assert!(status.starts_with("HTTP/1.1 4"), "{status}");
+    assert_eq!(status, "HTTP/1.1 431 Request Header Fields Too Large");
 
     // Still serving, and still right.
     assert_eq!(get(base, "/health").await, (200, "ok".to_string()));
