@@ -92,9 +92,9 @@ pub struct ModelArgs {
     /// a dead letter with that reason, never a process out of memory (annotate needs about 36
     /// bytes a character of a document, past the models' own memory).
     #[arg(long, env = "PUBMINE_MAX_DOCUMENT_CHARS",
-          default_value_t = pubmine_annotate::ner::DEFAULT_MAX_DOCUMENT_CHARS,
-          value_parser = positive)]
-    max_document_chars: usize,
+          default_value_t = pubmine_annotate::ner::DEFAULT_MAX_DOCUMENT_CHARS as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_document_chars: u64,
     /// Leave abbreviations alone: by default each document's definitions ("long form (SF)") are
     /// found, and a short form's occurrences take its long form's type (those the models missed
     /// become mentions of the model `abbreviation`).
@@ -115,14 +115,6 @@ pub struct ModelArgs {
     no_vocab: bool,
     #[command(flatten)]
     fuzzy: FuzzyArgs,
-}
-
-/// A whole number above 0.
-fn positive(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("{s:?} is not a whole number above 0")),
-    }
 }
 
 /// The fallback matcher of normalization: shared by every command that normalizes.
@@ -155,7 +147,7 @@ impl ModelArgs {
             options: NerOptions {
                 batch_tokens: self.batch_tokens,
                 max_padding: self.max_padding,
-                max_document_chars: self.max_document_chars,
+                max_document_chars: self.max_document_chars as usize,
                 ..self.inputs.options()
             },
             session: SessionOptions {

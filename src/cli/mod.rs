@@ -274,7 +274,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(format!("{s:?}: unknown unit {unit:?} (ms, s, m, h)")),
     };
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration that fits"))
 }
 
 #[cfg(test)]
@@ -288,6 +288,7 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("99999999999999999999999").is_err());
     }
 
     #[test]

@@ -82,13 +82,11 @@ impl LimitArgs {
     }
 }
 
-/// A positive number of seconds, such as `15` or `0.5`.
+/// A duration above 0 and at most a day (`15`, `0.5`, `500ms`, `2m`: [`super::parse_duration`]).
 fn seconds(s: &str) -> Result<std::time::Duration, String> {
-    match s.trim().parse::<f64>() {
-        Ok(x) if x > 0.0 && x <= 86_400.0 => Ok(std::time::Duration::from_secs_f64(x)),
-        _ => Err(format!(
-            "{s:?} is not a number of seconds between 0 and 86400"
-        )),
+    match super::parse_duration(s)? {
+        d if !d.is_zero() && d <= std::time::Duration::from_secs(86_400) => Ok(d),
+        _ => Err(format!("{s:?} is not a duration above 0 and at most a day")),
     }
 }
 
