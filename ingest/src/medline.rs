@@ -120,12 +120,13 @@ fn next_record(
                 each_child!(x, e, {
                     "PMID" => { let v = attr(&e, "Version"); ids.push((x.text(&STYLE)?, v)) },
                 });
-                out.extend(ids.iter().filter(|(i, _)| !i.is_empty()).map(|(i, v)| {
-                    Ok(DocumentRecord::Delete(pubmed_version_id(
-                        i,
-                        v.as_deref().and_then(|v| v.trim().parse().ok()),
-                    )))
-                }));
+                out.extend(
+                    ids.into_iter()
+                        .filter(|(i, _)| !i.is_empty())
+                        .map(|(i, v)| {
+                            Ok(DocumentRecord::Delete(pubmed_version_id(&i, version(v))))
+                        }),
+                );
                 return Ok(true);
             }
         };
@@ -134,7 +135,7 @@ fn next_record(
             let id = doc
                 .pmid
                 .as_deref()
-                .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+                .filter(|p| is_pmid(p))
                 .map(|p| pubmed_version_id(p, doc.version));
             return Err(e.with_id(id));
         }
@@ -210,7 +211,7 @@ fn finish(mut doc: Document, start: u64) -> Result<Document, RecordError> {
             format!("article without PMID{}", hint.unwrap_or_default()),
         ));
     };
-    if !pmid.bytes().all(|b| b.is_ascii_digit()) || pmid.is_empty() {
+    if !is_pmid(&pmid) {
         return Err(RecordError::new(
             start,
             format!("PMID {pmid:?} is not a number"),
@@ -250,12 +251,22 @@ fn finish(mut doc: Document, start: u64) -> Result<Document, RecordError> {
     Ok(doc)
 }
 
+/// A PMID as PubMed writes them: digits only.
+fn is_pmid(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A `PMID`'s `Version` attribute as a number (none when absent or not a number).
+fn version(attr: Option<String>) -> Option<u32> {
+    attr.and_then(|v| v.trim().parse().ok())
+}
+
 fn pmid<S: Source>(
     x: &mut Xml<S>,
     version: Option<String>,
     doc: &mut Document,
 ) -> Result<(), RecordError> {
-    let version = version.and_then(|v| v.trim().parse().ok());
+    let version = self::version(version);
     let value = x.text(&STYLE)?;
     // The first PMID is the article's; later ones (in CommentsCorrections) are read elsewhere.
     if doc.pmid.is_none() && !value.is_empty() {
