@@ -274,11 +274,10 @@ fn decode(
                 }));
             }
             Some(bytes) => match decode_document(bytes) {
-                Ok(d) if d.text_chars() > max_chars => {
+                Ok(d) if let Some(chars) = too_long(&d, max_chars) => {
                     stats.dead_lettered += 1;
                     let reason = format!(
-                        "the document's text is {} characters, more than the {max_chars} annotate takes (--max-document-chars)",
-                        d.text_chars()
+                        "the document's text is {chars} characters, more than the {max_chars} annotate takes (--max-document-chars)"
                     );
                     batch
                         .slots
@@ -300,6 +299,16 @@ fn decode(
     }
     batch.records = records;
     batch
+}
+
+/// The characters of `d`'s text when they are more than `max`. Only a document of more than
+/// `max` bytes is counted: a character is at least a byte, so the others fit.
+fn too_long(d: &Document, max: usize) -> Option<usize> {
+    let bytes: usize = d.passages.iter().map(|p| p.text.len()).sum();
+    if bytes <= max {
+        return None;
+    }
+    Some(d.text_chars()).filter(|&chars| chars > max)
 }
 
 /// Annotates the documents from their prepared tokens. When that fails because of a document
