@@ -177,10 +177,7 @@ async fn killed_runs_resume_to_the_same_end() {
                 );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             };
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
+            let n = recorded_in(&db).await;
             // Files left undone: status 75 (a stop, not a success); all done: 0.
             assert_eq!(
                 status.code(),
@@ -191,10 +188,7 @@ async fn killed_runs_resume_to_the_same_end() {
             child.kill().unwrap();
             child.wait().unwrap();
         }
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let n = recorded_in(&db).await;
         recorded.push(n);
     }
     let last = run(&db, index.path(), &dead, input.path());
@@ -204,10 +198,7 @@ async fn killed_runs_resume_to_the_same_end() {
         got.counts()
     );
     reference.assert_same(&got);
-    let files: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let files = recorded_in(&db).await;
     assert_eq!(files, 9);
     calm_db.drop_db().await;
     db.drop_db().await;
@@ -378,6 +369,16 @@ async fn serve_listing(dir: &std::path::Path) -> String {
     format!("http://{addr}/files/")
 }
 
+/// A MEDLINE article record: `version` is the PMID element's attributes as written
+/// (` Version="2"`, or nothing).
+fn article(pmid: u32, version: &str, title: &str, text: &str) -> String {
+    format!(
+        "<PubmedArticle><MedlineCitation><PMID{version}>{pmid}</PMID><Article>\
+         <ArticleTitle>{title}</ArticleTitle><Abstract><AbstractText>{text}</AbstractText>\
+         </Abstract></Article></MedlineCitation></PubmedArticle>\n"
+    )
+}
+
 /// Versioned citations through `pubmine run`, in update files that carry both orders: each
 /// version is a document of its own, so a late version 1 leaves version 2 as it was, and a
 /// deletion of version 1 leaves version 2. A document over `--max-document-chars` is a dead
@@ -389,13 +390,6 @@ async fn versions_stand_apart_and_an_overlong_document_is_set_aside() {
         std::env::var_os("ORT_DYLIB_PATH").is_some(),
         "ORT_DYLIB_PATH is not set: run scripts/test.sh"
     );
-    let article = |pmid: u32, version: &str, title: &str, text: &str| {
-        format!(
-            "<PubmedArticle><MedlineCitation><PMID{version}>{pmid}</PMID><Article>\
-             <ArticleTitle>{title}</ArticleTitle><Abstract><AbstractText>{text}</AbstractText>\
-             </Abstract></Article></MedlineCitation></PubmedArticle>\n"
-        )
-    };
     let set = |body: String| {
         format!("<?xml version=\"1.0\"?>\n<PubmedArticleSet>\n{body}</PubmedArticleSet>\n")
     };
@@ -468,10 +462,7 @@ async fn versions_stand_apart_and_an_overlong_document_is_set_aside() {
         "{}",
         letters[0].reason
     );
-    let files: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let files = recorded_in(&db).await;
     assert_eq!(files, 2);
     db.drop_db().await;
 }
@@ -484,19 +475,20 @@ async fn a_file_cut_short_fails_and_counts_what_it_stored() {
         std::env::var_os("ORT_DYLIB_PATH").is_some(),
         "ORT_DYLIB_PATH is not set: run scripts/test.sh"
     );
-    let article = |pmid: u32| {
-        format!(
-            "<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article><ArticleTitle>Paper \
-             {pmid}</ArticleTitle><Abstract><AbstractText>Tamoxifen in breast cancer.\
-             </AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>\n"
+    let paper = |pmid: u32| {
+        article(
+            pmid,
+            "",
+            &format!("Paper {pmid}"),
+            "Tamoxifen in breast cancer.",
         )
     };
     let mut xml = String::from("<?xml version=\"1.0\"?>\n<PubmedArticleSet>\n");
     for pmid in 1..=5 {
-        xml.push_str(&article(pmid));
+        xml.push_str(&paper(pmid));
     }
     // The sixth record is cut in the middle, and the file with it.
-    let sixth = article(6);
+    let sixth = paper(6);
     xml.push_str(&sixth[..sixth.len() / 2]);
     let input = tempfile::tempdir().unwrap();
     std::fs::write(input.path().join("cut.xml"), xml).unwrap();
@@ -531,10 +523,7 @@ async fn a_file_cut_short_fails_and_counts_what_it_stored() {
         .await
         .unwrap();
     assert_eq!(stored, 5);
-    let files: i64 = sqlx::query_scalar("SELECT count(*) FROM ingested_files")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let files = recorded_in(&db).await;
     assert_eq!(files, 0, "a failed file is not recorded");
     db.drop_db().await;
 }
