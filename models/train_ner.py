@@ -293,7 +293,8 @@ def fit(model, lengths, make_batch, evaluate, args):
     """The training loop of train_ner.py and train_re.py: AdamW (weight decay 0.01) with a linear
     warm-up over a tenth of the steps and a linear decay, gradients clipped to norm 1, --epochs
     epochs of --batch examples; each epoch's batches hold examples of similar lengths (sorted
-    within runs of 50 batches, for less padding) in random order. evaluate() scores the model on
+    within runs of 50 batches, for less padding) in random order; under --bf16 the forward pass runs
+    in bfloat16 autocast (the weights and the optimizer stay float32). evaluate() scores the model on
     the development data after each epoch ({"f1": ...}); the weights of the best epoch are kept.
     make_batch(indices) gives the model's keyword arguments, labels included. Returns (history,
     best epoch, start time)."""
@@ -319,7 +320,8 @@ def fit(model, lengths, make_batch, evaluate, args):
         for batch in batches:
             if step >= total:
                 break
-            out = model(**make_batch(batch))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=getattr(args, "bf16", False)):
+                out = model(**make_batch(batch))
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -391,6 +393,8 @@ def main(argv=None):
                     help="window overlap for sentences longer than the input (default: pubmine's, a quarter of it)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--bf16", action="store_true",
+                    help="train under bfloat16 autocast (fast where the CPU has AMX or AVX-512 BF16)")
     ap.add_argument("--quick", action="store_true", help="a few steps on a few sentences, to test the script")
     ap.add_argument("--int8-ops", default=None, metavar="OPS",
                     help="the operators to quantize, comma-separated (default: export.INT8_OPS; MatMul keeps the "

@@ -115,27 +115,34 @@ def sentences(text):
     return out
 
 
-def cdr_candidates(docs):
-    """[(tagged sentence, label, pmid, chemical id, disease id)] of every chemical-disease mention pair
-    within a sentence, the pairs with an id on both sides."""
+def cdr_candidates(docs, window=1):
+    """[(tagged text, label, pmid, chemical id, disease id)] of every chemical-disease mention pair
+    within `window` sentences of one passage (1: within a sentence), the pairs with an id on both
+    sides. The text runs from the first mention's sentence to the second's, as pubmine's input
+    does (re.json's `sentences`)."""
     out = []
     for pmid, (title, abstract, mentions, cid) in docs.items():
         for base, text in ((0, title), (len(title) + 1, abstract)):
-            for s, e in sentences(text):
-                here = [m for m in mentions if base + s <= m[0] and m[1] <= base + e]
-                chems = [m for m in here if m[3] == "Chemical" and m[4]]
-                diss = [m for m in here if m[3] == "Disease" and m[4]]
-                for c in chems:
-                    for d in diss:
-                        if c[0] < d[1] and d[0] < c[1]:
-                            continue  # overlapping spans
-                        first, second = sorted([(c, "@CHEMICAL$"), (d, "@DISEASE$")], key=lambda x: x[0][0])
-                        t = text[s:e]
-                        a0, a1 = first[0][0] - base - s, first[0][1] - base - s
-                        b0, b1 = second[0][0] - base - s, second[0][1] - base - s
-                        tagged = t[:a0] + first[1] + t[a1:b0] + second[1] + t[b1:]
-                        label = "1" if any((ci, di) in cid for ci in c[4] for di in d[4]) else "0"
-                        out.append((tagged, label, pmid, c[4][0], d[4][0]))
+            spans = sentences(text)
+
+            def sentence_of(m):
+                return next((k for k, (s, e) in enumerate(spans) if base + s <= m[0] and m[1] <= base + e), None)
+
+            placed = [(sentence_of(m), m) for m in mentions if m[4]]
+            chems = [(k, m) for k, m in placed if k is not None and m[3] == "Chemical"]
+            diss = [(k, m) for k, m in placed if k is not None and m[3] == "Disease"]
+            for kc, c in chems:
+                for kd, d in diss:
+                    if abs(kc - kd) >= window or (c[0] < d[1] and d[0] < c[1]):
+                        continue  # too far apart, or overlapping spans
+                    s, e = spans[min(kc, kd)][0], spans[max(kc, kd)][1]
+                    first, second = sorted([(c, "@CHEMICAL$"), (d, "@DISEASE$")], key=lambda x: x[0][0])
+                    t = text[s:e]
+                    a0, a1 = first[0][0] - base - s, first[0][1] - base - s
+                    b0, b1 = second[0][0] - base - s, second[0][1] - base - s
+                    tagged = t[:a0] + first[1] + t[a1:b0] + second[1] + t[b1:]
+                    label = "1" if any((ci, di) in cid for ci in c[4] for di in d[4]) else "0"
+                    out.append((tagged, label, pmid, c[4][0], d[4][0]))
     return out
 
 
@@ -192,6 +199,10 @@ def main(argv=None):
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--sentences", type=int, default=1,
+                    help="cdr: the sentences a candidate pair may span (1: within a sentence, 2: adjacent ones too)")
+    ap.add_argument("--bf16", action="store_true",
+                    help="train under bfloat16 autocast (fast where the CPU has AMX or AVX-512 BF16)")
     ap.add_argument("--quick", action="store_true", help="a few steps on a few examples, to test the script")
     args = ap.parse_args(argv)
 
@@ -211,11 +222,12 @@ def main(argv=None):
         for f in files.values():
             if not os.path.exists(f):
                 sys.exit("error: {} is missing (see ../shared/corpora/SOURCES.md)".format(f))
-        train = [(c[0], c[1]) for c in cdr_candidates(read_pubtator(files["Training"]))]
-        devel = [(c[0], c[1]) for c in cdr_candidates(read_pubtator(files["Development"]))]
+        train = [(c[0], c[1]) for c in cdr_candidates(read_pubtator(files["Training"]), args.sentences)]
+        devel = [(c[0], c[1]) for c in cdr_candidates(read_pubtator(files["Development"]), args.sentences)]
         test = devel
         settings = {"pairs": [["Chemical", "Disease"]], "directed": True, "negative": "0",
-                    "labels": {"1": "induces"}, "threshold": 0.5, "max_len": args.max_len}
+                    "labels": {"1": "induces"}, "threshold": 0.5, "max_len": args.max_len,
+                    "sentences": args.sentences}
         eval_split = "devel"
     if args.quick:
         train, devel, test = train[:64], devel[:32], test[:32]

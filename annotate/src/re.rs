@@ -2,7 +2,9 @@
 //! within one sentence, the sentence with the two mentions replaced by type tags (`@GENE$`,
 //! `@DISEASE$`, ...; other mentions stay as text) is classified by a sequence-classification
 //! model; a relation is the best label other than the negative one, kept when its probability
-//! reaches the model's threshold.
+//! reaches the model's threshold. A model whose settings allow a window of several sentences
+//! (`sentences`) also classifies pairs of neighbouring sentences of one passage, its input then
+//! running from the first mention's sentence to the second's.
 //!
 //! Each model's settings come from `re.json` in its directory (or a file named on the command
 //! line): see [`ReSettings`].
@@ -73,10 +75,19 @@ pub struct ReSettings {
     #[serde(default = "max_len")]
     pub max_len: usize,
     /// Most pairs classified per sentence and model, the nearest mentions first; the others
-    /// are counted as capped.
+    /// are counted as capped. With a window of several sentences, a pair counts for the
+    /// sentence of its first mention.
     #[serde(default = "max_pairs")]
     pub max_pairs: usize,
+    /// The sentences a pair may span, [`MAX_WINDOW`] at most: 1 (BioBERT's recipe) pairs the
+    /// mentions of one sentence, 2 those of one sentence or of two adjacent ones, and so on,
+    /// within one passage.
+    #[serde(default = "one")]
+    pub sentences: usize,
 }
+
+/// The widest window of sentences a model may ask for.
+pub const MAX_WINDOW: usize = 8;
 
 fn yes() -> bool {
     true
@@ -89,6 +100,9 @@ fn max_len() -> usize {
 }
 fn max_pairs() -> usize {
     64
+}
+fn one() -> usize {
+    1
 }
 
 impl ReSettings {
@@ -106,6 +120,7 @@ impl ReSettings {
             threshold: half(),
             max_len: max_len(),
             max_pairs: max_pairs(),
+            sentences: one(),
         }
     }
 
@@ -132,6 +147,12 @@ impl ReSettings {
             return Err(bad(
                 "\"max_len\" must be at least 8 and \"max_pairs\" at least 1".into(),
             ));
+        }
+        if !(1..=MAX_WINDOW).contains(&s.sentences) {
+            return Err(bad(format!(
+                "\"sentences\" {} is not a window of 1 to {MAX_WINDOW} sentences",
+                s.sentences
+            )));
         }
         Ok(s)
     }
@@ -441,19 +462,23 @@ pub fn canonical_order(
     if i_first { (i, j) } else { (j, i) }
 }
 
-/// Candidate pairs `(subject, object)` of mention indices among `in_sentence` (mentions of one
-/// sentence), for the type `pairs` (lower case), and how many the cap left out: the nearest
-/// pairs are kept. Overlapping mentions are never paired.
+/// Candidate pairs `(subject, object)` of mention indices among `in_window` (mentions of one
+/// sentence, or of a window of sentences), for the type `pairs` (lower case), and how many the
+/// cap left out: the nearest pairs are kept. Only pairs with a mention among the first `anchor`
+/// of `in_window` are candidates (the mentions of the window's first sentence: each pair of a
+/// passage then belongs to one window); overlapping mentions are never paired.
 pub fn candidate_pairs(
     mentions: &[Mention],
-    in_sentence: &[usize],
+    in_window: &[usize],
+    anchor: usize,
     pairs: &[(String, String)],
     directed: bool,
     cap: usize,
 ) -> (Vec<(usize, usize)>, usize) {
+    let anchored = &in_window[..anchor.min(in_window.len())];
     let mut found: BTreeSet<(usize, usize)> = BTreeSet::new();
     let of_type = |ty: &str| -> Vec<usize> {
-        in_sentence
+        in_window
             .iter()
             .copied()
             .filter(|&i| mentions[i].ty.to_lowercase() == ty)
@@ -472,7 +497,10 @@ pub fn candidate_pairs(
         for i in of_type(sa) {
             for &j in &objects {
                 let (a, b) = (&mentions[i], &mentions[j]);
-                if i == j || (a.start < b.end && b.start < a.end) {
+                if i == j
+                    || (a.start < b.end && b.start < a.end)
+                    || !(anchored.contains(&i) || anchored.contains(&j))
+                {
                     continue;
                 }
                 found.insert(if directed && sa != sb {
@@ -531,6 +559,57 @@ struct Row {
     object: usize,
 }
 
+/// A passage with two mentions or more: its sentences (merged where a mention crosses a
+/// boundary) and its mentions with the sentence of each, in order of sentence.
+struct Passage {
+    doc: usize,
+    passage: usize,
+    sentences: Vec<Sentence>,
+    /// (sentence, mention index), sorted.
+    mentions: Vec<(usize, usize)>,
+}
+
+impl Passage {
+    /// Each window of `n` sentences that starts at a sentence with a mention and holds two
+    /// mentions or more: the mentions of its first sentence, then the others, and how many are
+    /// of the first sentence.
+    fn windows(&self, n: usize) -> impl Iterator<Item = (Vec<usize>, usize)> + '_ {
+        let ms = &self.mentions;
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            while at < ms.len() {
+                let k = ms[at].0;
+                let anchor = ms[at..].iter().take_while(|(s, _)| *s == k).count();
+                let window: Vec<usize> = ms[at..]
+                    .iter()
+                    .take_while(|(s, _)| *s < k + n)
+                    .map(|&(_, i)| i)
+                    .collect();
+                at += anchor;
+                if window.len() >= 2 {
+                    return Some((window, anchor));
+                }
+            }
+            None
+        })
+    }
+
+    /// The sentences from mention `i`'s to mention `j`'s (either order).
+    fn span(&self, i: usize, j: usize) -> Sentence {
+        let of = |m: usize| {
+            self.mentions
+                .iter()
+                .find(|&&(_, k)| k == m)
+                .map_or(0, |&(s, _)| s)
+        };
+        let (a, b) = (of(i), of(j));
+        Sentence {
+            start: self.sentences[a.min(b)].start,
+            end: self.sentences[a.max(b)].end,
+        }
+    }
+}
+
 /// The relations of each document among its `mentions` (as the annotator sorted them: the
 /// relations refer to them by index), from every RE model. `sentences` are the sentences of
 /// every passage of `docs`, in order (the split the NER inputs were cut from).
@@ -542,8 +621,7 @@ pub fn extract(
     batch_tokens: usize,
     stats: &mut ReStats,
 ) -> Result<Vec<Vec<Relation>>, AnnotateError> {
-    // Sentences with two mentions or more: (document, passage, sentence, mention indices).
-    let mut groups: Vec<(usize, usize, Sentence, Vec<usize>)> = Vec::new();
+    let mut passages: Vec<Passage> = Vec::new();
     let mut passage_chars: Vec<Vec<Vec<char>>> = Vec::with_capacity(docs.len());
     let mut flat = 0; // index of the passage in `sentences`
     for (d, doc) in docs.iter().enumerate() {
@@ -565,21 +643,27 @@ pub fn extract(
                 .map(|&i| (ms[i].start as usize, ms[i].end as usize))
                 .collect();
             let sentences = merge_around(split_here.clone(), &spans);
-            let mut by_sentence: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-            for &i in &here {
-                if let Some(k) = sentence_of(&sentences, ms[i].start as usize, ms[i].end as usize) {
-                    by_sentence.entry(k).or_default().push(i);
-                }
-            }
-            for (k, idx) in by_sentence {
-                if idx.len() >= 2 {
-                    groups.push((d, p, sentences[k], idx));
-                }
-            }
+            let mut of: Vec<(usize, usize)> = here
+                .iter()
+                .filter_map(|&i| {
+                    sentence_of(&sentences, ms[i].start as usize, ms[i].end as usize)
+                        .map(|k| (k, i))
+                })
+                .collect();
+            of.sort_unstable();
+            stats.sentences += of
+                .chunk_by(|a, b| a.0 == b.0)
+                .filter(|c| c.len() >= 2)
+                .count() as u64;
+            passages.push(Passage {
+                doc: d,
+                passage: p,
+                sentences,
+                mentions: of,
+            });
         }
         passage_chars.push(chars_of);
     }
-    stats.sentences += groups.len() as u64;
     let mut out: Vec<Vec<Relation>> = vec![Vec::new(); docs.len()];
     for m in models.iter_mut() {
         let pairs: Vec<(String, String)> = m
@@ -590,28 +674,40 @@ pub fn extract(
             .collect();
         let mut rows: Vec<Row> = Vec::new();
         let mut inputs: Vec<Vec<u32>> = Vec::new();
-        for (d, p, s, idx) in &groups {
-            let ms = &mentions[*d];
-            let (cands, dropped) =
-                candidate_pairs(ms, idx, &pairs, m.settings.directed, m.settings.max_pairs);
-            if dropped > 0 {
-                stats.pairs_capped += dropped as u64;
-                tracing::debug!(model = %m.dir.name, dropped, "pairs over the per-sentence cap left out");
-            }
-            for (i, j) in cands {
-                let (ti, tj) = (m.settings.tag(&ms[i].ty), m.settings.tag(&ms[j].ty));
-                let (text, around) =
-                    tagged(&passage_chars[*d][*p], *s, (&ms[i], &ti), (&ms[j], &tj));
-                match m.input_ids(&text, Some(around))? {
-                    Some(ids) => {
-                        rows.push(Row {
-                            doc: *d,
-                            subject: i,
-                            object: j,
-                        });
-                        inputs.push(ids);
+        for pass in &passages {
+            let ms = &mentions[pass.doc];
+            for (window, anchor) in pass.windows(m.settings.sentences) {
+                let (cands, dropped) = candidate_pairs(
+                    ms,
+                    &window,
+                    anchor,
+                    &pairs,
+                    m.settings.directed,
+                    m.settings.max_pairs,
+                );
+                if dropped > 0 {
+                    stats.pairs_capped += dropped as u64;
+                    tracing::debug!(model = %m.dir.name, dropped, "pairs over the per-sentence cap left out");
+                }
+                for (i, j) in cands {
+                    let (ti, tj) = (m.settings.tag(&ms[i].ty), m.settings.tag(&ms[j].ty));
+                    let (text, around) = tagged(
+                        &passage_chars[pass.doc][pass.passage],
+                        pass.span(i, j),
+                        (&ms[i], &ti),
+                        (&ms[j], &tj),
+                    );
+                    match m.input_ids(&text, Some(around))? {
+                        Some(ids) => {
+                            rows.push(Row {
+                                doc: pass.doc,
+                                subject: i,
+                                object: j,
+                            });
+                            inputs.push(ids);
+                        }
+                        None => stats.pairs_too_long += 1,
                     }
-                    None => stats.pairs_too_long += 1,
                 }
             }
         }
@@ -688,11 +784,11 @@ mod tests {
             mention(30, 35, "GENE"),
         ];
         let all = [0, 1, 2, 3];
-        let (p, d) = candidate_pairs(&ms, &all, &pairs(&[("Gene", "Disease")]), true, 10);
+        let (p, d) = candidate_pairs(&ms, &all, 4, &pairs(&[("Gene", "Disease")]), true, 10);
         assert_eq!((p, d), (vec![(1, 0), (3, 0)], 0));
         // Undirected: the subject is the first in the text, and both orders give one pair.
         let both = pairs(&[("Gene", "Disease"), ("Disease", "Gene")]);
-        let (p, _) = candidate_pairs(&ms, &all, &both, false, 10);
+        let (p, _) = candidate_pairs(&ms, &all, 4, &both, false, 10);
         assert_eq!(p, [(0, 1), (0, 3)]);
         // An undirected relation names its mentions in the configured types' order, then by
         // normal form.
@@ -708,11 +804,57 @@ mod tests {
         assert_eq!(canonical_order(&same, 0, 1, &gd), (1, 0));
         assert_eq!(canonical_order(&same, 1, 0, &gd), (1, 0));
         // One type: each two mentions once.
-        let (p, _) = candidate_pairs(&ms, &all, &pairs(&[("Gene", "Gene")]), true, 10);
+        let (p, _) = candidate_pairs(&ms, &all, 4, &pairs(&[("Gene", "Gene")]), true, 10);
         assert_eq!(p, [(1, 3)]);
         // Only the sentence's mentions.
-        let (p, _) = candidate_pairs(&ms, &[0, 1], &pairs(&[("Gene", "Disease")]), true, 10);
+        let (p, _) = candidate_pairs(&ms, &[0, 1], 2, &pairs(&[("Gene", "Disease")]), true, 10);
         assert_eq!(p, [(1, 0)]);
+    }
+
+    #[test]
+    fn windows_of_sentences_pair_each_two_mentions_once() {
+        // Sentences 0..10, 10..20, 20..30, 30..40; mentions in sentences 0, 0, 1 and 3.
+        let ms = vec![
+            mention(0, 5, "Chemical"),
+            mention(6, 9, "Disease"),
+            mention(12, 18, "Disease"),
+            mention(31, 35, "Disease"),
+        ];
+        let pass = Passage {
+            doc: 0,
+            passage: 0,
+            sentences: (0..4)
+                .map(|k| Sentence {
+                    start: k * 10,
+                    end: k * 10 + 10,
+                })
+                .collect(),
+            mentions: vec![(0, 0), (0, 1), (1, 2), (3, 3)],
+        };
+        let cd = pairs(&[("Chemical", "Disease")]);
+        let all = |n: usize| -> Vec<(usize, usize)> {
+            pass.windows(n)
+                .flat_map(|(w, a)| candidate_pairs(&ms, &w, a, &cd, true, 10).0)
+                .collect()
+        };
+        // One sentence: BioBERT's recipe, the pair of sentence 0 alone.
+        assert_eq!(pass.windows(1).collect::<Vec<_>>(), [(vec![0, 1], 2)]);
+        assert_eq!(all(1), [(0, 1)]);
+        // Two: the adjacent sentence's mention too; sentence 3 is two away.
+        assert_eq!(all(2), [(0, 1), (0, 2)]);
+        assert_eq!(all(4), [(0, 1), (0, 2), (0, 3)]);
+        // The input runs from the first mention's sentence to the second's.
+        assert_eq!(pass.span(0, 2), Sentence { start: 0, end: 20 });
+        assert_eq!(pass.span(3, 0), Sentence { start: 0, end: 40 });
+        // A window's pairs need a mention of its first sentence: with four sentences, sentence
+        // 0's window holds every mention, yet the Diseases of sentences 1 and 3 are paired in
+        // sentence 1's window only.
+        let dd = pairs(&[("Disease", "Disease")]);
+        let both: Vec<(usize, usize)> = pass
+            .windows(4)
+            .flat_map(|(w, a)| candidate_pairs(&ms, &w, a, &dd, false, 10).0)
+            .collect();
+        assert_eq!(both, [(1, 2), (1, 3), (2, 3)]);
     }
 
     #[test]
@@ -723,14 +865,21 @@ mod tests {
             mention(50, 55, "Gene"),
             mention(90, 95, "Gene"),
         ];
-        let (p, d) = candidate_pairs(&ms, &[0, 1, 2, 3], &pairs(&[("Chemical", "Gene")]), true, 2);
+        let (p, d) = candidate_pairs(
+            &ms,
+            &[0, 1, 2, 3],
+            4,
+            &pairs(&[("Chemical", "Gene")]),
+            true,
+            2,
+        );
         assert_eq!((p, d), (vec![(0, 1), (0, 2)], 1));
     }
 
     #[test]
     fn overlapping_mentions_are_not_paired() {
         let ms = vec![mention(0, 10, "Gene"), mention(5, 12, "Disease")];
-        let (p, _) = candidate_pairs(&ms, &[0, 1], &pairs(&[("Gene", "Disease")]), true, 10);
+        let (p, _) = candidate_pairs(&ms, &[0, 1], 2, &pairs(&[("Gene", "Disease")]), true, 10);
         assert!(p.is_empty());
     }
 
@@ -796,6 +945,15 @@ mod tests {
         );
         std::fs::write(&f, r#"{"pairs": []}"#).unwrap();
         assert!(ReSettings::read(&f).is_err());
+        std::fs::write(&f, r#"{"pairs": [["A", "B"]], "sentences": 0}"#).unwrap();
+        assert!(
+            ReSettings::read(&f)
+                .unwrap_err()
+                .to_string()
+                .contains("\"sentences\" 0")
+        );
+        std::fs::write(&f, r#"{"pairs": [["A", "B"]], "sentences": 2}"#).unwrap();
+        assert_eq!(ReSettings::read(&f).unwrap().sentences, 2);
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(
             split_model_arg(Path::new("models/x=my.json")),
