@@ -7,7 +7,8 @@
 //! The corpus is not part of the repository: without `../shared` the test says so on stderr and
 //! passes, unless `PUBMINE_REQUIRE_CORPORA=1` (as CI sets it), under which it fails.
 
-use std::path::Path;
+mod corpora;
+
 use std::process::Command;
 
 use serde_json::Value;
@@ -19,31 +20,18 @@ const ENTITIES: [(&str, f64, f64); 2] = [("Chemical", 0.8778, 0.8310), ("Disease
 const CID: (f64, f64) = (0.3957, 0.5374);
 const TOLERANCE: f64 = 0.005;
 
-fn corpus() -> Option<std::path::PathBuf> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpora/cdr/CDR_DevelopmentSet.PubTator.txt");
-    if data.exists() {
-        return Some(data);
-    }
-    assert!(
-        std::env::var("PUBMINE_REQUIRE_CORPORA").as_deref() != Ok("1"),
-        "{} is missing and PUBMINE_REQUIRE_CORPORA=1",
-        data.display()
-    );
-    eprintln!(
-        "{} not found: the real-text figures are not checked",
-        data.display()
-    );
-    None
-}
-
 fn f1(v: &Value) -> f64 {
     v["f1"].as_f64().unwrap_or_else(|| panic!("no f1 in {v}"))
 }
 
 #[test]
 fn cdr_development_set_gives_the_readmes_figures() {
-    let Some(data) = corpus() else { return };
+    let Some(data) = corpora::corpus(
+        "cdr/CDR_DevelopmentSet.PubTator.txt",
+        "the real-text figures are",
+    ) else {
+        return;
+    };
     assert!(
         std::env::var_os("ORT_DYLIB_PATH").is_some(),
         "ORT_DYLIB_PATH is not set: run scripts/test.sh"

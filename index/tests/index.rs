@@ -48,12 +48,14 @@ fn search_finds_papers_with_their_matching_mentions() {
 
     let r = s.search(&SearchRequest::new("aspirin")).unwrap();
     assert_eq!(r.total, 2);
-    let first = &r.hits[0];
     assert_eq!(
-        first.title.as_deref(),
-        Some("Paper 1").or(first.title.as_deref())
+        ids(&s, &SearchRequest::new("aspirin")),
+        ["pmid:1", "pmid:2"]
     );
     for h in &r.hits {
+        // each hit carries its own paper's title
+        let pmid = h.id.trim_start_matches("pmid:");
+        assert_eq!(h.title.as_deref(), Some(format!("Paper {pmid}").as_str()));
         assert_eq!(h.mentions.len(), 1, "{h:?}");
         let m = &h.mentions[0];
         assert_eq!(m.matched, Matched::Query);
