@@ -15,7 +15,9 @@ cdr: the BioCreative V CDR corpus in PubTator format (CDR_TrainingSet.PubTator.t
 CDR_DevelopmentSet.PubTator.txt). Candidates are built as pubmine builds them at run time: each
 sentence (title and abstract split apart, then into sentences) with a chemical and a disease
 mention of the curators, the two replaced by @CHEMICAL$ and @DISEASE$ (the other mentions stay as
-text), labelled 1 when the abstract's CID pairs hold the two mentions' MeSH ids. Trained on the
+text), labelled 1 when the abstract's CID pairs hold the two mentions' MeSH ids. With --sentences
+N, pairs of mentions up to N-1 sentences apart within a passage too, the text running from the
+first mention's sentence to the second's (re.json's `sentences`, as pubmine builds them). Trained on the
 training set; the epoch is chosen on the development set's candidates (sentence-level F1 of the
 positive class), whose figures are reported as devel, never as test. re.json: pairs
 Chemical-Disease, directed (the chemical is the subject), label "1" emitted as `induces`.
