@@ -475,7 +475,11 @@ pub fn candidate_pairs(
     directed: bool,
     cap: usize,
 ) -> (Vec<(usize, usize)>, usize) {
-    let anchored = &in_window[..anchor.min(in_window.len())];
+    // a set, not a scan: a sentence of a table can hold hundreds of mentions
+    let anchored: BTreeSet<usize> = in_window[..anchor.min(in_window.len())]
+        .iter()
+        .copied()
+        .collect();
     let mut found: BTreeSet<(usize, usize)> = BTreeSet::new();
     let of_type = |ty: &str| -> Vec<usize> {
         in_window
@@ -567,6 +571,8 @@ struct Passage {
     sentences: Vec<Sentence>,
     /// (sentence, mention index), sorted.
     mentions: Vec<(usize, usize)>,
+    /// (mention index, sentence), sorted: the sentence of a mention by binary search.
+    sentence_of: Vec<(usize, usize)>,
 }
 
 impl Passage {
@@ -597,10 +603,9 @@ impl Passage {
     /// The sentences from mention `i`'s to mention `j`'s (either order).
     fn span(&self, i: usize, j: usize) -> Sentence {
         let of = |m: usize| {
-            self.mentions
-                .iter()
-                .find(|&&(_, k)| k == m)
-                .map_or(0, |&(s, _)| s)
+            self.sentence_of
+                .binary_search_by_key(&m, |&(k, _)| k)
+                .map_or(0, |at| self.sentence_of[at].1)
         };
         let (a, b) = (of(i), of(j));
         Sentence {
@@ -655,11 +660,14 @@ pub fn extract(
                 .chunk_by(|a, b| a.0 == b.0)
                 .filter(|c| c.len() >= 2)
                 .count() as u64;
+            let mut sentence_of: Vec<(usize, usize)> = of.iter().map(|&(k, i)| (i, k)).collect();
+            sentence_of.sort_unstable();
             passages.push(Passage {
                 doc: d,
                 passage: p,
                 sentences,
                 mentions: of,
+                sentence_of,
             });
         }
         passage_chars.push(chars_of);
@@ -830,6 +838,7 @@ mod tests {
                 })
                 .collect(),
             mentions: vec![(0, 0), (0, 1), (1, 2), (3, 3)],
+            sentence_of: vec![(0, 0), (1, 0), (2, 1), (3, 3)],
         };
         let cd = pairs(&[("Chemical", "Disease")]);
         let all = |n: usize| -> Vec<(usize, usize)> {
