@@ -133,6 +133,7 @@ def cdr_candidates(docs, window=1):
             placed = [(sentence_of(m), m) for m in mentions if m[4]]
             chems = [(k, m) for k, m in placed if k is not None and m[3] == "Chemical"]
             diss = [(k, m) for k, m in placed if k is not None and m[3] == "Disease"]
+            here = []  # (first sentence, candidate): in order of sentence, as pubmine's windows
             for kc, c in chems:
                 for kd, d in diss:
                     if abs(kc - kd) >= window or (c[0] < d[1] and d[0] < c[1]):
@@ -144,7 +145,9 @@ def cdr_candidates(docs, window=1):
                     b0, b1 = second[0][0] - base - s, second[0][1] - base - s
                     tagged = t[:a0] + first[1] + t[a1:b0] + second[1] + t[b1:]
                     label = "1" if any((ci, di) in cid for ci in c[4] for di in d[4]) else "0"
-                    out.append((tagged, label, pmid, c[4][0], d[4][0]))
+                    here.append((min(kc, kd), (tagged, label, pmid, c[4][0], d[4][0])))
+            here.sort(key=lambda x: x[0])  # stable: within a sentence, the mentions' order
+            out.extend(x for _, x in here)
     return out
 
 
