@@ -40,8 +40,13 @@ fn real_models() -> Vec<PathBuf> {
 }
 
 fn eval(model: &Path, data: &Path, extra: &[&str]) -> Value {
+    eval_task("ner", model, data, extra)
+}
+
+/// `pubmine eval TASK --model MODEL --data DATA EXTRA...`, its JSON output.
+fn eval_task(task: &str, model: &Path, data: &Path, extra: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_pubmine"))
-        .args(["eval", "ner", "--model"])
+        .args(["eval", task, "--model"])
         .arg(model)
         .arg("--data")
         .arg(data)
@@ -51,7 +56,7 @@ fn eval(model: &Path, data: &Path, extra: &[&str]) -> Value {
         .unwrap();
     assert!(
         out.status.success(),
-        "eval ner on {}: {}",
+        "eval {task} on {}: {}",
         model.display(),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -183,24 +188,7 @@ fn real_relation_models_score_as_trained() {
         ) else {
             continue;
         };
-        let eval_re = |extra: &[&str]| -> Value {
-            let out = Command::new(env!("CARGO_BIN_EXE_pubmine"))
-                .args(["eval", "re", "--model"])
-                .arg(model)
-                .arg("--data")
-                .arg(&data)
-                .args(extra)
-                .env("PUBMINE_LOG", "warn")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "eval re on {}: {}",
-                model.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            serde_json::from_slice(&out.stdout).unwrap()
-        };
+        let eval_re = |extra: &[&str]| eval_task("re", model, &data, extra);
         let want = &scores["test"];
         let single = eval_re(&["--batch-tokens", "1"]);
         assert_eq!(
