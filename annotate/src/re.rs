@@ -571,8 +571,6 @@ struct Passage {
     sentences: Vec<Sentence>,
     /// (sentence, mention index), sorted.
     mentions: Vec<(usize, usize)>,
-    /// (mention index, sentence), sorted: the sentence of a mention by binary search.
-    sentence_of: Vec<(usize, usize)>,
 }
 
 impl Passage {
@@ -600,12 +598,10 @@ impl Passage {
         })
     }
 
-    /// The sentences from mention `i`'s to mention `j`'s (either order).
-    fn span(&self, i: usize, j: usize) -> Sentence {
+    /// The sentences from mention `ms[i]`'s to mention `ms[j]`'s (either order).
+    fn span(&self, ms: &[Mention], i: usize, j: usize) -> Sentence {
         let of = |m: usize| {
-            self.sentence_of
-                .binary_search_by_key(&m, |&(k, _)| k)
-                .map_or(0, |at| self.sentence_of[at].1)
+            sentence_of(&self.sentences, ms[m].start as usize, ms[m].end as usize).unwrap_or(0)
         };
         let (a, b) = (of(i), of(j));
         Sentence {
@@ -660,14 +656,11 @@ pub fn extract(
                 .chunk_by(|a, b| a.0 == b.0)
                 .filter(|c| c.len() >= 2)
                 .count() as u64;
-            let mut sentence_of: Vec<(usize, usize)> = of.iter().map(|&(k, i)| (i, k)).collect();
-            sentence_of.sort_unstable();
             passages.push(Passage {
                 doc: d,
                 passage: p,
                 sentences,
                 mentions: of,
-                sentence_of,
             });
         }
         passage_chars.push(chars_of);
@@ -701,7 +694,7 @@ pub fn extract(
                     let (ti, tj) = (m.settings.tag(&ms[i].ty), m.settings.tag(&ms[j].ty));
                     let (text, around) = tagged(
                         &passage_chars[pass.doc][pass.passage],
-                        pass.span(i, j),
+                        pass.span(ms, i, j),
                         (&ms[i], &ti),
                         (&ms[j], &tj),
                     );
@@ -838,7 +831,6 @@ mod tests {
                 })
                 .collect(),
             mentions: vec![(0, 0), (0, 1), (1, 2), (3, 3)],
-            sentence_of: vec![(0, 0), (1, 0), (2, 1), (3, 3)],
         };
         let cd = pairs(&[("Chemical", "Disease")]);
         let all = |n: usize| -> Vec<(usize, usize)> {
@@ -853,8 +845,8 @@ mod tests {
         assert_eq!(all(2), [(0, 1), (0, 2)]);
         assert_eq!(all(4), [(0, 1), (0, 2), (0, 3)]);
         // The input runs from the first mention's sentence to the second's.
-        assert_eq!(pass.span(0, 2), Sentence { start: 0, end: 20 });
-        assert_eq!(pass.span(3, 0), Sentence { start: 0, end: 40 });
+        assert_eq!(pass.span(&ms, 0, 2), Sentence { start: 0, end: 20 });
+        assert_eq!(pass.span(&ms, 3, 0), Sentence { start: 0, end: 40 });
         // A window's pairs need a mention of its first sentence: with four sentences, sentence
         // 0's window holds every mention, yet the Diseases of sentences 1 and 3 are paired in
         // sentence 1's window only.

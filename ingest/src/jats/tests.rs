@@ -346,28 +346,7 @@ fn element_text(xml: &str, from: &str, open: &str, close: &str) -> Option<String
         }
     }
     // XML's character references and predefined entities, decoded
-    let mut decoded = String::new();
-    let mut rest = text.as_str();
-    while let Some(amp) = rest.find('&') {
-        decoded.push_str(&rest[..amp]);
-        let semi = amp + rest[amp..].find(';')?;
-        let name = &rest[amp + 1..semi];
-        let c = match name {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            _ if name.starts_with("#x") => {
-                char::from_u32(u32::from_str_radix(&name[2..], 16).ok()?)?
-            }
-            _ if name.starts_with('#') => char::from_u32(name[1..].parse().ok()?)?,
-            _ => return None,
-        };
-        decoded.push(c);
-        rest = &rest[semi + 1..];
-    }
-    decoded.push_str(rest);
+    let decoded = quick_xml::escape::unescape(&text).ok()?;
     Some(decoded.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
