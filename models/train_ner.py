@@ -289,15 +289,17 @@ def requantize(args):
     return 0
 
 
-def fit(model, lengths, make_batch, evaluate, args):
+def fit(model, lengths, make_batch, evaluate, args, plan=None):
     """The training loop of train_ner.py and train_re.py: AdamW (weight decay 0.01) with a linear
     warm-up over a tenth of the steps and a linear decay, gradients clipped to norm 1, --epochs
     epochs of --batch examples; each epoch's batches hold examples of similar lengths (sorted
     within runs of 50 batches, for less padding) in random order; under --bf16 the forward pass runs
     in bfloat16 autocast (the weights and the optimizer stay float32). evaluate() scores the model on
     the development data after each epoch ({"f1": ...}); the weights of the best epoch are kept.
-    make_batch(indices) gives the model's keyword arguments, labels included. Returns (history,
-    best epoch, start time)."""
+    make_batch(indices) gives the model's keyword arguments, labels included. plan(), where given,
+    makes each epoch's batches in place of that (train_ner_multi.py: batches of one corpus each; an
+    epoch is then as many steps as ceil(len(lengths) / batch)). Returns (history, best epoch, start
+    time)."""
     import torch
     from transformers import get_linear_schedule_with_warmup
 
@@ -310,12 +312,15 @@ def fit(model, lengths, make_batch, evaluate, args):
     step = 0
     for epoch in range(args.epochs):
         model.train()
-        order = list(range(len(lengths)))
-        random.shuffle(order)
-        span = args.batch * 50
-        order = [i for b in range(0, len(order), span) for i in sorted(order[b:b + span], key=lambda i: lengths[i])]
-        batches = [order[b:b + args.batch] for b in range(0, len(order), args.batch)]
-        random.shuffle(batches)
+        if plan is not None:
+            batches = plan()
+        else:
+            order = list(range(len(lengths)))
+            random.shuffle(order)
+            span = args.batch * 50
+            order = [i for b in range(0, len(order), span) for i in sorted(order[b:b + span], key=lambda i: lengths[i])]
+            batches = [order[b:b + args.batch] for b in range(0, len(order), args.batch)]
+            random.shuffle(batches)
         loss_sum = 0.0
         for batch in batches:
             if step >= total:

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod eval_norm;
 pub mod eval_pubtator;
 pub mod faults;
+pub mod heads;
 pub mod labels;
 pub mod metrics;
 pub mod model;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokenizers::Tokenizer;
 
-use crate::labels::{LabelError, LabelSet};
+use crate::labels::LabelError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -84,17 +84,6 @@ impl ModelDir {
         max_len
             .min(self.config.max_position_embeddings)
             .saturating_sub(2)
-    }
-
-    /// The labels, checked to be BIO-shaped (token-classification models); `entity_type` is
-    /// the type of bare `B`/`I` labels (single-type checkpoints).
-    pub fn ner_labels(&self, entity_type: Option<&str>) -> Result<LabelSet, ModelError> {
-        LabelSet::with_entity_type(&self.id2label, entity_type).map_err(|error| {
-            ModelError::Labels {
-                path: self.path.join("config.json"),
-                error,
-            }
-        })
     }
 }
 

@@ -16,7 +16,7 @@ use pubmine_stream::record::{
 use tokenizers::Tokenizer;
 
 use crate::decode::{ScoredToken, Span, decode, softmax};
-use crate::labels::LabelSet;
+use crate::heads::{HeadSetting, NerHead};
 use crate::model::{ModelDir, ModelError, load};
 use crate::normalize::Normalizer;
 use crate::re::{ReModel, ReStats};
@@ -40,6 +40,11 @@ pub enum AnnotateError {
         path: std::path::PathBuf,
         reason: String,
     },
+    #[error("{path}: {error}")]
+    Heads {
+        path: std::path::PathBuf,
+        error: crate::heads::HeadError,
+    },
     /// Tokens prepared for other documents or other models than the annotator's.
     #[error("the prepared tokens do not match these documents and models")]
     NotPrepared,
@@ -55,6 +60,7 @@ impl Classify for AnnotateError {
             | AnnotateError::Session(_)
             | AnnotateError::Window(_)
             | AnnotateError::Settings { .. }
+            | AnnotateError::Heads { .. }
             | AnnotateError::NotPrepared => ErrorClass::Fatal,
         }
     }
@@ -93,9 +99,10 @@ pub const DEFAULT_NER_MAX_LEN: usize = 128;
 
 /// A model's own input settings, `ner.json` in its directory (written by `models/export.py` and
 /// `models/train_ner.py`): `{"max_len": 128, "inputs": "sentences"}`. Missing fields (or a missing
-/// file) take BioBERT's recipe: 128 tokens, sentences.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// file) take BioBERT's recipe: 128 tokens, sentences. A model with several heads also names
+/// them there (`"heads"`, [`crate::heads`]); the heads are the model's own, not a setting a user
+/// overrides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NerSettings {
     /// Tokens per input, [CLS] and [SEP] included: the length the model was fine-tuned on.
     pub max_len: Option<usize>,
@@ -105,9 +112,23 @@ pub struct NerSettings {
 /// The file of a model directory that holds its [`NerSettings`].
 pub const NER_SETTINGS_FILE: &str = "ner.json";
 
+/// `ner.json` as a file: the settings and the heads.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NerFile {
+    max_len: Option<usize>,
+    inputs: Option<NerInputs>,
+    heads: Option<Vec<HeadSetting>>,
+}
+
 impl NerSettings {
     /// `DIR/ner.json`, or the defaults when there is none.
     pub fn read(dir: &Path) -> Result<Self, AnnotateError> {
+        Ok(Self::read_with_heads(dir)?.0)
+    }
+
+    /// `DIR/ner.json`'s settings and its heads (`None`: one head, the whole label set).
+    pub fn read_with_heads(dir: &Path) -> Result<(Self, Option<Vec<HeadSetting>>), AnnotateError> {
         let path = dir.join(NER_SETTINGS_FILE);
         let bad = |reason: String| AnnotateError::Settings {
             path: path.clone(),
@@ -115,14 +136,20 @@ impl NerSettings {
         };
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Self::default(), None));
+            }
             Err(e) => return Err(bad(format!("failed to read: {e}"))),
         };
-        let s: NerSettings = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-        if s.max_len.is_some_and(|n| n < 3) {
+        let f: NerFile = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        if f.max_len.is_some_and(|n| n < 3) {
             return Err(bad("\"max_len\" must be at least 3".into()));
         }
-        Ok(s)
+        let s = NerSettings {
+            max_len: f.max_len,
+            inputs: f.inputs,
+        };
+        Ok((s, f.heads))
     }
 
     /// These settings, each field given here taking the place of `base`'s.
@@ -199,7 +226,8 @@ impl NerOptions {
 #[derive(Debug)]
 pub struct NerModel {
     pub dir: ModelDir,
-    pub labels: LabelSet,
+    /// One for a single-type model; one per label set for a multi-head one ([`crate::heads`]).
+    pub heads: Vec<NerHead>,
     session: ModelSession,
     /// Text tokens per input ([CLS] and [SEP] aside).
     body: usize,
@@ -218,23 +246,46 @@ impl NerModel {
     }
 
     /// As [`NerModel::open`]; `entity_type` is the type of a model whose labels are bare
-    /// `B`/`I`/`O` (required for such a model, refused for others).
+    /// `B`/`I`/`O` (required for such a model, refused for others). A `path` that is not a
+    /// directory but `MODEL/HEAD`, a head of a multi-head model, opens that model with that
+    /// head alone (the graph still computes all of them).
     pub fn open_typed(
         path: &Path,
         entity_type: Option<&str>,
         session: SessionOptions,
         opts: &NerOptions,
     ) -> Result<Self, AnnotateError> {
+        let (path, only) = split_head(path);
+        let path = path.as_path();
         let dir = load(path)?;
-        let labels = dir.ner_labels(entity_type)?;
-        let settings = opts.settings_for(&dir.name, NerSettings::read(path)?);
+        let (own, head_settings) = NerSettings::read_with_heads(path)?;
+        let heads = crate::heads::heads(
+            &dir.name,
+            &dir.id2label,
+            head_settings.as_deref(),
+            entity_type,
+            only.as_deref(),
+        )
+        .map_err(|error| match error {
+            crate::heads::HeadError::Labels { error, .. } if head_settings.is_none() => {
+                AnnotateError::Model(ModelError::Labels {
+                    path: path.join("config.json"),
+                    error,
+                })
+            }
+            error => AnnotateError::Heads {
+                path: path.join(NER_SETTINGS_FILE),
+                error,
+            },
+        })?;
+        let settings = opts.settings_for(&dir.name, own);
         let body = dir.window_body(settings.max_len.unwrap_or(DEFAULT_NER_MAX_LEN));
         let stride = opts.stride.unwrap_or(body / 4).min(body.saturating_sub(1));
         windows(body + 1, body, stride)?; // reject a stride the windows cannot honour
         let session = ModelSession::open(&dir, session)?;
         Ok(NerModel {
             dir,
-            labels,
+            heads,
             session,
             body,
             stride,
@@ -247,13 +298,40 @@ impl NerModel {
         self.body + 2
     }
 
-    pub fn model_ref(&self) -> ModelRef {
-        ModelRef {
-            name: self.dir.name.clone(),
+    /// One per head: a head's mentions name it as their model.
+    pub fn model_refs(&self) -> impl Iterator<Item = ModelRef> + '_ {
+        self.heads.iter().map(|h| ModelRef {
+            name: h.name.clone(),
             hash: self.dir.hash.clone(),
             task: "ner".into(),
-            labels: self.labels.types.clone(),
+            labels: h.labels.types.clone(),
+        })
+    }
+
+    /// The entity types of every head, in order, each once.
+    pub fn types(&self) -> Vec<String> {
+        let mut types: Vec<String> = Vec::new();
+        for t in self.heads.iter().flat_map(|h| &h.labels.types) {
+            if !types.contains(t) {
+                types.push(t.clone());
+            }
         }
+        types
+    }
+}
+
+/// A model path that does not exist but whose parent holds a model: `(parent, Some(head))`.
+fn split_head(path: &Path) -> (PathBuf, Option<String>) {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name))
+            if !path.exists() && parent.join(NER_SETTINGS_FILE).is_file() =>
+        {
+            (
+                parent.to_path_buf(),
+                Some(name.to_string_lossy().into_owned()),
+            )
+        }
+        _ => (path.to_path_buf(), None),
     }
 }
 
@@ -366,16 +444,14 @@ impl Annotator {
         let mut refs: Vec<ModelRef> = self
             .models
             .iter()
-            .map(NerModel::model_ref)
+            .flat_map(NerModel::model_refs)
             .chain(self.relation_models.iter().map(ReModel::model_ref))
             .collect();
         if self.abbreviations {
             let mut types: Vec<String> = Vec::new();
-            for m in &self.models {
-                for t in &m.labels.types {
-                    if !types.contains(t) {
-                        types.push(t.clone());
-                    }
+            for t in self.models.iter().flat_map(NerModel::types) {
+                if !types.contains(&t) {
+                    types.push(t);
                 }
             }
             refs.push(ModelRef {
@@ -531,12 +607,14 @@ impl Annotator {
                 self.max_padding,
                 &mut self.stats,
             )?;
-            for (i, passage_spans) in spans.into_iter().enumerate() {
-                let (d, p, text) = passages[i];
-                let mut chars = CharCursor::new(text);
-                for s in passage_spans {
-                    let mention = to_mention(&mut chars, p, &s, m);
-                    merge(&mut out[d], &mut seen[d], mention);
+            for (head, spans) in m.heads.iter().zip(spans) {
+                for (i, passage_spans) in spans.into_iter().enumerate() {
+                    let (d, p, text) = passages[i];
+                    let mut chars = CharCursor::new(text);
+                    for s in passage_spans {
+                        let mention = to_mention(&mut chars, p, &s, head);
+                        merge(&mut out[d], &mut seen[d], mention);
+                    }
                 }
             }
         }
@@ -672,15 +750,15 @@ impl<'a> CharCursor<'a> {
     }
 }
 
-fn to_mention(chars: &mut CharCursor<'_>, passage: usize, s: &Span, m: &NerModel) -> Mention {
+fn to_mention(chars: &mut CharCursor<'_>, passage: usize, s: &Span, head: &NerHead) -> Mention {
     Mention {
         passage: passage as u32,
         start: s.start as u32,
         end: s.end as u32,
         text: chars.slice(s.start, s.end).to_string(),
-        ty: m.labels.types[s.ty].clone(),
+        ty: head.labels.types[s.ty].clone(),
         score: s.score,
-        model: m.dir.name.clone(),
+        model: head.name.clone(),
         concept: None,
     }
 }
@@ -719,7 +797,7 @@ fn dedup(mentions: &mut Vec<Mention>) {
     *mentions = out;
 }
 
-/// Spans of one model over every passage.
+/// Spans of one model over every passage, per head.
 fn run_model(
     m: &mut NerModel,
     tokens: &[Tokens],
@@ -727,8 +805,8 @@ fn run_model(
     batch_tokens: usize,
     max_padding: f64,
     stats: &mut AnnotatorStats,
-) -> Result<Vec<Vec<Span>>, AnnotateError> {
-    let n_labels = m.labels.len();
+) -> Result<Vec<Vec<Vec<Span>>>, AnnotateError> {
+    let n_labels = m.dir.id2label.len();
     let mut rows: Vec<Row> = Vec::new();
     let mut assigned: Vec<Vec<usize>> = Vec::with_capacity(tokens.len());
     let mut first_row: Vec<usize> = Vec::with_capacity(tokens.len());
@@ -749,11 +827,17 @@ fn run_model(
     }
     stats.tokens += tokens.iter().map(|t| t.len() as u64).sum::<u64>();
     stats.windows += rows.len() as u64;
-    // The best label of every token and its probability, from its assigned window (a few
-    // bytes a token: a long passage's tokens are many).
-    let mut best: Vec<Vec<(u32, f32)>> = tokens
+    // Per head, the best label of every token and its probability, from its assigned window
+    // (a few bytes a token: a long passage's tokens are many).
+    let mut best: Vec<Vec<Vec<(u32, f32)>>> = m
+        .heads
         .iter()
-        .map(|t| vec![(0, f32::NEG_INFINITY); t.len()])
+        .map(|_| {
+            tokens
+                .iter()
+                .map(|t| vec![(0, f32::NEG_INFINITY); t.len()])
+                .collect()
+        })
         .collect();
     let mut p = vec![0f32; n_labels];
     let lens: Vec<usize> = rows.iter().map(|r| r.window.len() + 2).collect();
@@ -789,29 +873,39 @@ fn run_model(
                     continue;
                 }
                 let pos = b * cols + 1 + (tok - row.window.start);
-                p.copy_from_slice(&logits[pos * n_labels..(pos + 1) * n_labels]);
-                softmax(&mut p);
-                let (label, score) = crate::decode::best(&p);
-                best[row.passage][tok] = (label as u32, score);
+                let all = &logits[pos * n_labels..(pos + 1) * n_labels];
+                for (h, head) in m.heads.iter().enumerate() {
+                    let p = &mut p[..head.range.len()];
+                    p.copy_from_slice(&all[head.range.clone()]);
+                    softmax(p);
+                    let (label, score) = crate::decode::best(p);
+                    best[h][row.passage][tok] = (label as u32, score);
+                }
             }
         }
     }
     let _decoding = tracing::debug_span!("decode_spans", model = %m.dir.name).entered();
-    Ok(tokens
+    Ok(m.heads
         .iter()
         .zip(best)
-        .map(|(t, best)| {
-            let scored = best
-                .into_iter()
-                .enumerate()
-                .map(|(k, (label, score))| ScoredToken {
-                    start: t.offsets[k].0,
-                    end: t.offsets[k].1,
-                    subword: t.subword[k],
-                    label: label as usize,
-                    score,
-                });
-            decode(scored, &m.labels)
+        .map(|(head, best)| {
+            tokens
+                .iter()
+                .zip(best)
+                .map(|(t, best)| {
+                    let scored =
+                        best.into_iter()
+                            .enumerate()
+                            .map(|(k, (label, score))| ScoredToken {
+                                start: t.offsets[k].0,
+                                end: t.offsets[k].1,
+                                subword: t.subword[k],
+                                label: label as usize,
+                                score,
+                            });
+                    decode(scored, &head.labels)
+                })
+                .collect()
         })
         .collect())
 }

@@ -62,7 +62,7 @@ pub fn open_annotator(spec: &ModelSpec) -> Result<Annotator, OpenError> {
         let (dir, entity_type) = split_entity_type(arg);
         let m = NerModel::open_typed(&dir, entity_type.as_deref(), spec.session, &spec.options)
             .map_err(|source| OpenError::Ner { dir, source })?;
-        tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], types = ?m.labels.types, "model loaded");
+        tracing::info!(model = %m.dir.name, hash = %&m.dir.hash[..12], types = ?m.types(), heads = m.heads.len(), "model loaded");
         models.push(m);
     }
     for (name, _) in &spec.options.per_model {
@@ -72,7 +72,7 @@ pub fn open_annotator(spec: &ModelSpec) -> Result<Annotator, OpenError> {
     }
     let types: BTreeSet<String> = models
         .iter()
-        .flat_map(|n| n.labels.types.iter())
+        .flat_map(NerModel::types)
         .map(|t| t.to_lowercase())
         .collect();
     let mut relation_models = Vec::with_capacity(spec.re.len());

@@ -74,8 +74,10 @@ fn bare_labels_take_the_type_the_user_names() {
         (dir.as_path(), Some("Gene"))
     );
     let bare = NerModel::open_typed(&path, ty.as_deref(), session, &opts).unwrap();
-    assert_eq!(bare.labels.types, ["Gene"]);
-    assert_eq!(bare.model_ref().labels, ["Gene"]);
+    assert_eq!(bare.types(), ["Gene"]);
+    let refs: Vec<_> = bare.model_refs().collect();
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0].labels, ["Gene"]);
     let typed = NerModel::open(&demo_gene(), session, &opts).unwrap();
 
     let d = doc(
