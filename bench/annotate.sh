@@ -7,13 +7,18 @@
 # in float32 and quantized to int8 (models/export.py --from-onnx --int8). Beside them, the CPU's
 # matrix-product rates on the model's own layer shapes (annotate_reference.py gemm: float32 through
 # PyTorch and ONNX Runtime, int8 through ONNX Runtime), and each pubmine run as a share of them.
-#   bench/annotate.sh [ARTICLES] [THREADS]     (default 300 articles, 2 threads)
+# Last, the main job's four entity types on the same abstracts: the four committed single-type int8
+# models (models/ner-disease, -chemical, -gene, -species: four encoder passes) against the one
+# multi-head int8 model (models/ner-multi: one pass, four heads), REPEATS runs of each, alternated,
+# with their median and range.
+#   bench/annotate.sh [ARTICLES] [THREADS] [REPEATS]     (default 300 articles, 2 threads, 3 runs)
 # Needs the venv of models/requirements.txt (PyTorch) for the reference side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 articles=${1:-300}
 threads=${2:-2}
+repeats=${3:-3}
 py=${PUBMINE_MODELS_PYTHON:-$PUBMINE_TOOLS/venv-models/bin/python}
 out=$PWD/bench/out
 model=$out/bert-base-random
@@ -35,6 +40,15 @@ bin=target/release/pubmine
   --log-format json --log info >"$out/pubmine_annotations.jsonl" 2>"$out/pubmine_annotate.log"
 "$bin" annotate --input "$out/abstracts.jsonl" --model "$model-int8" --threads "$threads" \
   --log-format json --log info >"$out/pubmine_int8_annotations.jsonl" 2>"$out/pubmine_int8_annotate.log"
+# four types: four single-type models, then one multi-head model, alternated
+singles=()
+for t in disease chemical gene species; do singles+=(--model "models/ner-$t"); done
+for r in $(seq "$repeats"); do
+  "$bin" annotate --input "$out/abstracts.jsonl" "${singles[@]}" --threads "$threads" \
+    --log-format json --log info >"$out/four_singles_$r.jsonl" 2>"$out/four_singles_$r.log"
+  "$bin" annotate --input "$out/abstracts.jsonl" --model models/ner-multi --threads "$threads" \
+    --log-format json --log info >"$out/four_heads_$r.jsonl" 2>"$out/four_heads_$r.log"
+done
 "$py" bench/annotate_reference.py run "$model" "$out/abstracts.jsonl" "$out/hf_entities.jsonl" \
   --threads "$threads" >"$out/hf.json"
 "$py" bench/annotate_reference.py gemm "$model" --threads "$threads" >"$out/gemm.json"
@@ -45,9 +59,9 @@ s = next(json.loads(l)["fields"] for l in open(sys.argv[1]) if "\"annotated\"" i
 n = round(s["padded_tokens"] / s["windows"])
 print(n, 8192 // n)' "$out/pubmine_int8_annotate.log")
 "$py" bench/annotate_reference.py profile "$model-int8" --threads "$threads" --rows "$rows" --len "$len" >"$out/profile_int8.json"
-python3 - "$out" <<'PY'
-import json, sys
-out = sys.argv[1]
+python3 - "$out" "$repeats" <<'PY'
+import json, statistics, sys
+out, repeats = sys.argv[1], int(sys.argv[2])
 
 def stats(log):
     return next(json.loads(l)["fields"] for l in open(f"{out}/{log}") if '"annotated"' in l)
@@ -70,7 +84,8 @@ hf = json.load(open(f"{out}/hf.json"))
 ours, ours8 = spans("pubmine_annotations.jsonl", "pubmine"), spans("pubmine_int8_annotations.jsonl", "pubmine")
 whole = spans("pubmine_passages_annotations.jsonl", "pubmine")
 theirs = spans("hf_entities.jsonl", "hf")
-print(f"{st['documents']} documents, {st['tokens']} tokens; BERT-base size, {hf['threads']} threads")
+threads = hf["threads"]
+print(f"{st['documents']} documents, {st['tokens']} tokens; BERT-base size, {threads} threads")
 print(f"{'runner':44} {'tokens/s':>10} {'docs/s':>8} {'x HF':>6}")
 for name, s in (("pubmine fp32, passages (512-token windows)", stp), ("pubmine fp32, sentences (128 tokens)", st),
                 ("pubmine int8, sentences (128 tokens)", st8)):
@@ -112,4 +127,29 @@ print(f"  the operators that stay float32 (layer norms, GELU, ...) take {rest:.1
       f"{st8['tokens_per_s'] / (1 - rest):.0f} tokens/s, {st8['tokens_per_s'] / (1 - rest) / hf['tokens_per_s']:.2f}x HF")
 print(f"spans agreeing (same passage, offsets and type), pubmine fp32 on passages and HF: {agree(whole, theirs)}")
 print(f"spans agreeing, pubmine int8 and fp32 (random weights: near-tied logits): {agree(ours8, ours)}")
+
+# the four entity types: four single-type models against one multi-head model
+runs = {k: [stats(f"four_{k}_{r}.log") for r in range(1, repeats + 1)] for k in ("singles", "heads")}
+text_tokens = runs["heads"][0]["tokens"]  # one model: each text token once
+assert all(s["tokens"] == 4 * text_tokens for s in runs["singles"]), "the four models share one tokenizer"
+rate = {k: [text_tokens / s["seconds"] for s in v] for k, v in runs.items()}
+infer = {k: [text_tokens / s["inference_seconds"] for s in v] for k, v in runs.items()}
+
+
+def spread(xs):
+    return f"{statistics.median(xs):8.0f} ({min(xs):.0f} to {max(xs):.0f})"
+
+
+print(f"four entity types (Disease, Chemical, Gene, Species), int8, {text_tokens} text tokens, {threads} threads, "
+      f"{repeats} runs each, median (range):")
+print(f"{'runner':44} {'text tokens/s':>26} {'in the models':>26}")
+print(f"{'four single-type models (four passes)':44} {spread(rate['singles']):>26} {spread(infer['singles']):>26}")
+print(f"{'one multi-head model (one pass)':44} {spread(rate['heads']):>26} {spread(infer['heads']):>26}")
+ratios = sorted(h / s for h, s in zip(rate["heads"], rate["singles"]))
+print(f"multi-head / single-type, text tokens/s: {statistics.median(ratios):.2f}x "
+      f"(run by run {', '.join(f'{x:.2f}' for x in ratios)}); in the models alone "
+      f"{statistics.median(infer['heads']) / statistics.median(infer['singles']):.2f}x")
+m1 = spans("four_singles_1.jsonl", "pubmine")
+m2 = spans("four_heads_1.jsonl", "pubmine")
+print(f"mentions: four models {len(m1)}, multi-head {len(m2)}; spans agreeing: {agree(m1, m2)}")
 PY

@@ -2,7 +2,7 @@
 # The main job on the bundled samples (samples/) as a distributed deployment runs it: every
 # stage as its own process around a local broker (scripts/demo.sh runs it in one process, with
 # no broker): ingest PubMed and PMC files into the documents topic; an annotate
-# worker runs the project's real Disease, Chemical, Species and Gene NER models and its
+# worker runs the project's real NER model (one encoder, a Disease, a Chemical, a Gene and a Species head) and its
 # chemical-induced disease and gene-disease relation models (fine-tuned here; not BioBERT;
 # models/, through ONNX Runtime); store writes the annotations to Postgres (database
 # pubmine_demo) and index to a tantivy directory (target/demo/index); then it searches the
@@ -42,9 +42,8 @@ print(f"ingest: sent {s['documents']} documents and {s['deletions']} deletions f
 PY
 records=$(python3 -c "import json,sys; s=json.loads(sys.argv[1]); print(s['documents']+s['deletions'])" "$summary")
 
-log "starting annotate (ner-disease, ner-chemical, ner-species, ner-gene, re-cdr, re-gad), store and index"
-"$bin" annotate --group demo-$run-annotate --model models/ner-disease --model models/ner-chemical \
-  --model models/ner-species --model models/ner-gene --re-model models/re-cdr \
+log "starting annotate (ner-multi: disease, chemical, gene, species; re-cdr, re-gad), store and index"
+"$bin" annotate --group demo-$run-annotate --model models/ner-multi --re-model models/re-cdr \
   --re-model models/re-gad &
 pids+=($!)
 "$bin" store --group demo-$run-store >/dev/null &
