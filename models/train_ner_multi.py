@@ -59,7 +59,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from train_ner import (find_encoder, fit, one_by_one, ort_runner, predict, read_conll,  # noqa: E402
-                       seqeval_scores, training_pieces, write_json)
+                       seqeval_scores, torch_runner, training_pieces, write_json)
 
 
 def parse_heads(specs):
@@ -122,23 +122,6 @@ def build_model(encoder, sizes):
 def sliced(run, start, end):
     """A run_rows of one head: the rows' logits cut to the head's range."""
     return lambda rows: [lg[:, start:end] for lg in run(rows)]
-
-
-def concat_runner(model):
-    import torch
-
-    def run(rows):
-        width = max(len(r) for r in rows)
-        ids = torch.zeros((len(rows), width), dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, r in enumerate(rows):
-            ids[i, :len(r)] = torch.tensor(r)
-            mask[i, :len(r)] = 1
-        with torch.no_grad():
-            lg = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).logits
-        return [lg[i, :len(r)].numpy() for i, r in enumerate(rows)]
-
-    return run
 
 
 def load_heads(heads, quick):
@@ -296,7 +279,7 @@ def main(argv=None):
                 "labels": lab, "head": chunk[0][2]}
 
     def evaluate():
-        per = score_heads(concat_runner(model), tok, heads, "devel", args.max_len, stride)
+        per = score_heads(torch_runner(model), tok, heads, "devel", args.max_len, stride)
         for name, s in per.items():
             print("  devel {:<10} P {:.4f} R {:.4f} F1 {:.4f}".format(name, s["precision"], s["recall"], s["f1"]))
         mean = {k: round(sum(s[k] for s in per.values()) / len(per), 6) for k in ("precision", "recall", "f1")}
