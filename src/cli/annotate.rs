@@ -57,8 +57,9 @@ pub struct AnnotateArgs {
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// A NER model directory (model.onnx, config.json, tokenizer.json or vocab.txt); repeat for
-    /// several models (BioBERT ships one per entity type). `DIR=TYPE` names the entity type of
-    /// a model whose labels are bare B/I/O (single-type BioBERT checkpoints).
+    /// several models (BioBERT ships one per entity type; a multi-head model finds several types
+    /// in one pass). `DIR=TYPE` names the entity type of a model whose labels are bare B/I/O
+    /// (single-type BioBERT checkpoints); `DIR/HEAD` runs one head of a multi-head model.
     #[arg(
         long = "model",
         env = "PUBMINE_NER_MODELS",

@@ -25,8 +25,8 @@ enum EvalCommand {
     /// Entity-level P/R/F1 (conlleval/seqeval semantics) of NER models on a CoNLL file
     /// (`token<TAB>tag`, blank line between sentences), as in the BioBERT NER datasets.
     Ner {
-        /// Model directory (`DIR=TYPE` for a model whose labels are bare B/I/O); repeat to
-        /// evaluate models together.
+        /// Model directory (`DIR=TYPE` for a model whose labels are bare B/I/O, `DIR/HEAD` for
+        /// one head of a multi-head model); repeat to evaluate models together.
         #[arg(long = "model", required = true)]
         models: Vec<PathBuf>,
         /// The CoNLL file.
