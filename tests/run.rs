@@ -14,9 +14,11 @@ use pubmine_stream::codec::decode_dead_letter;
 use pubmine_stream::testing::brokers;
 
 /// The dead letters of a run's file, as the chaos tests compare them.
+/// The dead letters `pubmine run` wrote to `path`; the file must be there, as the input holds a
+/// malformed record.
 fn dead_letters_in(path: &std::path::Path) -> BTreeSet<(String, Option<String>, String)> {
     std::fs::read_to_string(path)
-        .unwrap_or_default()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
         .map(|l| {
             let dl = decode_dead_letter(l.as_bytes()).unwrap();
@@ -139,6 +141,7 @@ async fn killed_runs_resume_to_the_same_end() {
     run(&calm_db, calm_index.path(), &calm_dead, input.path());
     let took = started.elapsed();
     let reference = outcome_of(&calm_db, calm_index.path(), dead_letters_in(&calm_dead)).await;
+    assert_one_malformed_record(&reference.dead_letters);
     println!(
         "uninterrupted pubmine run: {} in {:.1} s",
         reference.counts(),

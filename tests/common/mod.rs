@@ -603,6 +603,18 @@ pub fn log_dir() -> PathBuf {
 }
 
 /// The uninterrupted run of `input` on `brokers`: what it ended with, and how long it took.
+/// The dead letters of a run over [`write_input`]'s files are its one malformed record, set aside
+/// by ingest: a positive control for the tests that compare dead letters, which would otherwise
+/// agree on two empty sets if the record stopped being set aside.
+pub fn assert_one_malformed_record(dead: &BTreeSet<(String, Option<String>, String)>) {
+    let stages: Vec<&str> = dead.iter().map(|(stage, _, _)| stage.as_str()).collect();
+    assert_eq!(
+        stages,
+        ["ingest"],
+        "the input's one malformed record: {dead:?}"
+    );
+}
+
 pub async fn calm_run(
     brokers: &str,
     logs: &Path,
@@ -629,5 +641,6 @@ pub async fn calm_run(
     assert_eq!(reference.documents.len(), expected_docs);
     assert_eq!(reference.index_docs as usize, expected_docs);
     assert!(!reference.mentions.is_empty() && !reference.relations.is_empty());
+    assert_one_malformed_record(&reference.dead_letters);
     (calm, reference, took)
 }
