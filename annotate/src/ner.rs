@@ -122,13 +122,9 @@ struct NerFile {
 }
 
 impl NerSettings {
-    /// `DIR/ner.json`, or the defaults when there is none.
-    pub fn read(dir: &Path) -> Result<Self, AnnotateError> {
-        Ok(Self::read_with_heads(dir)?.0)
-    }
-
-    /// `DIR/ner.json`'s settings and its heads (`None`: one head, the whole label set).
-    pub fn read_with_heads(dir: &Path) -> Result<(Self, Option<Vec<HeadSetting>>), AnnotateError> {
+    /// `DIR/ner.json`'s settings and its heads (`None`: one head, the whole label set), or the
+    /// defaults when there is none.
+    pub fn read(dir: &Path) -> Result<(Self, Option<Vec<HeadSetting>>), AnnotateError> {
         let path = dir.join(NER_SETTINGS_FILE);
         let bad = |reason: String| AnnotateError::Settings {
             path: path.clone(),
@@ -258,7 +254,7 @@ impl NerModel {
         let (path, only) = split_head(path);
         let path = path.as_path();
         let dir = load(path)?;
-        let (own, head_settings) = NerSettings::read_with_heads(path)?;
+        let (own, head_settings) = NerSettings::read(path)?;
         let heads = crate::heads::heads(
             &dir.name,
             &dir.id2label,
