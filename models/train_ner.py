@@ -375,6 +375,13 @@ def export_both(model, tok, task, out_dir, ops=None):
     return fp32_dir
 
 
+def print_written(out_dir, fp32_dir):
+    """The closing line of the training scripts: the two model directories and their graphs' sizes."""
+    print("wrote {} ({:.1f} MB) and {} ({:.1f} MB)".format(
+        out_dir, os.path.getsize(os.path.join(out_dir, "model.onnx")) / 1e6,
+        fp32_dir, os.path.getsize(os.path.join(fp32_dir, "model.onnx")) / 1e6))
+
+
 def write_json(path, obj):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=2, sort_keys=True, ensure_ascii=False)
@@ -509,9 +516,7 @@ def main(argv=None):
     for k, v in scores["test"].items():
         print("test {:<10} P {:.4f} R {:.4f} F1 {:.4f} ({} entities)".format(k, v["precision"], v["recall"], v["f1"],
                                                                              v["support"]))
-    print("wrote {} ({:.1f} MB) and {} ({:.1f} MB)".format(
-        args.out_dir, os.path.getsize(os.path.join(args.out_dir, "model.onnx")) / 1e6,
-        fp32_dir, os.path.getsize(os.path.join(fp32_dir, "model.onnx")) / 1e6))
+    print_written(args.out_dir, fp32_dir)
     return 0
 
 

@@ -58,8 +58,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from train_ner import (find_encoder, fit, one_by_one, ort_runner, predict, read_conll,  # noqa: E402
-                       seqeval_scores, torch_runner, training_pieces, write_json)
+from train_ner import (find_encoder, fit, one_by_one, ort_runner, predict, print_written,  # noqa: E402
+                       read_conll, seqeval_scores, torch_runner, training_pieces, write_json)
 
 
 def parse_heads(specs):
@@ -331,9 +331,7 @@ def main(argv=None):
         for k, v in h["test"].items():
             print("test {:<10} {:<10} P {:.4f} R {:.4f} F1 {:.4f} ({} entities)".format(
                 name, k, v["precision"], v["recall"], v["f1"], v["support"]))
-    print("wrote {} ({:.1f} MB) and {} ({:.1f} MB)".format(
-        args.out_dir, os.path.getsize(os.path.join(args.out_dir, "model.onnx")) / 1e6,
-        fp32_dir, os.path.getsize(os.path.join(fp32_dir, "model.onnx")) / 1e6))
+    print_written(args.out_dir, fp32_dir)
     return 0
 
 

@@ -50,8 +50,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from train_ner import (export_both, find_encoder, fit, one_by_one, ort_runner, torch_runner,  # noqa: E402
-                       write_json)
+from train_ner import (export_both, find_encoder, fit, one_by_one, ort_runner, print_written,  # noqa: E402
+                       torch_runner, write_json)
 
 
 def read_tsv(path):
@@ -317,9 +317,7 @@ def main(argv=None):
     for k, v in scores[eval_split].items():
         print("{} {:<10} P {:.4f} R {:.4f} F1 {:.4f} ({} positive)".format(
             eval_split, k, v["precision"], v["recall"], v["f1"], v["support"]))
-    print("wrote {} ({:.1f} MB) and {} ({:.1f} MB)".format(
-        args.out_dir, os.path.getsize(os.path.join(args.out_dir, "model.onnx")) / 1e6,
-        fp32_dir, os.path.getsize(os.path.join(fp32_dir, "model.onnx")) / 1e6))
+    print_written(args.out_dir, fp32_dir)
     return 0
 
 
