@@ -7,7 +7,8 @@
 //!    that starts an entity (after `O` or another type) begins one: BIO is repaired;
 //! 4. an entity's score is the mean of its words' scores; `O` words are dropped.
 //!
-//! Offsets are Unicode-character offsets into the passage (DESIGN.md).
+//! Offsets are Unicode-character offsets into the passage (docs/architecture.md, "Records and
+//! topics").
 
 use crate::labels::{LabelSet, Tag};
 

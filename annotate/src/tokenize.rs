@@ -1,5 +1,6 @@
 //! Tokenization of a passage once, with Unicode-character offsets (converted from the tokenizer's
-//! byte offsets here, at the boundary, per DESIGN.md), without special tokens or truncation.
+//! byte offsets here, at the boundary, per docs/architecture.md), without special tokens or
+//! truncation.
 
 use tokenizers::Tokenizer;
 

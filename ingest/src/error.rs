@@ -1,6 +1,6 @@
-//! Errors at the edge of the ingest crate, classified as DESIGN.md asks: a poison record goes to
-//! the dead-letter topic and the file goes on; a file that cannot be read at all is reported and
-//! the next file goes on; a transport error is transient (retried) or fatal.
+//! Errors at the edge of the ingest crate, classified as docs/architecture.md says: a poison record
+//! goes to the dead-letter topic and the file goes on; a file that cannot be read at all is
+//! reported and the next file goes on; a transport error is transient (retried) or fatal.
 
 use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::record::DeadLetter;

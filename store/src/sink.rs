@@ -1,12 +1,10 @@
-//! The Postgres sink: each batch of annotation records is written in one transaction together
-//! with the Kafka offsets it covers (exactly-once, DESIGN.md). The transaction first locks the
-//! sink's offset rows and drops the records below them, so a consumer that lost its partitions
-//! without knowing it (a zombie) cannot write anything twice.
-//!
-//! Writing a document again replaces its passages and, for each model its record names, that
-//! model's mentions and relations (and the relations that pointed at them); a tombstone deletes
-//! the document and everything about it. Rows go in as arrays (`UNNEST`), one statement per
-//! table per batch, never a statement per row.
+//! The Postgres sink: each batch of annotation records is written in one transaction together with
+//! the Kafka offsets it covers (exactly-once, docs/architecture.md). The transaction first locks
+//! the sink's offset rows and drops the records below them, so a consumer that lost its partitions
+//! without knowing it (a zombie) cannot write anything twice. Writing a document again replaces
+//! its passages and, for each model its record names, that model's mentions and relations (and the
+//! relations that pointed at them); a tombstone deletes the document and everything about it. Rows
+//! go in as arrays (`UNNEST`), one statement per table per batch, never a statement per row.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -1,4 +1,4 @@
-//! The encoding of record values: serde JSON with a `schema_version` field (DESIGN.md).
+//! The encoding of record values: serde JSON with a `schema_version` field (docs/architecture.md).
 //! Compression is the producer's job, not the codec's.
 
 use crate::record::{Annotations, DeadLetter, Document, SCHEMA_VERSION};

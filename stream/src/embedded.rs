@@ -1,11 +1,11 @@
-//! Building blocks of the one-process pipeline (`pubmine run`, to come): producers that route
+//! Building blocks of the one-process pipeline (`pubmine run`): producers that route
 //! records by topic and copy them to several consumers, and the bookkeeping that says when an
 //! input file is done.
 //!
-//! In one process the input files are the log (DESIGN.md): a file may be recorded as done only
-//! when every sink has durably written every record of it, an acknowledgement that travels back
-//! from the sinks through their consumers' commits, not the one a channel gives when a record
-//! enters it. [`Completion`] turns the positions the stages commit into files done.
+//! In one process the input files are the log (docs/architecture.md): a file may be recorded as
+//! done only when every sink has durably written every record of it, an acknowledgement that
+//! travels back from the sinks through their consumers' commits, not the one a channel gives when a
+//! record enters it. [`Completion`] turns the positions the stages commit into files done.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The class of an error that can stop a record, shared by every stage: it decides what the
-//! stage does next (DESIGN.md, "Errors have a class").
+//! stage does next (docs/architecture.md, "What users rely on").
 
 /// What a stage does about an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

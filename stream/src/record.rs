@@ -1,4 +1,4 @@
-//! Record types carried on the documents topic (DESIGN.md, "Data contracts").
+//! Record types carried on the documents topic (docs/architecture.md, "Records and topics").
 //!
 //! A [`Document`] is the JSON value of a record whose key is the document id (`pmid:<n>` or
 //! `pmc:PMC<n>`). A deletion is a tombstone: the key with a null value. Every field that a source

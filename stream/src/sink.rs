@@ -6,7 +6,7 @@
 //! sink for its offsets and skips the records below them (those written before a crash, for
 //! example); when the first record of a partition is past the sink's offset (the sink was
 //! reset or restored, or the group reused), it seeks back to where the sink stands
-//! (exactly-once, DESIGN.md).
+//! (exactly-once, docs/architecture.md).
 //!
 //! A record that cannot be decoded goes to the dead-letter topic (acknowledged before the batch
 //! that covers its offset is written), is counted, and the stream goes on.
