@@ -670,13 +670,18 @@ async fn a_client_that_never_reads_is_closed_after_the_write_timeout() {
     db.drop_db().await;
 }
 
-/// `/readyz` says which check failed in its own words; the database's error (which names the
-/// database, and can name hosts and users) goes to the log only.
+/// `serve` answers the operations endpoints on its `--bind` too, and `/readyz` says which check
+/// failed in its own words; the database's error (which names the database, and can name hosts
+/// and users) goes to the log only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_names_the_failed_check_without_the_database_error() {
     let (db, dir) = filled().await;
     let server = serve(dir.path(), &db);
     let base = server.base.clone();
+    let (status, body) = get(&base, "/healthz").await;
+    assert_eq!((status, body.trim()), (200, "ok"));
+    let (status, body) = get(&base, "/metrics").await;
+    assert_eq!(status, 200, "{body}");
     let (status, body) = get(&base, "/readyz").await;
     assert_eq!(status, 200, "{body}");
     let name = db.name.clone();

@@ -9,10 +9,19 @@
 /// inferences pass, then fails every later one). Without the feature, the variable is refused
 /// when set, so that a test never passes by injecting nothing.
 pub fn from_env() -> Result<(), String> {
-    let Ok(spec) = std::env::var("FAILPOINTS") else {
+    configure(
+        std::env::var("FAILPOINTS").ok().as_deref(),
+        cfg!(feature = "failpoints"),
+    )
+}
+
+/// `from_env` for a given `FAILPOINTS` value and a build with (`compiled_in`) or without the
+/// points.
+fn configure(spec: Option<&str>, compiled_in: bool) -> Result<(), String> {
+    let Some(spec) = spec else {
         return Ok(());
     };
-    if !cfg!(feature = "failpoints") {
+    if !compiled_in {
         return Err(
             "FAILPOINTS is set, but this build has no fault-injection points (the failpoints feature is for tests)".into(),
         );
@@ -30,4 +39,18 @@ pub fn from_env() -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::configure;
+
+    #[test]
+    fn a_build_without_the_points_refuses_failpoints() {
+        assert_eq!(configure(None, false), Ok(()));
+        let refused = configure(Some("annotate::model-run=return"), false).unwrap_err();
+        assert!(refused.contains("no fault-injection points"), "{refused}");
+        let bad = configure(Some("annotate::model-run"), true).unwrap_err();
+        assert!(bad.contains("not name=actions"), "{bad}");
+    }
 }

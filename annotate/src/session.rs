@@ -96,6 +96,8 @@ pub struct ModelSession {
     token_type_ids: bool,
     /// Size of the last output dimension (labels), checked against `id2label`.
     pub n_labels: usize,
+    /// Whether the graph's `logits` are float16 (`run` widens them to f32).
+    pub logits_f16: bool,
 }
 
 impl std::fmt::Debug for ModelSession {
@@ -161,7 +163,7 @@ impl ModelSession {
             .iter()
             .find(|o| o.name() == "logits")
             .ok_or_else(|| bad("no output named \"logits\"".into()))?;
-        let n_labels = match logits.dtype() {
+        let (n_labels, logits_f16) = match logits.dtype() {
             ort::value::ValueType::Tensor { ty, shape, .. } => {
                 use ort::value::TensorElementType::{Float16, Float32};
                 if !matches!(ty, Float32 | Float16) {
@@ -169,7 +171,8 @@ impl ModelSession {
                         "output \"logits\" holds {ty:?}; float32 or float16 is needed"
                     )));
                 }
-                shape.last().copied().filter(|d| *d > 0).map(|d| d as usize)
+                let n = shape.last().copied().filter(|d| *d > 0).map(|d| d as usize);
+                (n, *ty == Float16)
             }
             _ => return Err(bad("output \"logits\" is not a tensor".into())),
         };
@@ -185,6 +188,7 @@ impl ModelSession {
             token_type_ids: names.contains(&"token_type_ids"),
             session,
             n_labels: want,
+            logits_f16,
         })
     }
 

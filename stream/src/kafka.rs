@@ -2,7 +2,7 @@
 //!
 //! Producers are idempotent (`enable.idempotence=true`, hence `acks=all`) and compress batches
 //! (lz4 by default). Consumers have auto-commit off: a stage stores an offset only after the
-//! downstream write it covers is durable (DESIGN.md, habit 4).
+//! downstream write it covers is durable (docs/architecture.md, "Habits", 4).
 
 use std::time::Duration;
 
@@ -595,5 +595,23 @@ mod tests {
         let pc = c.producer_config();
         assert_eq!(pc.get("enable.idempotence"), Some("true"));
         assert_eq!(pc.get("sasl.password"), Some("hunter2"));
+    }
+
+    /// What the README promises of the producer: idempotent with `acks=all`, compressing with
+    /// lz4; and librdkafka takes the settings together (it refuses idempotence with other acks,
+    /// and a codec it was built without).
+    #[test]
+    fn the_producer_is_idempotent_with_acks_all_and_compresses_with_lz4() {
+        let pc = KafkaConfig::new("127.0.0.1:9").producer_config();
+        assert_eq!(pc.get("enable.idempotence"), Some("true"));
+        assert_eq!(pc.get("acks"), Some("all"));
+        assert_eq!(pc.get("compression.type"), Some("lz4"));
+        assert!(KafkaConfig::new("127.0.0.1:9").producer().is_ok());
+        let mut bad = KafkaConfig::new("127.0.0.1:9").producer_config();
+        bad.set("acks", "1");
+        assert!(
+            bad.create::<rdkafka::producer::FutureProducer>().is_err(),
+            "librdkafka checks the settings it is given"
+        );
     }
 }
