@@ -1,16 +1,16 @@
 //! An offset commit that fails (the broker away) after the last batch before a quiet spell is
 //! tried again while the topic is quiet, not left until a next batch that may never come. Against
 //! the real broker and ONNX Runtime, the failure injected at a named fault point. Its own test
-//! process: fault points are global to a process.
+//! process: fault points are global to a process, as is the metrics recorder that counts the
+//! failed tries.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{annotator, cfg, doc, send, topics};
+use common::{annotator, cfg, committed, doc, send, topics};
 use pubmine_annotate::worker::run;
-use pubmine_stream::kafka::KafkaConfig;
-use pubmine_stream::testing::{brokers, unique};
+use pubmine_stream::testing::unique;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,6 +22,9 @@ async fn a_failed_commit_of_the_last_batch_is_tried_again_while_the_topic_is_qui
     let cfg = cfg(&out, &dlq);
     let group = unique("annotate");
     // The batch's own three tries and the first retry while quiet fail; the next succeeds.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .unwrap();
     fail::cfg("annotate::commit", "4*return(broker away)->off").unwrap();
     let consumer = kafka.consumer(&group, &[&input]).unwrap();
     let producer = kafka.producer().unwrap();
@@ -44,24 +47,16 @@ async fn a_failed_commit_of_the_last_batch_is_tried_again_while_the_topic_is_qui
         docs.len() as i64,
         "the worker, still running on a quiet topic, committed its last batch"
     );
-}
-
-/// The offset `group` has committed on partition 0 of `topic` (0 if none).
-fn committed(group: &str, topic: &str) -> i64 {
-    use rdkafka::consumer::{BaseConsumer, Consumer as _};
-    let c: BaseConsumer = KafkaConfig::new(brokers())
-        .consumer_config(group)
-        .create()
-        .unwrap();
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    tpl.add_partition(topic, 0);
-    match c
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .unwrap()
-        .find_partition(topic, 0)
-        .map(|e| e.offset())
-    {
-        Some(rdkafka::Offset::Offset(o)) => o,
-        _ => 0,
-    }
+    // The positive control: the injected failure fired, four times, each a retry counted.
+    let failed: Vec<String> = recorder
+        .render()
+        .lines()
+        .filter(|l| l.starts_with("pubmine_retries_total{"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        failed,
+        ["pubmine_retries_total{stage=\"annotate\",class=\"commit\"} 4"],
+        "the four failed commits, counted"
+    );
 }

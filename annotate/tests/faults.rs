@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{cfg, doc, read_all, send, topics, worker};
+use common::{cfg, doc, read_all, read_to_marker, send, topics, worker};
 use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::testing::unique;
 
@@ -45,7 +45,7 @@ async fn a_failing_model_session_stops_the_worker_without_committing_or_dead_let
         "only the batches before the fault are annotated: {first_keys:?}"
     );
     assert!(
-        read_all(&dlq, Duration::from_secs(2)).await.is_empty(),
+        read_to_marker(&kafka, &dlq).await.is_empty(),
         "a fault of the runtime sends no record to the dead letters"
     );
 
@@ -64,7 +64,7 @@ async fn a_failing_model_session_stops_the_worker_without_committing_or_dead_let
         "the restart redid exactly the records not committed"
     );
     assert_eq!(stats.dead_lettered, 0);
-    assert!(read_all(&dlq, Duration::from_secs(2)).await.is_empty());
+    assert!(read_to_marker(&kafka, &dlq).await.is_empty());
 }
 
 /// The error and its sources, as the binary prints them.

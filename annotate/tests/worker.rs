@@ -11,7 +11,9 @@ use common::{annotator, topics};
 use pubmine_annotate::worker::{WorkerConfig, run};
 use pubmine_stream::codec::{decode_dead_letter, encode_document};
 use pubmine_stream::kafka::KafkaConfig;
-use pubmine_stream::record::{Annotations, Document, Passage, PassageKind, SourceKind};
+use pubmine_stream::record::{
+    Annotations, Document, Passage, PassageKind, SCHEMA_VERSION, SourceKind,
+};
 use pubmine_stream::testing::{brokers, unique};
 use pubmine_stream::transport::{OutRecord, Producer};
 use rdkafka::Message;
@@ -58,7 +60,16 @@ async fn documents_in_annotations_out_and_offsets_committed() {
         })
         .collect();
     inputs.push(("pmid:200".into(), None));
+    // Records annotate cannot decode, each a dead letter with its reason: not JSON, JSON that is
+    // not a document, a document of a newer schema than this reader's.
     inputs.push(("pmid:300".into(), Some(b"{not json".to_vec())));
+    inputs.push((
+        "pmid:301".into(),
+        Some(br#"{"title": "a record with no id or passages"}"#.to_vec()),
+    ));
+    let mut newer = Document::new(SourceKind::Pubmed, "pmid:302".into());
+    newer.schema_version = SCHEMA_VERSION + 1;
+    inputs.push(("pmid:302".into(), Some(encode_document(&newer))));
     for (key, value) in &inputs {
         let ack = producer
             .enqueue(OutRecord {
@@ -87,12 +98,12 @@ async fn documents_in_annotations_out_and_offsets_committed() {
         tokio::spawn(async move { run(&consumer, &producer, annotator(), &cfg, &shutdown).await })
     };
     let out = read(&out_topic, 4).await;
-    let dead = read(&dlq, 1).await;
+    let dead = read(&dlq, 3).await;
     shutdown.cancel();
     let stats = worker.await.unwrap().unwrap();
     assert_eq!(
         (stats.documents, stats.tombstones, stats.dead_lettered),
-        (3, 1, 1)
+        (3, 1, 3)
     );
 
     let tomb = out
@@ -119,28 +130,77 @@ async fn documents_in_annotations_out_and_offsets_committed() {
             assert_eq!(s, m.text);
         }
     }
-    let dl = decode_dead_letter(dead[0].1.as_deref().unwrap()).unwrap();
-    assert_eq!(dl.stage, "annotate");
-    assert!(dl.reason.contains("invalid JSON"), "{}", dl.reason);
-    assert!(dl.source.starts_with(&docs_topic));
+    let reasons: Vec<(String, String)> = dead
+        .iter()
+        .map(|(key, value)| {
+            let dl = decode_dead_letter(value.as_deref().unwrap()).unwrap();
+            assert_eq!(dl.stage, "annotate");
+            assert!(dl.source.starts_with(&docs_topic), "{}", dl.source);
+            (key.clone(), dl.reason)
+        })
+        .collect();
+    let reason_of = |key: &str| {
+        reasons
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("no dead letter for {key}: {reasons:?}"))
+    };
+    assert!(
+        reason_of("pmid:300").contains("invalid JSON"),
+        "{reasons:?}"
+    );
+    assert!(
+        reason_of("pmid:301").contains("missing field"),
+        "{reasons:?}"
+    );
+    assert!(
+        reason_of("pmid:302").contains("newer than this reader"),
+        "{reasons:?}"
+    );
 
-    // A worker of the same group starting again finds nothing left to do.
-    let again = kafka.consumer(&group, &[&docs_topic]).unwrap();
-    let records = again
-        .recv_batch(10, Duration::from_millis(100), &{
-            let t = CancellationToken::new();
-            let c = t.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(8)).await;
-                c.cancel();
-            });
-            t
+    // A worker of the same group starting again finds nothing left to do: given one new
+    // document after the others (the positive control: the consumer joined and reads), the new
+    // document is all it receives.
+    let fresh = Document::new(SourceKind::Pubmed, "pmid:400".into());
+    producer
+        .enqueue(OutRecord {
+            topic: docs_topic.clone(),
+            key: fresh.id.clone(),
+            value: Some(encode_document(&fresh)),
         })
         .await
+        .unwrap()
+        .await
         .unwrap();
-    assert!(
-        records.is_empty(),
-        "committed offsets are honoured: {records:?}"
+    let again = kafka.consumer(&group, &[&docs_topic]).unwrap();
+    let never = CancellationToken::new();
+    let mut keys = Vec::new();
+    while !keys.iter().any(|k| k == "pmid:400") {
+        let batch = tokio::time::timeout(
+            Duration::from_secs(30),
+            again.recv_batch(10, Duration::from_secs(2), &never),
+        )
+        .await
+        .expect("the new document within 30 s")
+        .unwrap();
+        keys.extend(batch.into_iter().map(|r| r.key));
+    }
+    // what the other partition would still hand out arrives meanwhile
+    let late = again
+        .recv_batch_within(
+            10,
+            Duration::from_millis(100),
+            Some(Duration::from_secs(2)),
+            &never,
+        )
+        .await
+        .unwrap();
+    keys.extend(late.into_iter().map(|r| r.key));
+    assert_eq!(
+        keys,
+        ["pmid:400"],
+        "committed offsets are honoured: only the new document is read again"
     );
 }
 
@@ -195,9 +255,79 @@ async fn an_annotations_record_too_large_for_the_topic_is_dead_lettered_and_the_
     );
     drop(consumer);
     // The offsets are committed past all three: a worker of the group starting again has
-    // nothing to do (before the fix it re-read the batch and exited again, for ever).
-    let again = common::worker(&kafka, &group, &input, &cfg, Duration::from_secs(8))
+    // nothing to do but a new document sent after them (before the fix it re-read the batch
+    // and exited again, for ever); annotating that one shows it joined and read.
+    common::send(
+        &kafka,
+        &input,
+        &[common::doc(
+            4,
+            "Aspirin reduced the risk of colorectal cancer.",
+        )],
+    )
+    .await;
+    let again = common::worker(&kafka, &group, &input, &cfg, Duration::from_secs(12))
         .await
         .unwrap();
-    assert_eq!((again.documents, again.dead_lettered), (0, 0));
+    assert_eq!((again.documents, again.dead_lettered), (1, 0));
+}
+
+/// A text the model's tokenizer refuses is the document's fault: a dead letter with the reason,
+/// and the stream goes on. The tokenizer here is demo-ner's with its unknown token renamed to
+/// one its vocabulary lacks, so a word it cannot spell is an error instead of `[UNK]`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_the_tokenizer_refuses_is_dead_lettered_and_the_stream_goes_on() {
+    use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+    use pubmine_annotate::session::SessionOptions;
+
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let dir = std::env::temp_dir().join(unique("refusing-tokenizer"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in std::fs::read_dir(models.join("demo-ner")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+    }
+    let mut tokenizer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("tokenizer.json")).unwrap()).unwrap();
+    tokenizer["model"]["unk_token"] = "[NOT IN THE VOCABULARY]".into();
+    std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
+    let opts = NerOptions::default();
+    let model = NerModel::open(&dir, SessionOptions::default(), &opts).unwrap();
+    let annotator = Annotator::new(vec![model], &opts);
+
+    let (kafka, input, out, dlq) = topics(1).await;
+    let docs = vec![
+        common::doc(1, "Metformin reduced IL-6 in type 2 diabetes."),
+        common::doc(2, "The snowman \u{2603} was seen in cohort 2."),
+        common::doc(
+            3,
+            "TP53 variants were frequent in hepatocellular carcinoma.",
+        ),
+    ];
+    common::send(&kafka, &input, &docs).await;
+    let cfg = common::cfg(&out, &dlq);
+    let consumer = kafka.consumer(&unique("annotate"), &[&input]).unwrap();
+    let producer = kafka.producer().unwrap();
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        stop.cancel();
+    });
+    let stats = run(&consumer, &producer, annotator, &cfg, &shutdown)
+        .await
+        .expect("a refused text is no reason to stop");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!((stats.documents, stats.dead_lettered), (2, 1));
+    let keys: BTreeSet<String> = common::read_to_marker(&kafka, &out)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, BTreeSet::from(["pmid:1".into(), "pmid:3".into()]));
+    let dead = common::read_to_marker(&kafka, &dlq).await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].0, "pmid:2");
+    let dl = decode_dead_letter(&dead[0].1).unwrap();
+    assert!(dl.reason.contains("tokenization failed"), "{}", dl.reason);
 }

@@ -79,6 +79,34 @@ pub async fn read_all(topic: &str, quiet: Duration) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// The records of the one-partition `topic` that came before now, markers of earlier calls left
+/// out: a marker record is produced, then the topic is read from its start until the marker
+/// comes (within 60 s, or the test fails). The positive control of "nothing there": a reader that
+/// never joined, or read too soon, cannot pass for an empty topic.
+pub async fn read_to_marker(kafka: &KafkaConfig, topic: &str) -> Vec<(String, Vec<u8>)> {
+    let marker = unique("marker:");
+    send(kafka, topic, &[(marker.clone(), b"marker".to_vec())]).await;
+    let c: StreamConsumer = KafkaConfig::new(brokers())
+        .consumer_config(&unique("reader"))
+        .create()
+        .unwrap();
+    c.subscribe(&[topic]).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(60), c.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{topic}: the marker not read within 60 s"))
+            .unwrap();
+        let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
+        if key == marker {
+            return out;
+        }
+        if !key.starts_with("marker:") {
+            out.push((key, m.payload().map(<[u8]>::to_vec).unwrap_or_default()));
+        }
+    }
+}
+
 pub fn cfg(out: &str, dlq: &str) -> WorkerConfig {
     WorkerConfig {
         output_topic: out.into(),
@@ -106,4 +134,24 @@ pub async fn worker(
         stop.cancel();
     });
     run(&consumer, &producer, annotator(), cfg, &shutdown).await
+}
+
+/// The offset `group` has committed on partition 0 of `topic` (0 if none).
+pub fn committed(group: &str, topic: &str) -> i64 {
+    use rdkafka::consumer::BaseConsumer;
+    let c: BaseConsumer = KafkaConfig::new(brokers())
+        .consumer_config(group)
+        .create()
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition(topic, 0);
+    match c
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .unwrap()
+        .find_partition(topic, 0)
+        .map(|e| e.offset())
+    {
+        Some(rdkafka::Offset::Offset(o)) => o,
+        _ => 0,
+    }
 }
