@@ -17,6 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
+use rdkafka::consumer::Consumer as _;
 
 /// A tansu broker on a free port, its SQLite file in a directory of its own.
 struct PrivateBroker {
@@ -137,22 +138,46 @@ async fn a_broker_restart_loses_and_doubles_nothing() {
     }
     let down = Duration::from_secs(3);
     let mut ingest = Some(ingest);
+    let documents = run.topic("documents");
+    let watermarks = admin(&brokers);
+    let produced = |c: &rdkafka::consumer::BaseConsumer| -> i64 {
+        (0..PARTITIONS)
+            .filter_map(|p| {
+                c.fetch_watermarks(&documents, p, Duration::from_secs(1))
+                    .ok()
+            })
+            .map(|(_, high)| high)
+            .sum()
+    };
+    // what each kill interrupted: ingest running, documents produced, annotations stored
+    let mut hits: Vec<(bool, i64, i64)> = Vec::new();
     for k in 0..kills {
-        // The first kill soon after the start, while ingest is producing; the others spread
-        // over the time an uninterrupted run takes.
-        let at = if k == 0 {
-            Duration::from_millis(700)
+        if k == 0 {
+            // The first kill as soon as ingest is seen producing (its first records in the
+            // topic while it still runs).
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while produced(&watermarks) == 0 {
+                assert!(Instant::now() < deadline, "ingest produced nothing in 60 s");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
         } else {
-            calm_time.mul_f64(k as f64 / kills as f64)
-        };
-        tokio::time::sleep(at.saturating_sub(started.elapsed())).await;
+            // The others spread over the time an uninterrupted run takes.
+            let at = calm_time.mul_f64(k as f64 / kills as f64);
+            tokio::time::sleep(at.saturating_sub(started.elapsed())).await;
+        }
         run.check_alive();
         let ingesting = ingest
             .as_mut()
             .is_some_and(|c| c.try_wait().unwrap().is_none());
+        let documents_in = produced(&watermarks);
+        let stored: i64 = sink_positions(&run, PARTITIONS as usize)
+            .await
+            .0
+            .iter()
+            .sum();
         broker.kill();
         println!(
-            "broker killed at {:.1} s{}",
+            "broker killed at {:.1} s: {documents_in} documents produced{}, {stored} annotations stored",
             started.elapsed().as_secs_f64(),
             if ingesting {
                 " (ingest still producing)"
@@ -160,6 +185,7 @@ async fn a_broker_restart_loses_and_doubles_nothing() {
                 ""
             }
         );
+        hits.push((ingesting, documents_in, stored));
         tokio::time::sleep(down).await;
         broker.up();
     }
@@ -170,9 +196,28 @@ async fn a_broker_restart_loses_and_doubles_nothing() {
         "ingest failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let docs_end = topic_ends(&brokers, &run.topic("documents")).await;
+    let docs_end = topic_ends(&brokers, &documents).await;
     wait_done(&mut run, &docs_end, limit).await;
     run.stop();
+    // Each kill interrupted work: the first hit ingest while it produced, and none came after
+    // the store had everything.
+    let stored_at_end: i64 = sink_positions(&run, PARTITIONS as usize)
+        .await
+        .0
+        .iter()
+        .sum();
+    if let Some(&(ingesting, documents_in, _)) = hits.first() {
+        assert!(
+            ingesting && documents_in < docs_end.iter().sum::<i64>(),
+            "the first kill came while ingest produced: {hits:?}, documents end at {docs_end:?}"
+        );
+    }
+    for &(_, _, stored) in &hits {
+        assert!(
+            stored < stored_at_end,
+            "a kill came after the store had taken every annotation: {hits:?}, {stored_at_end} at the end"
+        );
+    }
     let got = outcome(&run).await;
     println!(
         "run with {kills} broker kills: {} in {:.1} s",

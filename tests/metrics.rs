@@ -10,7 +10,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{LOCAL_BROKER_OPTIONS, Pipeline, annotate_args, log_dir, topic_ends, write_input};
+use common::{
+    LOCAL_BROKER_OPTIONS, Pipeline, annotate_args, log_dir, read_to_end, topic_ends, write_input,
+};
+use pubmine_stream::codec::decode_annotations;
 use pubmine_stream::testing::brokers;
 
 /// A stage started with `--metrics-addr 127.0.0.1:0`, and where it serves.
@@ -186,7 +189,7 @@ async fn stages_count_what_passes_report_lag_and_readiness() {
     let brokers = brokers();
     let logs = log_dir();
     let input = tempfile::tempdir().unwrap();
-    write_input(input.path(), 150);
+    let expected_docs = write_input(input.path(), 150);
     let p = Pipeline::new(&brokers, &logs).await;
     p.ingest(input.path());
     let documents = p.topic("documents");
@@ -274,24 +277,42 @@ async fn stages_count_what_passes_report_lag_and_readiness() {
     )
     .await;
     assert_eq!(s.sum("pubmine_records_in_total", &stage) as i64, out_topic);
+    // The rows counted are the rows written: one per document record (each revision
+    // rewrites its document), one per deletion, and every annotation record's mentions (a
+    // revision replaces its document's earlier ones), derived from the annotations topic.
+    let (mut upserts, mut deletions, mut mentions_written) = (0u64, 0u64, 0u64);
+    for r in read_to_end(&brokers, &annotations).await {
+        match r.value {
+            Some(v) => {
+                upserts += 1;
+                mentions_written += decode_annotations(&v).unwrap().mentions.len() as u64;
+            }
+            None => deletions += 1,
+        }
+    }
+    assert_eq!(
+        (upserts + deletions) as i64,
+        out_topic,
+        "the annotations topic read whole"
+    );
     let (docs, mentions): (i64, i64) =
         sqlx::query_as("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM mentions)")
             .fetch_one(&p.db.pool)
             .await
             .unwrap();
+    assert_eq!(docs as usize, expected_docs, "documents stored");
     let rows = |table| {
         s.sum(
             "pubmine_sink_rows_total",
             &[("stage", "store"), ("table", table)],
-        )
+        ) as u64
     };
+    assert_eq!(rows("documents"), upserts, "document rows written");
+    assert_eq!(rows("deletions"), deletions, "deletions applied");
+    assert_eq!(rows("mentions"), mentions_written, "mention rows written");
     assert!(
-        rows("documents") as i64 >= docs && docs > 0,
-        "{docs} documents"
-    );
-    assert!(
-        rows("mentions") as i64 >= mentions && mentions > 0,
-        "{mentions} mentions"
+        mentions_written > mentions as u64 && mentions > 0,
+        "revisions replaced their documents' mentions: {mentions_written} written, {mentions} kept"
     );
     assert!(s.sum("pubmine_sink_commit_seconds_count", &stage) > 0.0);
     let (status, body) = store.get("/readyz").await;

@@ -118,10 +118,13 @@ async fn one_process_ends_as_the_four_stages_over_kafka() {
     db.drop_db().await;
 }
 
-/// `pubmine run` stopped (once with SIGTERM, then with SIGKILL) at random moments and started
-/// again, over and over, ends
-/// with exactly what an uninterrupted `pubmine run` of the same input holds: the files not
-/// recorded as done are read again, and the sinks are idempotent.
+/// `pubmine run` stopped (once with SIGTERM, then with SIGKILL) at random moments of its
+/// progress and started again, over and over, ends with exactly what an uninterrupted `pubmine
+/// run` of the same input holds: the files not recorded as done are read again, and the sinks
+/// are idempotent. Each stop comes when the documents stored pass a random mark of its own
+/// share of the run (the marks rise from stop to stop, so each restart has work left), and is
+/// checked to have interrupted work: files left unrecorded; for the SIGTERM, the exit status of
+/// a stop and the file in hand, some of its documents stored, left unrecorded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_runs_resume_to_the_same_end() {
     assert!(
@@ -131,7 +134,8 @@ async fn killed_runs_resume_to_the_same_end() {
     let docs = env_usize("PUBMINE_RUN_KILL_DOCS", 1500);
     let kills = env_usize("PUBMINE_RUN_KILLS", 6);
     let input = tempfile::tempdir().unwrap();
-    write_input(input.path(), docs);
+    let expected_docs = write_input(input.path(), docs);
+    let files = files_of(input.path()).len() as i64;
 
     let calm_db = TestDb::new().await;
     let calm_index = tempfile::tempdir().unwrap();
@@ -142,6 +146,7 @@ async fn killed_runs_resume_to_the_same_end() {
     let took = started.elapsed();
     let reference = outcome_of(&calm_db, calm_index.path(), dead_letters_in(&calm_dead)).await;
     assert_one_malformed_record(&reference.dead_letters);
+    assert_eq!(reference.documents.len(), expected_docs);
     println!(
         "uninterrupted pubmine run: {} in {:.1} s",
         reference.counts(),
@@ -152,20 +157,34 @@ async fn killed_runs_resume_to_the_same_end() {
     let index = tempfile::tempdir().unwrap();
     let dead = work.path().join("dead.jsonl");
     let mut seed = std::process::id() as u64 ^ 0x2545_f491_4f6c_dd1d;
-    let mut recorded = Vec::new();
-    for _ in 0..kills {
+    let mut stops = Vec::new();
+    for k in 0..kills {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
+        let share = (k as f64 + (seed >> 40) as f64 / (1u64 << 24) as f64) / kills as f64;
+        // Documents stored, between a tenth and nine tenths of the end (the deletions of the
+        // update file, read last, come after).
+        let mark = (expected_docs as f64 * (0.1 + 0.8 * share)) as i64;
         let mut child = run_command(&db, index.path(), &dead, input.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // A random moment of a run: model loading, parsing, annotating, writing.
-        let at = took.mul_f64(0.1 + 0.8 * (seed >> 40) as f64 / (1u64 << 24) as f64);
-        tokio::time::sleep(at).await;
-        if recorded.is_empty() {
+        let deadline = std::time::Instant::now() + took * 3;
+        while stored_in(&db).await < mark {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "stop {k}: the run ended before {mark} documents were stored"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "stop {k}: {mark} documents not stored in {:?}",
+                took * 3
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if k == 0 {
             // The first stop is a SIGTERM: the run leaves the file in hand and exits promptly
             // (before, ingest waited for good on a channel no stage read any more).
             let _ = Command::new("kill").arg(child.id().to_string()).status();
@@ -180,29 +199,58 @@ async fn killed_runs_resume_to_the_same_end() {
                 );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             };
-            let n = recorded_in(&db).await;
-            // Files left undone: status 75 (a stop, not a success); all done: 0.
+            let recorded = recorded_names(&db).await;
             assert_eq!(
                 status.code(),
-                Some(if n < 9 { 75 } else { 0 }),
-                "{n} of 9 files recorded at the SIGTERM: {status:?}"
+                Some(75),
+                "a stop with files left ({recorded:?} recorded) is not a success: {status:?}"
+            );
+            let mut in_hand = Vec::new();
+            for f in 0..3usize {
+                let name = format!("base{f}.xml");
+                let per_file = docs.div_ceil(3);
+                let ids: Vec<String> = (f * per_file..((f + 1) * per_file).min(docs))
+                    .map(|n| format!("pmid:{}", 40_000_000 + n))
+                    .collect();
+                let stored: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM documents WHERE id = ANY($1)")
+                        .bind(&ids)
+                        .fetch_one(&db.pool)
+                        .await
+                        .unwrap();
+                if recorded.contains(&name) {
+                    assert_eq!(
+                        stored as usize,
+                        ids.len(),
+                        "{name} recorded with all its documents"
+                    );
+                } else if stored > 0 {
+                    in_hand.push((name, stored));
+                }
+            }
+            assert!(
+                !in_hand.is_empty(),
+                "the file in hand at the SIGTERM, some of its documents stored, is left unrecorded ({recorded:?} recorded)"
             );
         } else {
             child.kill().unwrap();
             child.wait().unwrap();
         }
         let n = recorded_in(&db).await;
-        recorded.push(n);
+        assert!(
+            n < files,
+            "stop {k} came with work left: {n} of {files} files recorded"
+        );
+        stops.push((mark, n));
     }
     let last = run(&db, index.path(), &dead, input.path());
     let got = outcome_of(&db, index.path(), dead_letters_in(&dead)).await;
     println!(
-        "after {kills} stops (a SIGTERM, then SIGKILLs; files recorded after each: {recorded:?}) and a last run ({last}): {}",
+        "after {kills} stops (a SIGTERM, then SIGKILLs; documents stored at each, files recorded after: {stops:?}) and a last run ({last}): {}",
         got.counts()
     );
     reference.assert_same(&got);
-    let files = recorded_in(&db).await;
-    assert_eq!(files, 9);
+    assert_eq!(recorded_in(&db).await, files);
     calm_db.drop_db().await;
     db.drop_db().await;
 }
@@ -312,6 +360,22 @@ async fn watch_and_sync_end_as_a_run_of_the_files() {
     assert_eq!(recorded_in(&db).await, files.len() as i64);
     db.drop_db().await;
     ref_db.drop_db().await;
+}
+
+/// The documents a database holds.
+async fn stored_in(db: &TestDb) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM documents")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// The names of the files recorded as done.
+async fn recorded_names(db: &TestDb) -> Vec<String> {
+    sqlx::query_scalar("SELECT name FROM ingested_files ORDER BY name")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
 }
 
 async fn recorded_in(db: &TestDb) -> i64 {

@@ -2,6 +2,8 @@
 //! out Postgres restarting: the real binary, the real broker (PUBMINE_TEST_BROKERS) and the real
 //! Postgres (a fresh database per test, or a server of the test's own).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -232,6 +234,10 @@ async fn a_store_killed_at_any_moment_resumes_exactly() {
     first.kill().unwrap();
     first.wait().unwrap();
     let written_before = stored_offsets(&db, &group).await;
+    assert!(
+        written_before < total as i64,
+        "the kill came while the store was writing: {written_before} of {total} written"
+    );
 
     let stats = finish(store(&db, &topic, &group, None), &db, &group, total).await;
     let taken = stats["documents"].as_u64().unwrap()
@@ -504,5 +510,17 @@ async fn ingest_watch_rides_out_postgres_restarting() {
     assert!(
         !stderr.contains("scan stopped"),
         "no scan failed for it: {stderr}"
+    );
+    // Each file was sent once: the topic holds their six documents, no copy.
+    let mut keys: Vec<String> = common::read_to_end(&brokers(), &topic)
+        .await
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["pmid:1", "pmid:2", "pmid:3", "pmid:4", "pmid:5", "pmid:6"],
+        "each file's records once"
     );
 }

@@ -21,6 +21,18 @@ use common::fixture;
 /// Files the server offers: name, content, and the md5 its `.md5` companion states.
 type Served = Arc<Mutex<Vec<(String, Vec<u8>, String)>>>;
 
+/// The names of the files (not their `.md5` companions) downloaded, in order.
+static DOWNLOADS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn downloads_of(name: &str) -> usize {
+    DOWNLOADS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| *n == name)
+        .count()
+}
+
 async fn listing(State(files): State<Served>) -> axum::response::Html<String> {
     let files = files.lock().unwrap();
     let mut html = String::from("<html><body><pre>\n<a href=\"../\">../</a>\n");
@@ -40,6 +52,7 @@ async fn file(
     let files = files.lock().unwrap();
     for (n, content, md5) in files.iter() {
         if *n == name {
+            DOWNLOADS.lock().unwrap().push(name);
             return Ok(content.clone());
         }
         if format!("{n}.md5") == name {
@@ -114,9 +127,12 @@ async fn sync_verifies_ingests_in_order_and_resumes_without_resending() {
     assert!(again.is_empty(), "{again:?}");
 
     // A new update file appears: only it is ingested. Then one whose download does not match
-    // its .md5: refused, not recorded, and the pass reports it.
+    // its .md5: downloaded again (the retries: five downloads in all), then refused, not
+    // recorded, and the pass reports it and stops there: the good file after it is not
+    // fetched (an update must not be applied before the one it follows).
     offer(&files, "pubmed25n0003.xml", "medline_update.xml", false);
     offer(&files, "pubmed25n0004.xml", "medline_book.xml", true);
+    offer(&files, "pubmed25n0005.xml", "medline_update.xml", false);
     let err = sync(&producer, &cfg, &db.pool, &scfg, &token)
         .await
         .unwrap_err();
@@ -124,6 +140,9 @@ async fn sync_verifies_ingests_in_order_and_resumes_without_resending() {
         matches!(err, ContinuousError::Checksum { ref name, .. } if name == "pubmed25n0004.xml"),
         "{err}"
     );
+    assert_eq!(downloads_of("pubmed25n0004.xml"), 5, "the download retried");
+    assert_eq!(downloads_of("pubmed25n0005.xml"), 0, "the pass stopped");
+    assert_eq!(downloads_of("pubmed25n0003.xml"), 1);
     let recorded: Vec<_> = list_ingested(&db.pool)
         .await
         .unwrap()

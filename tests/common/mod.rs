@@ -529,35 +529,51 @@ pub async fn outcome_of(
     }
 }
 
-/// The dead letters of a run, as (stage, document id, reason) without their positions.
+/// Every record of `topic`, read up to its end on every partition (`topic_ends`, found by a
+/// reader of its own): the reader must reach that end within a minute or the test fails, so a
+/// slow group join or a short read cannot pass for an empty or a shorter topic.
+pub async fn read_to_end(brokers: &str, topic: &str) -> Vec<pubmine_stream::transport::InRecord> {
+    let ends = topic_ends(brokers, topic).await;
+    let mut out = Vec::new();
+    if ends.iter().all(|&e| e == 0) {
+        return out;
+    }
+    let c = pubmine_stream::kafka::KafkaConfig::new(brokers)
+        .consumer(&unique("reader"), &[topic])
+        .unwrap();
+    let never = tokio_util::sync::CancellationToken::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut seen = vec![0; ends.len()];
+    while seen.iter().zip(&ends).any(|(s, e)| s < e) {
+        let batch = tokio::time::timeout_at(
+            deadline,
+            c.recv_batch(1000, Duration::from_millis(50), &never),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{topic}: read to {seen:?} of its end {ends:?} in 60 s"));
+        for r in batch.unwrap() {
+            let s = &mut seen[r.partition as usize];
+            *s = (*s).max(r.offset + 1);
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// The dead letters of a run, as (stage, document id, reason) without their positions: the
+/// dead-letter topic read to its end.
 pub async fn dead_letters(
     brokers: &str,
     topic: &str,
 ) -> BTreeSet<(String, Option<String>, String)> {
-    let c = pubmine_stream::kafka::KafkaConfig::new(brokers)
-        .consumer(&unique("dl-reader"), &[topic])
-        .unwrap();
-    let stop = tokio_util::sync::CancellationToken::new();
-    let s = stop.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(8)).await;
-        s.cancel();
-    });
-    let mut out = BTreeSet::new();
-    loop {
-        let batch = c
-            .recv_batch(100, Duration::from_millis(200), &stop)
-            .await
-            .unwrap();
-        if batch.is_empty() {
-            break;
-        }
-        for r in batch {
+    read_to_end(brokers, topic)
+        .await
+        .into_iter()
+        .map(|r| {
             let dl = decode_dead_letter(r.value.as_deref().unwrap()).unwrap();
-            out.insert((dl.stage, dl.id, dl.reason));
-        }
-    }
-    out
+            (dl.stage, dl.id, dl.reason)
+        })
+        .collect()
 }
 
 impl Outcome {
