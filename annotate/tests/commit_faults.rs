@@ -8,10 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{annotator, cfg, committed, doc, send, topics};
-use pubmine_annotate::worker::run;
+use common::{cfg, committed, doc, send, spawn_worker, topics};
 use pubmine_stream::testing::unique;
-use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_commit_of_the_last_batch_is_tried_again_while_the_topic_is_quiet() {
@@ -26,12 +24,7 @@ async fn a_failed_commit_of_the_last_batch_is_tried_again_while_the_topic_is_qui
         .install_recorder()
         .unwrap();
     fail::cfg("annotate::commit", "4*return(broker away)->off").unwrap();
-    let consumer = kafka.consumer(&group, &[&input]).unwrap();
-    let producer = kafka.producer().unwrap();
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    let worker =
-        tokio::spawn(async move { run(&consumer, &producer, annotator(), &cfg, &stop).await });
+    let (shutdown, worker) = spawn_worker(&kafka, &group, &input, cfg);
     let started = std::time::Instant::now();
     let mut at = 0;
     while at < docs.len() as i64 && started.elapsed() < Duration::from_secs(30) {

@@ -10,10 +10,8 @@ use std::collections::BTreeSet;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{annotator, cfg, committed, doc, read_to_marker, send, topics};
-use pubmine_annotate::worker::run;
+use common::{cfg, committed, doc, read_to_marker, send, spawn_worker, topics};
 use pubmine_stream::testing::unique;
-use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_during_a_batch_lets_the_batch_finish_and_commit() {
@@ -38,12 +36,7 @@ async fn a_shutdown_during_a_batch_lets_the_batch_finish_and_commit() {
             .recv_timeout(Duration::from_secs(30));
     })
     .unwrap();
-    let consumer = kafka.consumer(&group, &[&input]).unwrap();
-    let producer = kafka.producer().unwrap();
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    let worker =
-        tokio::spawn(async move { run(&consumer, &producer, annotator(), &cfg, &stop).await });
+    let (shutdown, worker) = spawn_worker(&kafka, &group, &input, cfg);
     tokio::task::spawn_blocking(move || begun.recv_timeout(Duration::from_secs(60)))
         .await
         .unwrap()

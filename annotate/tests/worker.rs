@@ -17,15 +17,10 @@ use pubmine_stream::record::{
 use pubmine_stream::testing::{brokers, unique};
 use pubmine_stream::transport::{OutRecord, Producer};
 use rdkafka::Message;
-use rdkafka::consumer::{Consumer, StreamConsumer};
 use tokio_util::sync::CancellationToken;
 
 async fn read(topic: &str, n: usize) -> Vec<(String, Option<Vec<u8>>)> {
-    let c: StreamConsumer = KafkaConfig::new(brokers())
-        .consumer_config(&unique("reader"))
-        .create()
-        .unwrap();
-    c.subscribe(&[topic]).unwrap();
+    let c = common::reader(topic);
     let mut out = Vec::new();
     while out.len() < n {
         let m = tokio::time::timeout(Duration::from_secs(30), c.recv())

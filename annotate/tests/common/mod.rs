@@ -61,13 +61,19 @@ pub async fn send(kafka: &KafkaConfig, topic: &str, docs: &[(String, Vec<u8>)]) 
     }
 }
 
-/// Every record of `topic` (keys and values), reading until it has been quiet for `quiet`.
-pub async fn read_all(topic: &str, quiet: Duration) -> Vec<(String, Vec<u8>)> {
+/// A consumer of `topic` in a group of its own, reading from the start.
+pub fn reader(topic: &str) -> StreamConsumer {
     let c: StreamConsumer = KafkaConfig::new(brokers())
         .consumer_config(&unique("reader"))
         .create()
         .unwrap();
     c.subscribe(&[topic]).unwrap();
+    c
+}
+
+/// Every record of `topic` (keys and values), reading until it has been quiet for `quiet`.
+pub async fn read_all(topic: &str, quiet: Duration) -> Vec<(String, Vec<u8>)> {
+    let c = reader(topic);
     let mut out = Vec::new();
     while let Ok(m) = tokio::time::timeout(quiet, c.recv()).await {
         let m = m.unwrap();
@@ -86,11 +92,7 @@ pub async fn read_all(topic: &str, quiet: Duration) -> Vec<(String, Vec<u8>)> {
 pub async fn read_to_marker(kafka: &KafkaConfig, topic: &str) -> Vec<(String, Vec<u8>)> {
     let marker = unique("marker:");
     send(kafka, topic, &[(marker.clone(), b"marker".to_vec())]).await;
-    let c: StreamConsumer = KafkaConfig::new(brokers())
-        .consumer_config(&unique("reader"))
-        .create()
-        .unwrap();
-    c.subscribe(&[topic]).unwrap();
+    let c = reader(topic);
     let mut out = Vec::new();
     loop {
         let m = tokio::time::timeout(Duration::from_secs(60), c.recv())
@@ -115,6 +117,26 @@ pub fn cfg(out: &str, dlq: &str) -> WorkerConfig {
         linger: Duration::from_millis(100),
         tokens: None,
     }
+}
+
+/// A worker of `group` on `input`, running on its own task until the token returned is
+/// cancelled.
+pub fn spawn_worker(
+    kafka: &KafkaConfig,
+    group: &str,
+    input: &str,
+    cfg: WorkerConfig,
+) -> (
+    CancellationToken,
+    tokio::task::JoinHandle<Result<WorkerStats, WorkerError>>,
+) {
+    let consumer = kafka.consumer(group, &[input]).unwrap();
+    let producer = kafka.producer().unwrap();
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    let worker =
+        tokio::spawn(async move { run(&consumer, &producer, annotator(), &cfg, &stop).await });
+    (shutdown, worker)
 }
 
 /// Runs a worker on `group` until `stop_after` has passed or it returns.
