@@ -24,7 +24,7 @@ use pubmine_stream::testing::brokers;
 /// local broker (tansu 0.6) was seen otherwise to complete a rebalance naming the dead member,
 /// which had not rejoined, as the group's leader: the live member got an empty assignment and
 /// kept heartbeating successfully in that generation for good, its partitions read by no one
-/// (librdkafka's `cgrp` log; README, "The local broker"). Kafka completes a rebalance with the
+/// (librdkafka's `cgrp` log; docs/operations.md, "The local broker"). Kafka completes a rebalance with the
 /// members that rejoined and elects the leader among them.
 const REJOIN_AFTER: Duration = Duration::from_secs(7);
 

@@ -98,7 +98,7 @@ fn eval_re_on_the_fixtures() {
         assert_eq!(s["task"], "binary");
         assert_eq!(s["examples"], 40);
         assert_eq!(s["negative"], "0");
-        // The README states 1.0: the fixtures are generated as the model's training sentences.
+        // docs/annotate.md states 1.0: the fixtures are generated as the model's training sentences.
         assert_eq!(s["f1"].as_f64(), Some(1.0), "{s}");
     }
     // A settings file named on the command line (DIR=FILE) that does not exist.

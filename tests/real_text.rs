@@ -1,8 +1,8 @@
 //! The main job's models on real abstracts, measured as BioCreative V's CDR task measures systems:
 //! `pubmine eval pubtator` with the committed multi-head NER model (`models/ner-multi`), the default
 //! vocabulary and the chemical-induced disease relation model, on the development half of the
-//! CDR corpus (`../shared/corpora/cdr`), gives the figures the README states
-//! ([Quality on real abstracts](../README.md#quality-on-real-abstracts)) within 0.005.
+//! CDR corpus (`../shared/corpora/cdr`), gives the figures that docs/quality.md states
+//! ([Quality on real abstracts](../docs/quality.md)) within 0.005.
 //!
 //! The corpus is not part of the repository: without `../shared` the test says so on stderr and
 //! passes, unless `PUBMINE_REQUIRE_CORPORA=1` (as CI sets it), under which it fails.
@@ -13,9 +13,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// The README's figures: (entity type, mention F1, concept F1 per document).
+/// docs/quality.md's figures: (entity type, mention F1, concept F1 per document).
 const ENTITIES: [(&str, f64, f64); 2] = [("Chemical", 0.8837, 0.8350), ("Disease", 0.7738, 0.7756)];
-/// The README's chemical-induced disease figures: pairs per document, end to end and on the
+/// docs/quality.md's chemical-induced disease figures: pairs per document, end to end and on the
 /// curators' mentions.
 const CID: (f64, f64) = (0.4079, 0.5416);
 const TOLERANCE: f64 = 0.005;
@@ -70,7 +70,7 @@ fn cdr_development_set_gives_the_readmes_figures() {
         seen.push(format!("{ty}: mentions {m:.4}, concepts {c:.4}"));
         assert!(
             (m - mentions).abs() <= TOLERANCE && (c - concepts).abs() <= TOLERANCE,
-            "{ty}: mention F1 {m:.4} (README {mentions}), concept F1 {c:.4} (README {concepts})"
+            "{ty}: mention F1 {m:.4} (docs {mentions}), concept F1 {c:.4} (docs {concepts})"
         );
     }
     let (end_to_end, curated) = (
@@ -83,7 +83,7 @@ fn cdr_development_set_gives_the_readmes_figures() {
     eprintln!("{}", seen.join("; "));
     assert!(
         (end_to_end - CID.0).abs() <= TOLERANCE && (curated - CID.1).abs() <= TOLERANCE,
-        "CID pairs F1 {end_to_end:.4} end to end (README {}), {curated:.4} on the curators' mentions (README {})",
+        "CID pairs F1 {end_to_end:.4} end to end (docs {}), {curated:.4} on the curators' mentions (docs {})",
         CID.0,
         CID.1
     );

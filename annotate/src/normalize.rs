@@ -70,7 +70,7 @@ impl VocabSpec {
 
 /// The least trigram similarity at which the fallback matcher gives a disease or chemical
 /// mention the concept of a vocabulary name it does not match exactly
-/// ([`pubmine_vocab::fuzzy`]); chosen on the CDR development set (see the README).
+/// ([`pubmine_vocab::fuzzy`]); chosen on the CDR development set (see docs/concepts.md).
 pub const DEFAULT_FUZZY_THRESHOLD: f64 = 0.8;
 
 /// Normalizes mentions against vocabularies, tried in order: the first that names exactly one

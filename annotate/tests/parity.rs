@@ -215,6 +215,6 @@ fn eval_on_the_conll_fixture() {
         per_type.values().map(|s| s.correct).sum::<usize>(),
         total.correct
     );
-    // The README states 1.000: the fixture is written from the model's training templates.
+    // docs/annotate.md states 1.000: the fixture is written from the model's training templates.
     assert_eq!(total.f1, 1.0, "{total:?}");
 }

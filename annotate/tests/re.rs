@@ -221,7 +221,7 @@ fn eval_on_the_tsv_fixtures() {
         let positives = examples.iter().filter(|e| e.label == "1").count();
         assert_eq!(s.task, "binary");
         assert_eq!((s.examples, s.true_relations), (40, positives));
-        // The README states 1.0: the fixtures are generated as the model's training sentences.
+        // docs/annotate.md states 1.0: the fixtures are generated as the model's training sentences.
         assert_eq!(s.f1, 1.0, "{file}: {s:?}");
         assert_eq!(stats.pairs, 40);
     }

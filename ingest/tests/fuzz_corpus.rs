@@ -1,6 +1,6 @@
 //! Replays the saved fuzz corpora and the crash inputs found by fuzzing (`fuzz/corpus/TARGET/`,
 //! `fuzz/regressions/TARGET/` at the repository root) through the functions the fuzz targets
-//! call, as an ordinary test: none of them may panic. See `fuzz/run.sh` and README.md
+//! call, as an ordinary test: none of them may panic. See `fuzz/run.sh` and docs/development.md
 //! ("Fuzzing").
 
 use std::path::{Path, PathBuf};

@@ -597,7 +597,7 @@ mod tests {
         assert_eq!(pc.get("sasl.password"), Some("hunter2"));
     }
 
-    /// What the README promises of the producer: idempotent with `acks=all`, compressing with
+    /// What docs/ingest.md promises of the producer: idempotent with `acks=all`, compressing with
     /// lz4; and librdkafka takes the settings together (it refuses idempotence with other acks,
     /// and a codec it was built without).
     #[test]

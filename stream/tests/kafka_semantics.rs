@@ -1,5 +1,5 @@
 //! What later stages rely on from the broker, checked against the real one the test script
-//! starts (see README, "The local broker"): keyed records keep their order per key, tombstones
+//! starts (see docs/operations.md, "The local broker"): keyed records keep their order per key, tombstones
 //! arrive as null values, and a consumer group that commits offsets resumes after them.
 
 use std::time::Duration;
