@@ -162,10 +162,10 @@ pub fn score(gold: &[Vec<String>], pred: &[Vec<String>]) -> (Score, BTreeMap<Str
 /// measure the models on texts as long as abstracts or longer. When the gold tags carry no type
 /// (BioBERT's single-type datasets: `B`, `I`, `O`), predicted types are ignored too.
 pub fn evaluate(
-    annotator: &mut crate::ner::Annotator,
+    annotator: &mut crate::annotator::Annotator,
     sentences: &[Sentence],
     join_words: usize,
-) -> Result<(Score, BTreeMap<String, Score>), crate::ner::AnnotateError> {
+) -> Result<(Score, BTreeMap<String, Score>), crate::error::AnnotateError> {
     use pubmine_stream::record::{Document, Passage, PassageKind, SourceKind};
     let untyped = sentences
         .iter()
@@ -261,7 +261,7 @@ pub enum ReEvalError {
         model: Vec<String>,
     },
     #[error(transparent)]
-    Annotate(#[from] crate::ner::AnnotateError),
+    Annotate(#[from] crate::error::AnnotateError),
 }
 
 /// Reads an RE TSV file: `sentence<TAB>label` lines (BioBERT's train/dev files), or, after an

@@ -21,9 +21,10 @@ use std::time::Instant;
 
 use pubmine_stream::record::{ConceptRef, Mention, Relation};
 
+use crate::annotator::Annotator;
+use crate::error::AnnotateError;
 use crate::eval::Score;
 use crate::eval_norm::GoldDocument;
-use crate::ner::{AnnotateError, Annotator};
 
 /// What [`evaluate`] measured.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

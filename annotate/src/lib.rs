@@ -2,8 +2,10 @@
 //! NER decoding, sentence splitting and relation extraction, batching and the worker.
 
 pub mod abbrev;
+pub mod annotator;
 pub mod batch;
 pub mod decode;
+pub mod error;
 pub mod eval;
 pub mod eval_norm;
 pub mod eval_pubtator;
@@ -18,6 +20,7 @@ pub mod open;
 pub mod re;
 pub mod sentences;
 pub mod session;
+pub mod stats;
 pub mod tokenize;
 pub mod windows;
 pub mod worker;

@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::ner::{AnnotateError, Annotator, NerModel, NerOptions, split_entity_type};
+use crate::annotator::Annotator;
+use crate::error::AnnotateError;
+use crate::ner::{NerModel, NerOptions, split_entity_type};
 use crate::normalize::VocabSpec;
 use crate::re::{ReModel, ReSettings, split_model_arg};
 use crate::session::SessionOptions;

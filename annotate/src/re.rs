@@ -16,8 +16,8 @@ use pubmine_stream::record::{Document, Mention, ModelRef, Relation, normalize_en
 use serde::Deserialize;
 
 use crate::decode::softmax;
+use crate::error::AnnotateError;
 use crate::model::{ModelDir, load};
-use crate::ner::AnnotateError;
 use crate::sentences::{Sentence, merge_around, sentence_of};
 use crate::session::{ModelSession, SessionOptions};
 use crate::tokenize::tokenize;

@@ -29,7 +29,8 @@ use pubmine_stream::transport::{
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
-use crate::ner::{AnnotateError, Annotator, Found, Prepared};
+use crate::annotator::{Annotator, Found, Prepared};
+use crate::error::AnnotateError;
 
 /// Settings of the worker.
 #[derive(Debug, Clone)]
@@ -55,7 +56,7 @@ pub struct WorkerStats {
     pub relations: u64,
     pub batches: u64,
     /// The models' work: tokens, batches, padding, inference time.
-    pub annotator: crate::ner::AnnotatorStats,
+    pub annotator: crate::annotator::AnnotatorStats,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,14 +101,7 @@ const STAGE: &str = "annotate";
 fn dead_letter(cfg: &WorkerConfig, r: &InRecord, class: &'static str, reason: String) -> OutRecord {
     metrics::dead_letter(STAGE, class);
     tracing::warn!(record = %r.position(), key = %r.key, %reason, "record dead-lettered");
-    let dl = DeadLetter {
-        schema_version: SCHEMA_VERSION,
-        stage: STAGE.into(),
-        source: r.position(),
-        position: None,
-        id: (!r.key.is_empty()).then(|| r.key.clone()),
-        reason,
-    };
+    let dl = DeadLetter::new(STAGE, r.position(), reason).with_id(Some(r.key.clone()));
     OutRecord {
         topic: cfg.dead_letter_topic.clone(),
         key: r.key.clone(),

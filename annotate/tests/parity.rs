@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use pubmine_annotate::ner::{Annotator, NerInputs, NerModel, NerOptions, NerSettings};
+use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::ner::{NerInputs, NerModel, NerOptions, NerSettings};
 use pubmine_annotate::session::SessionOptions;
 use pubmine_annotate::tokenize::tokenize;
 use pubmine_stream::record::{Document, Passage, PassageKind, SourceKind};

@@ -7,8 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
+use pubmine_annotate::annotator::Annotator;
 use pubmine_annotate::eval::{Score, evaluate, read_conll};
-use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+use pubmine_annotate::ner::{NerModel, NerOptions};
 use pubmine_annotate::session::{ModelSession, SessionOptions};
 
 /// Largest F1 difference allowed from the float32 model, on each file.

@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::ner::{NerModel, NerOptions};
 use pubmine_annotate::re::{ReModel, ReStats};
 use pubmine_annotate::session::SessionOptions;
 use pubmine_annotate::tokenize::tokenize;

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::topics;
-use pubmine_annotate::ner::{Annotator, NerModel, NerOptions};
+use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::ner::{NerModel, NerOptions};
 use pubmine_annotate::re::ReModel;
 use pubmine_annotate::session::SessionOptions;
 use pubmine_annotate::worker::{WorkerConfig, run};

@@ -4,7 +4,6 @@
 
 use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::record::DeadLetter;
-use pubmine_stream::record::SCHEMA_VERSION;
 
 /// One record of a file that could not be turned into a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,14 +44,9 @@ impl RecordError {
 
     /// The dead letter for this error, naming the file (or archive member) it came from.
     pub fn dead_letter(&self, source: &str) -> DeadLetter {
-        DeadLetter {
-            schema_version: SCHEMA_VERSION,
-            stage: "ingest".into(),
-            source: source.into(),
-            position: Some(format!("byte {}", self.position)),
-            id: self.id.clone(),
-            reason: self.reason.clone(),
-        }
+        DeadLetter::new("ingest", source, self.reason.clone())
+            .at(format!("byte {}", self.position))
+            .with_id(self.id.clone())
     }
 }
 

@@ -12,7 +12,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use pubmine_stream::codec::{encode_dead_letter, encode_document};
 use pubmine_stream::metrics;
-use pubmine_stream::record::{DeadLetter, DocumentRecord, SCHEMA_VERSION};
+use pubmine_stream::record::{DeadLetter, DocumentRecord};
 use pubmine_stream::topics;
 use pubmine_stream::transport::{OutRecord, Producer, TransportError};
 use serde::Serialize;
@@ -160,16 +160,14 @@ fn too_large(location: &str, key: String, reason: String, report: &mut FileRepor
     report.documents = report.documents.saturating_sub(1);
     report.dead_lettered += 1;
     metrics::dead_letter(crate::metrics::STAGE, "too_large");
-    DeadLetter {
-        schema_version: SCHEMA_VERSION,
-        stage: "ingest".into(),
-        source: location.to_string(),
-        position: None,
-        id: Some(key),
-        reason: format!(
+    DeadLetter::new(
+        "ingest",
+        location,
+        format!(
             "document refused by the broker: {reason} (raise message.max.bytes on the topic and the producer)"
         ),
-    }
+    )
+    .with_id(Some(key))
 }
 
 enum Item {
@@ -308,14 +306,7 @@ fn parse_into(
     tx: mpsc::Sender<Item>,
 ) -> Result<(), SourceError> {
     let mut on_error = |e: SourceError| {
-        let dl = DeadLetter {
-            schema_version: SCHEMA_VERSION,
-            stage: "ingest".into(),
-            source: path.display().to_string(),
-            position: None,
-            id: None,
-            reason: e.to_string(),
-        };
+        let dl = DeadLetter::new("ingest", path.display().to_string(), e.to_string());
         let _ = tx.blocking_send(Item::Dead(dl));
     };
     let tx2 = tx.clone();

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use pubmine_annotate::ner::Annotator;
+use pubmine_annotate::annotator::Annotator;
 use pubmine_annotate::worker::{WorkerConfig, WorkerStats};
 use pubmine_index::{IndexConfig, IndexSink, Indexer};
 use pubmine_ingest::continuous::{

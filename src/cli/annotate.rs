@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use pubmine_annotate::ner::{Annotator, NerInputs, NerOptions, NerSettings};
+use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::ner::{NerInputs, NerOptions, NerSettings};
 use pubmine_annotate::normalize::VocabSpec;
 use pubmine_annotate::open::{ModelSpec, open_annotator};
 use pubmine_annotate::session::{Device, SessionOptions};

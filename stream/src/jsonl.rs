@@ -289,14 +289,7 @@ mod tests {
             Box::new(Shared(out.clone())),
             Box::new(Shared(errors.clone())),
         );
-        let dl = crate::record::DeadLetter {
-            schema_version: crate::record::SCHEMA_VERSION,
-            stage: "annotate".into(),
-            source: "in.jsonl/0@4".into(),
-            position: None,
-            id: None,
-            reason: "not a document".into(),
-        };
+        let dl = crate::record::DeadLetter::new("annotate", "in.jsonl/0@4", "not a document");
         for r in [
             OutRecord {
                 topic: "out".into(),

@@ -495,9 +495,58 @@ pub struct DeadLetter {
     pub reason: String,
 }
 
+impl DeadLetter {
+    /// The dead letter (of this schema version) of a record that `stage` gave up on, from
+    /// `source`, because of `reason`; [`DeadLetter::at`] and [`DeadLetter::with_id`] add what is
+    /// known of where it was and which document it held.
+    pub fn new(
+        stage: impl Into<String>,
+        source: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        DeadLetter {
+            schema_version: SCHEMA_VERSION,
+            stage: stage.into(),
+            source: source.into(),
+            position: None,
+            id: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// The record's position within its source (a byte offset, a record number).
+    pub fn at(mut self, position: impl Into<String>) -> Self {
+        self.position = Some(position.into());
+        self
+    }
+
+    /// The document id, where one was known (an empty key counts as none).
+    pub fn with_id(mut self, id: Option<String>) -> Self {
+        self.id = id.filter(|id| !id.is_empty());
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dead_letter_says_what_is_known() {
+        let dl = DeadLetter::new("annotate", "t/0@4", "not a document")
+            .at("record 3")
+            .with_id(Some(String::new()));
+        assert_eq!(dl.schema_version, SCHEMA_VERSION);
+        assert_eq!(
+            (dl.stage.as_str(), dl.source.as_str(), dl.reason.as_str()),
+            ("annotate", "t/0@4", "not a document")
+        );
+        assert_eq!(dl.position.as_deref(), Some("record 3"));
+        // an empty key names no document
+        assert_eq!(dl.id, None);
+        let dl = DeadLetter::new("ingest", "f.xml", "bad").with_id(Some("pmid:1".into()));
+        assert_eq!((dl.position, dl.id.as_deref()), (None, Some("pmid:1")));
+    }
 
     #[test]
     fn ids_are_normalised() {

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use crate::codec::{decode_annotations, encode_dead_letter};
 use crate::error::{Classify, ErrorClass};
 
-use crate::record::{Annotations, DeadLetter, SCHEMA_VERSION};
+use crate::record::{Annotations, DeadLetter};
 use crate::transport::{
     Consumer, InRecord, Offsets, OutRecord, Producer, TransportError, next_offsets,
 };
@@ -387,14 +387,7 @@ async fn dead_letter(
 ) -> Result<crate::transport::Ack, TransportError> {
     crate::metrics::dead_letter(&cfg.stage, class);
     tracing::warn!(stage = %cfg.stage, record = %r.position(), key = %r.key, %reason, "record dead-lettered");
-    let dl = DeadLetter {
-        schema_version: SCHEMA_VERSION,
-        stage: cfg.stage.clone(),
-        source: r.position(),
-        position: None,
-        id: (!r.key.is_empty()).then(|| r.key.clone()),
-        reason,
-    };
+    let dl = DeadLetter::new(cfg.stage.clone(), r.position(), reason).with_id(Some(r.key.clone()));
     producer
         .enqueue(OutRecord {
             topic: cfg.dead_letter_topic.clone(),
@@ -486,7 +479,7 @@ mod tests {
                     3 => Some(b"not annotations".to_vec()),
                     7 => None,
                     _ => Some(crate::codec::encode_annotations(&Annotations {
-                        schema_version: SCHEMA_VERSION,
+                        schema_version: crate::record::SCHEMA_VERSION,
                         id: format!("pmid:{n}"),
                         models: Vec::new(),
                         mentions: Vec::new(),
