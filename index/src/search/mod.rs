@@ -1,7 +1,8 @@
 //! Entity search: papers ranked by their mentions, with the mentions that match and their
 //! snippets, filters by entity type and year, co-mention (`with`), and the top co-mentioned
 //! entities per type. The request and response are plain serde types, for the CLI and for
-//! `pubmine serve`.
+//! `pubmine serve` (`wire.rs`); what a request and a query may hold is checked before tantivy
+//! sees them, and plain words become one phrase (`guard.rs`); this file runs the search.
 //!
 //! Query syntax: plain words are one phrase within one mention (`type 2 diabetes`, `IL-6`);
 //! otherwise tantivy's syntax: `"..."` phrases, `AND`, `OR`, `NOT`, `+`/`-`, parentheses, `x*`
@@ -12,191 +13,25 @@ use std::collections::HashSet;
 use std::ops::Bound;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery};
-use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
+use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf};
 use tantivy::schema::{Facet, Value as _};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+mod guard;
+mod wire;
+
+use guard::{Limits, as_one_phrase, terms};
+pub use guard::{
+    MAX_DEPTH, MAX_FACETS, MAX_GROUPS, MAX_LIMIT, MAX_NESTING, MAX_QUERY_BYTES, MAX_TERMS,
+    MAX_TYPE_BYTES, check_type,
+};
+pub use wire::*;
 
 use crate::IndexError;
 use crate::doc::StoredMention;
 use crate::schema::{self, Fields, normalize, type_key};
-
-/// The most papers one request returns.
-pub const MAX_LIMIT: usize = 100;
-/// The deepest page: `offset + limit` at most this.
-pub const MAX_DEPTH: usize = 10_000;
-/// The most entities listed per type in facets.
-pub const MAX_FACETS: usize = 100;
-/// The longest query (and `with`), in bytes.
-pub const MAX_QUERY_BYTES: usize = 4096;
-/// The deepest nesting of a query: parentheses, and NOTs waiting for their operand.
-pub const MAX_NESTING: usize = 32;
-/// The most `(` and `NOT` in one query, however they nest. tantivy's query grammar, its query
-/// builder and the queries it builds all recurse once per level; each level of that recursion
-/// takes one `(` or one `NOT` of the text, so this bounds the recursion for any query, also one
-/// that [`MAX_NESTING`]'s count of the levels would misjudge. The grammar takes up to 12 KiB of
-/// stack per level in a debug build (`title:(`): 170 levels overflow the 2 MiB of a tokio
-/// blocking thread.
-pub const MAX_GROUPS: usize = 64;
-/// The most terms (words, phrases, prefixes, ranges) in one query; plain words that are one
-/// phrase count once.
-pub const MAX_TERMS: usize = 100;
-/// The longest entity type, in bytes.
-pub const MAX_TYPE_BYTES: usize = 100;
-
-/// One search.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SearchRequest {
-    /// The entity to find (see the module docs for the syntax); may be empty when `concept` is
-    /// given.
-    #[serde(default)]
-    pub query: String,
-    /// Only papers with a mention normalized to this concept (`MESH:D001241`,
-    /// `NCBIGene:7157`): every spelling and every defined short form of it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub concept: Option<String>,
-    /// Only mentions of this entity type (case-insensitive: `chemical` finds `Chemical`).
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub entity_type: Option<String>,
-    /// Papers published in or after this year (papers without a year are then left out).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub year_from: Option<i32>,
-    /// Papers published in or before this year.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub year_to: Option<i32>,
-    /// A second entity the papers must mention too (any type; same syntax as `query`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub with: Option<String>,
-    /// Papers to return, capped at [`MAX_LIMIT`].
-    #[serde(default = "default_limit")]
-    pub limit: usize,
-    /// Papers to skip (paging).
-    #[serde(default)]
-    pub offset: usize,
-    /// Count the entities co-mentioned in the matching papers, per type, and the papers per year.
-    #[serde(default)]
-    pub facets: bool,
-    /// Entities listed per type, capped at [`MAX_FACETS`].
-    #[serde(default = "default_facet_limit")]
-    pub facet_limit: usize,
-}
-
-fn default_limit() -> usize {
-    10
-}
-
-fn default_facet_limit() -> usize {
-    10
-}
-
-impl SearchRequest {
-    /// A request for `query` with the defaults: 10 papers, no filter, no facets.
-    pub fn new(query: impl Into<String>) -> SearchRequest {
-        SearchRequest {
-            query: query.into(),
-            concept: None,
-            entity_type: None,
-            year_from: None,
-            year_to: None,
-            with: None,
-            limit: default_limit(),
-            offset: 0,
-            facets: false,
-            facet_limit: default_facet_limit(),
-        }
-    }
-}
-
-/// What a search found.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchResponse {
-    /// Papers matching, over all pages.
-    pub total: usize,
-    pub offset: usize,
-    /// The page size used (the request's, capped).
-    pub limit: usize,
-    pub hits: Vec<Hit>,
-    /// Per entity type, the entities most often mentioned in the matching papers (the searched
-    /// entities themselves left out), most papers first; types with most papers first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub facets: Vec<FacetGroup>,
-    /// With facets: the matching papers per publication year, earliest first (years without a
-    /// paper and papers without a year left out).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub years: Vec<YearCount>,
-}
-
-/// Matching papers published in one year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct YearCount {
-    pub year: i32,
-    pub papers: u64,
-}
-
-/// One paper.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Hit {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pmid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pmcid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub doi: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub journal: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub year: Option<i32>,
-    /// The paper is retracted.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub retracted: bool,
-    pub score: f32,
-    /// All mentions in the paper.
-    pub mention_count: usize,
-    /// The mentions that match the query or `with`, in document order.
-    pub mentions: Vec<MatchedMention>,
-}
-
-/// A mention that matched, and which part of the request it matched.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MatchedMention {
-    #[serde(flatten)]
-    pub mention: StoredMention,
-    pub matched: Matched,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Matched {
-    Query,
-    With,
-}
-
-/// The top co-mentioned entities of one type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FacetGroup {
-    #[serde(rename = "type")]
-    pub ty: String,
-    /// Matching papers that mention an entity of this type.
-    pub papers: u64,
-    pub entities: Vec<FacetEntity>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FacetEntity {
-    /// The concept's preferred name, or the normal form of mentions without a concept.
-    pub name: String,
-    /// The concept id, for an entity normalized to one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub concept: Option<String>,
-    /// Matching papers that mention it.
-    pub papers: u64,
-}
 
 /// The first year [`years`] counts: earlier years (and MEDLINE has papers from the 1780s) are
 /// rare enough to leave out of a histogram.
@@ -263,26 +98,6 @@ pub struct Searcher {
     reader: IndexReader,
     parser: QueryParser,
     limits: Limits,
-}
-
-/// What one query may hold (the `MAX_*` constants; a field so that tests can lift one).
-#[derive(Debug, Clone, Copy)]
-struct Limits {
-    bytes: usize,
-    nesting: usize,
-    groups: usize,
-    terms: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            bytes: MAX_QUERY_BYTES,
-            nesting: MAX_NESTING,
-            groups: MAX_GROUPS,
-            terms: MAX_TERMS,
-        }
-    }
 }
 
 impl std::fmt::Debug for Searcher {
@@ -718,150 +533,6 @@ impl Searcher {
     }
 }
 
-impl Limits {
-    /// Why `text` is refused before parsing, if it is.
-    fn check(&self, text: &str) -> Result<(), String> {
-        if let Some(c) = text.chars().find(|&c| is_forbidden_control(c)) {
-            return Err(format!(
-                "the query holds a control character (U+{:04X})",
-                u32::from(c)
-            ));
-        }
-        // Nesting first: it is the reason a deeply nested query is also long.
-        if nesting(text) > self.nesting {
-            return Err(format!(
-                "the query is nested deeper than {} levels",
-                self.nesting
-            ));
-        }
-        if text.len() > self.bytes {
-            return Err(format!("the query is longer than {} bytes", self.bytes));
-        }
-        // The grammar's `NOT` is the word and a space.
-        let nots = text
-            .match_indices("NOT")
-            .filter(|(at, _)| text[at + 3..].starts_with(char::is_whitespace))
-            .count();
-        let groups = text.matches('(').count() + nots;
-        if groups > self.groups {
-            return Err(format!(
-                "the query has more than {} parentheses and NOTs",
-                self.groups
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Whether an entity type holds nothing but what an entity type may: no control characters,
-/// at most [`MAX_TYPE_BYTES`]; the reason when not. For the servers' other uses of a type.
-pub fn check_type(ty: &str) -> Result<(), String> {
-    if let Some(c) = ty.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "the type holds a control character (U+{:04X})",
-            u32::from(c)
-        ));
-    }
-    if ty.len() > MAX_TYPE_BYTES {
-        return Err(format!("the type is longer than {MAX_TYPE_BYTES} bytes"));
-    }
-    Ok(())
-}
-
-/// Control characters other than tab, newline and carriage return, which separate words.
-fn is_forbidden_control(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
-}
-
-/// How deep `text` nests, as tantivy's grammar reads it: each open `(` (outside quoted phrases)
-/// is a level, and so is each `NOT` until the operand it negates is complete (`NOT NOT a` is
-/// two levels). One pass, no recursion, whatever the input.
-fn nesting(text: &str) -> usize {
-    // Per open group, the NOTs waiting for their operand within it.
-    let mut pending: Vec<usize> = vec![0];
-    let mut depth = 0usize;
-    let mut deepest = 0usize;
-    let mut word = String::new();
-    // An operand is complete: the NOTs waiting for it are done.
-    fn operand_done(pending: &mut [usize], depth: &mut usize) {
-        if let Some(nots) = pending.last_mut() {
-            *depth -= *nots;
-            *nots = 0;
-        }
-    }
-    // The word before a space, a parenthesis or a quote.
-    fn end_word(word: &mut String, pending: &mut [usize], depth: &mut usize) {
-        let w = std::mem::take(word);
-        if w == "NOT" {
-            if let Some(nots) = pending.last_mut() {
-                *nots += 1;
-            }
-            *depth += 1;
-            return;
-        }
-        // `title:(` and `+(`/`-(` open their operand, they do not complete one.
-        let opens = w.ends_with(':') || w.chars().all(|c| c == '+' || c == '-');
-        if !w.is_empty() && !opens {
-            operand_done(pending, depth);
-        }
-    }
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                word.push(c);
-                if let Some(next) = chars.next() {
-                    word.push(next);
-                }
-            }
-            '"' | '\'' => {
-                end_word(&mut word, &mut pending, &mut depth);
-                // A quoted phrase: parentheses in it are text; `\` escapes the quote.
-                let mut escaped = false;
-                for q in chars.by_ref() {
-                    if escaped {
-                        escaped = false;
-                    } else if q == '\\' {
-                        escaped = true;
-                    } else if q == c {
-                        break;
-                    }
-                }
-                operand_done(&mut pending, &mut depth);
-            }
-            '(' => {
-                end_word(&mut word, &mut pending, &mut depth);
-                pending.push(0);
-                depth += 1;
-            }
-            ')' => {
-                end_word(&mut word, &mut pending, &mut depth);
-                if pending.len() > 1 {
-                    let nots = pending.pop().unwrap_or(0);
-                    depth -= nots + 1;
-                    operand_done(&mut pending, &mut depth);
-                }
-            }
-            c if c.is_whitespace() => {
-                end_word(&mut word, &mut pending, &mut depth);
-            }
-            c => word.push(c),
-        }
-        deepest = deepest.max(depth);
-    }
-    end_word(&mut word, &mut pending, &mut depth);
-    deepest.max(depth)
-}
-
-/// The leaves of a parsed query (its depth is bounded by [`Limits::check`]).
-fn terms(ast: &UserInputAst) -> usize {
-    match ast {
-        UserInputAst::Clause(clauses) => clauses.iter().map(|(_, sub)| terms(sub)).sum(),
-        UserInputAst::Boost(sub, _) => terms(sub),
-        UserInputAst::Leaf(_) => 1,
-    }
-}
-
 /// What a hit's mentions are matched against.
 struct Wanted<'a> {
     ty: Option<&'a str>,
@@ -897,53 +568,9 @@ impl Phrase {
     }
 }
 
-/// Plain words with no operator, quote or field (`type 2 diabetes`) become one phrase: an
-/// entity name is searched as written, within one mention.
-fn as_one_phrase(ast: UserInputAst) -> UserInputAst {
-    // A plain literal, and whether it ends with `*`.
-    let plain = |a: &UserInputAst| match a {
-        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
-            UserInputLeaf::Literal(l)
-                if l.field_name.is_none() && l.delimiter == Delimiter::None && l.slop == 0 =>
-            {
-                match l.phrase.strip_suffix('*') {
-                    Some(stem) => Some((stem.to_owned(), true)),
-                    None => Some((l.phrase.clone(), l.prefix)),
-                }
-            }
-            _ => None,
-        },
-        _ => None,
-    };
-    let UserInputAst::Clause(clauses) = &ast else {
-        return ast;
-    };
-    let Some(words) = clauses
-        .iter()
-        .map(|(o, a)| if o.is_none() { plain(a) } else { None })
-        .collect::<Option<Vec<(String, bool)>>>()
-    else {
-        return ast;
-    };
-    let n = words.len();
-    if n < 2 || words[..n - 1].iter().any(|(_, prefix)| *prefix) {
-        return ast;
-    }
-    UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(UserInputLiteral {
-        field_name: None,
-        phrase: words
-            .iter()
-            .map(|(w, _)| w.as_str())
-            .collect::<Vec<_>>()
-            .join(" "),
-        delimiter: Delimiter::DoubleQuotes,
-        slop: 0,
-        prefix: words[n - 1].1,
-    })))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::guard::nesting;
     use super::*;
     use crate::writer::{IndexConfig, Indexer};
     use pubmine_stream::kafka::Offsets;
