@@ -16,6 +16,8 @@
 
 use std::io::Read;
 
+use pubmine_stream::record::DocumentRecord;
+
 use crate::error::RecordError;
 use crate::scan::{Found, Scanner};
 
@@ -246,6 +248,52 @@ impl<R: Read> Chunker<R> {
 
     fn end(&self) -> u64 {
         self.buf_base + self.buf.len() as u64
+    }
+}
+
+/// The records of a stream cut into chunks of whole records (about `target` bytes each), parsed
+/// from memory on worker threads by `parse` and handed back one by one, in input order. The
+/// MEDLINE and JATS parsers are this with their record names and their `parse_chunk`.
+#[derive(Debug)]
+pub struct RecordStream<R> {
+    chunks: ChunkPool<R, Result<DocumentRecord, RecordError>>,
+    pending: std::vec::IntoIter<Result<DocumentRecord, RecordError>>,
+}
+
+impl<R: Read> RecordStream<R> {
+    /// `inner` cut between the elements `names`, parsed by `parse` on `threads` threads.
+    pub fn new(
+        inner: R,
+        names: &'static [&'static str],
+        target: usize,
+        threads: usize,
+        parse: fn(&Chunk) -> Vec<Result<DocumentRecord, RecordError>>,
+    ) -> Self {
+        RecordStream {
+            chunks: ChunkPool::new(Chunker::new(inner, names, target), threads, parse),
+            pending: Vec::new().into_iter(),
+        }
+    }
+}
+
+/// The parsing threads of a parser made with `new`: as many as the machine has cores, at most 4.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+impl<R: Read> Iterator for RecordStream<R> {
+    type Item = Result<DocumentRecord, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(r) = self.pending.next() {
+                return Some(r);
+            }
+            match self.chunks.next()? {
+                Ok(records) => self.pending = records.into_iter(),
+                Err(e) => return Some(Err(RecordError::fatal(0, format!("failed to parse: {e}")))),
+            }
+        }
     }
 }
 

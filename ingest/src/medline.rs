@@ -20,7 +20,7 @@ use pubmine_stream::record::{
 };
 use quick_xml::events::Event;
 
-use crate::chunk::{Chunk, ChunkPool, Chunker};
+use crate::chunk::{Chunk, RecordStream, default_threads};
 use crate::error::RecordError;
 use crate::text::{TextBuf, non_empty};
 use crate::xml::{Slice, Source, TextStyle, Xml, attr, attr_yes, each_child, parse_records};
@@ -41,10 +41,7 @@ const STYLE: TextStyle = TextStyle {
 /// (about [`CHUNK_BYTES`] each), parsed from memory on worker threads, and handed back in input
 /// order.
 #[derive(Debug)]
-pub struct MedlineParser<R> {
-    chunks: ChunkPool<R, Result<DocumentRecord, RecordError>>,
-    pending: std::vec::IntoIter<Result<DocumentRecord, RecordError>>,
-}
+pub struct MedlineParser<R>(RecordStream<R>);
 
 /// Size of the chunks the input is cut into.
 pub const CHUNK_BYTES: usize = 1 << 20;
@@ -55,20 +52,18 @@ pub const RECORD_NAMES: &[&str] = &["PubmedArticle", "PubmedBookArticle", "Delet
 impl<R: Read> MedlineParser<R> {
     /// A parser using as many threads as the machine has cores (at most 4).
     pub fn new(inner: R) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self::with_threads(inner, cores.min(4))
+        Self::with_threads(inner, default_threads())
     }
 
     /// A parser with `threads` parsing threads.
     pub fn with_threads(inner: R, threads: usize) -> Self {
-        MedlineParser {
-            chunks: ChunkPool::new(
-                Chunker::new(inner, RECORD_NAMES, CHUNK_BYTES),
-                threads,
-                parse_chunk,
-            ),
-            pending: Vec::new().into_iter(),
-        }
+        MedlineParser(RecordStream::new(
+            inner,
+            RECORD_NAMES,
+            CHUNK_BYTES,
+            threads,
+            parse_chunk,
+        ))
     }
 }
 
@@ -76,15 +71,7 @@ impl<R: Read> Iterator for MedlineParser<R> {
     type Item = Result<DocumentRecord, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(r) = self.pending.next() {
-                return Some(r);
-            }
-            match self.chunks.next()? {
-                Ok(records) => self.pending = records.into_iter(),
-                Err(e) => return Some(Err(RecordError::fatal(0, format!("failed to parse: {e}")))),
-            }
-        }
+        self.0.next()
     }
 }
 
