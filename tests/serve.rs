@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use pubmine_index::writer::{IndexConfig, Indexer};
 use pubmine_store::sink::PgSink;
 use pubmine_store::testing::TestDb;
-use pubmine_stream::kafka::Offsets;
 use pubmine_stream::record::{
     Annotations, Document, Mention, ModelRef, Passage, PassageKind, PubDate, SCHEMA_VERSION,
     SourceKind,
 };
 use pubmine_stream::sink::{SinkBatch, SinkItem};
+use pubmine_stream::transport::Offsets;
 
 const TITLE: &str = "Tamoxifen and BRCA1 in breast cancer";
 

@@ -4,8 +4,8 @@
 
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
-use pubmine_stream::kafka::Offsets;
 use pubmine_stream::sink::{Sink, SinkBatch, SinkError};
+use pubmine_stream::transport::Offsets;
 
 use crate::IndexError;
 use crate::writer::{IndexStats, Indexer};

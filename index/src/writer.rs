@@ -9,8 +9,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use pubmine_stream::kafka::Offsets;
 use pubmine_stream::sink::SinkBatch;
+use pubmine_stream::transport::Offsets;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::TermQuery;

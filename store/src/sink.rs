@@ -9,9 +9,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::future::BoxFuture;
-use pubmine_stream::kafka::Offsets;
 use pubmine_stream::record::{Annotations, Document, ModelRef, normalize_entity};
 use pubmine_stream::sink::{Sink, SinkBatch, SinkError, SinkItem};
+use pubmine_stream::transport::Offsets;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::StoreError;

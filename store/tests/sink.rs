@@ -2,12 +2,12 @@
 
 use pubmine_store::sink::PgSink;
 use pubmine_store::testing::TestDb;
-use pubmine_stream::kafka::Offsets;
 use pubmine_stream::record::{
     Annotations, Document, Mention, ModelRef, Passage, PassageKind, PubDate, Relation,
     SCHEMA_VERSION, SourceKind,
 };
 use pubmine_stream::sink::{SinkBatch, SinkItem};
+use pubmine_stream::transport::Offsets;
 
 const TOPIC: &str = "pubmed.annotations";
 

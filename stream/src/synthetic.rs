@@ -2,12 +2,12 @@
 //! 1,500 characters with 10 to 30 mentions each, entity names drawn from a few thousand per
 //! type (chemicals, diseases, genes), publication years 1990-2025. Deterministic for a seed.
 
-use crate::kafka::Offsets;
 use crate::record::{
     Annotations, Document, Mention, ModelRef, Passage, PassageKind, PubDate, SCHEMA_VERSION,
     SourceKind,
 };
 use crate::sink::{SinkBatch, SinkItem};
+use crate::transport::Offsets;
 
 /// `count` annotated papers, `pmid:10000000` onwards.
 pub fn papers(count: usize, seed: u64) -> Vec<Annotations> {

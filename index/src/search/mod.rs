@@ -573,11 +573,11 @@ mod tests {
     use super::guard::nesting;
     use super::*;
     use crate::writer::{IndexConfig, Indexer};
-    use pubmine_stream::kafka::Offsets;
     use pubmine_stream::record::{
         Annotations, Document, Mention, Passage, PassageKind, SourceKind,
     };
     use pubmine_stream::sink::{SinkBatch, SinkItem};
+    use pubmine_stream::transport::Offsets;
 
     /// An index of one paper mentioning aspirin.
     fn searcher(dir: &Path) -> Searcher {

@@ -2,12 +2,12 @@
 //! their text, and sink batches.
 #![allow(dead_code)]
 
-use pubmine_stream::kafka::Offsets;
 use pubmine_stream::record::{
     Annotations, Document, Journal, Mention, ModelRef, Passage, PassageKind, PubDate,
     SCHEMA_VERSION, SourceKind,
 };
 use pubmine_stream::sink::{SinkBatch, SinkItem};
+use pubmine_stream::transport::Offsets;
 
 /// A paper `pmid:<pmid>` of `year` whose abstract is `text`, annotated by `model` with each
 /// `(surface, type)` at its first occurrence in the text (character offsets).
