@@ -366,12 +366,7 @@ def export_both(model, tok, task, out_dir, ops=None):
     directory."""
     import export
 
-    fp32_dir = out_dir.rstrip("/") + "-fp32"
-    os.makedirs(fp32_dir, exist_ok=True)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    export.export_onnx(model, names, task, os.path.join(fp32_dir, "model.onnx"), 17)
-    model.config.save_pretrained(fp32_dir)
-    export.save_tokenizer(tok, fp32_dir, model.config.max_position_embeddings)
+    fp32_dir = export_fp32(model, tok, task, out_dir.rstrip("/") + "-fp32")
     os.makedirs(out_dir, exist_ok=True)
     for fn in sorted(os.listdir(fp32_dir)):
         if fn != "model.onnx":
@@ -409,12 +404,13 @@ def small_model(train, labels, vocab_size):
     return tok, model
 
 
-def export_fp32(model, tok, out_dir):
-    """--small: the float32 export alone, to OUT_DIR, with its config and tokenizer files."""
+def export_fp32(model, tok, task, out_dir):
+    """The float32 export to OUT_DIR, with its config and tokenizer files (--small's only export,
+    the first half of export_both); returns OUT_DIR."""
     import export
 
     os.makedirs(out_dir, exist_ok=True)
-    export.export_onnx(model, ["input_ids", "attention_mask", "token_type_ids"], "ner",
+    export.export_onnx(model, ["input_ids", "attention_mask", "token_type_ids"], task,
                        os.path.join(out_dir, "model.onnx"), 17)
     model.config.save_pretrained(out_dir)
     export.save_tokenizer(tok, out_dir, model.config.max_position_embeddings)
@@ -535,7 +531,7 @@ def main(argv=None):
         lambda: seqeval_scores(devel_gold, predict(torch_runner(model), tok, devel, id2label, args.max_len, stride)),
         args)
     if args.small:
-        fp32_dir = export_fp32(model, tok, args.out_dir)
+        fp32_dir = export_fp32(model, tok, "ner", args.out_dir)
     else:
         fp32_dir = export_both(model, tok, "ner", args.out_dir, args.int8_ops.split(",") if args.int8_ops else None)
 
@@ -559,30 +555,29 @@ def main(argv=None):
     }
     if args.small:
         scores["recipe"]["small"] = dict(SMALL, vocab=len(tok))
-        export.write_ner_settings(fp32_dir, args.max_len, "sentences")
-        write_json(os.path.join(fp32_dir, "scores.json"), dict(scores, precision="float32"))
-        for k, v in scores["test"].items():
-            print("test {:<10} P {:.4f} R {:.4f} F1 {:.4f} ({} entities)".format(
-                k, v["precision"], v["recall"], v["f1"], v["support"]))
-        print("wrote {} ({:.1f} MB)".format(fp32_dir, os.path.getsize(os.path.join(fp32_dir, "model.onnx")) / 1e6))
-        return 0
-    for d, kind in ((fp32_dir, "float32"), (args.out_dir, "int8")):
+    exported = ((fp32_dir, "float32"),) if args.small else ((fp32_dir, "float32"), (args.out_dir, "int8"))
+    for d, kind in exported:
         export.write_ner_settings(d, args.max_len, "sentences")
         write_json(os.path.join(d, "scores.json"), dict(scores, precision=kind))
-    # The int8 model is measured in a process of its own: measured here, beside the PyTorch model,
-    # the same file on the same inputs gave other int8 logits (test F1 0.8444 against 0.8464 for
-    # ner-chemical; float32 was not affected), and only the fresh process's agree with pubmine's.
-    import subprocess
+    if not args.small:
+        # The int8 model is measured in a process of its own: measured here, beside the PyTorch
+        # model, the same file on the same inputs gave other int8 logits (test F1 0.8444 against
+        # 0.8464 for ner-chemical; float32 was not affected), and only the fresh process's agree
+        # with pubmine's.
+        import subprocess
 
-    subprocess.run([sys.executable, os.path.abspath(__file__), args.corpus, args.out_dir, "--requantize",
-                    "--threads", str(args.threads)] + (["--quick"] if args.quick else []) +
-                   (["--int8-ops", args.int8_ops] if args.int8_ops else []), check=True)
-    with open(os.path.join(fp32_dir, "scores.json"), encoding="utf-8") as f:
-        scores = json.load(f)
+        subprocess.run([sys.executable, os.path.abspath(__file__), args.corpus, args.out_dir, "--requantize",
+                        "--threads", str(args.threads)] + (["--quick"] if args.quick else []) +
+                       (["--int8-ops", args.int8_ops] if args.int8_ops else []), check=True)
+        with open(os.path.join(fp32_dir, "scores.json"), encoding="utf-8") as f:
+            scores = json.load(f)
     for k, v in scores["test"].items():
         print("test {:<10} P {:.4f} R {:.4f} F1 {:.4f} ({} entities)".format(k, v["precision"], v["recall"], v["f1"],
                                                                              v["support"]))
-    print_written(args.out_dir, fp32_dir)
+    if args.small:
+        print("wrote {} ({:.1f} MB)".format(fp32_dir, os.path.getsize(os.path.join(fp32_dir, "model.onnx")) / 1e6))
+    else:
+        print_written(args.out_dir, fp32_dir)
     return 0
 
 
