@@ -1,4 +1,4 @@
-//! `pubmine db`: migrations and the dashboards' materialized views.
+//! `pubmine db`: migrations, and rebuilding the dashboards.
 
 use std::process::ExitCode;
 
@@ -19,14 +19,14 @@ enum DbCommand {
         #[command(flatten)]
         db: DbOpts,
     },
-    /// Refresh the materialized dashboard views (readers are not blocked); run it on a
-    /// schedule, such as after each daily update file.
+    /// Rebuild the dashboards from the stored rows. The store keeps them fresh as it writes
+    /// each batch; this is a repair (readers are not blocked, the store waits while it runs).
     Refresh {
         #[command(flatten)]
         db: DbOpts,
     },
     /// Bring the normal forms (`normalized` columns) of rows written by an earlier version to
-    /// this version's, then refresh the views. Idempotent.
+    /// this version's, then rebuild the dashboards. Idempotent.
     Renormalize {
         #[command(flatten)]
         db: DbOpts,
@@ -58,8 +58,7 @@ pub async fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn refresh(pool: &pubmine_store::Pool) -> anyhow::Result<ExitCode> {
-    for (view, took) in pubmine_store::views::refresh(pool).await? {
-        tracing::info!(view, ms = took.as_millis() as u64, "view refreshed");
-    }
+    let took = pubmine_store::views::refresh(pool).await?;
+    tracing::info!(ms = took.as_millis() as u64, "dashboards rebuilt");
     Ok(ExitCode::SUCCESS)
 }

@@ -177,8 +177,8 @@ pub struct TopEntity {
     pub spellings: i64,
 }
 
-/// The entities mentioned in the most documents, of one type or all, as of the last
-/// `pubmine db refresh`.
+/// The entities mentioned in the most documents, of one type or all, as of the last batch the
+/// store committed.
 pub async fn top_entities(
     pool: &PgPool,
     ty: Option<&str>,

@@ -4,7 +4,8 @@
 //! without knowing it (a zombie) cannot write anything twice. Writing a document again replaces
 //! its passages and, for each model its record names, that model's mentions and relations (and the
 //! relations that pointed at them); a tombstone deletes the document and everything about it. Rows
-//! go in as arrays (`UNNEST`), one statement per table per batch, never a statement per row.
+//! go in as arrays (`UNNEST`), one statement per table per batch, never a statement per row. The
+//! dashboards' counters change in the same transaction ([`crate::views`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -93,6 +94,7 @@ impl PgSink {
             round.push(item);
         }
         apply(&mut tx, &round, &mut written).await?;
+        crate::views::merge(&mut tx).await?;
         let mut done = Offsets::new();
         for (tp, &next) in &batch.next {
             let at = stored.get(tp).copied().unwrap_or(0).max(next);
@@ -233,6 +235,10 @@ async fn apply(
             None => deleted.push(item.key.clone()),
         }
     }
+    // The dashboards lose what these documents contribute now and gain what they will.
+    let ids: Vec<String> = upserts.iter().map(|a| a.id.clone()).collect();
+    let touched: Vec<String> = deleted.iter().chain(&ids).cloned().collect();
+    crate::views::collect(tx, &touched, -1).await?;
     if !deleted.is_empty() {
         delete_documents(tx, &deleted).await?;
         written.deletions += deleted.len() as u64;
@@ -247,6 +253,7 @@ async fn apply(
     let rows = Rows::build(&upserts, &model_ids);
     insert_mentions(tx, &rows.mentions).await?;
     insert_relations(tx, &rows.relations).await?;
+    crate::views::collect(tx, &ids, 1).await?;
     written.documents += upserts.len() as u64;
     written.mentions += rows.mentions.document_id.len() as u64;
     written.relations += rows.relations.document_id.len() as u64;

@@ -1,34 +1,49 @@
-//! The dashboard views (migrations/20261124000003_dashboard_views.sql): refreshing the
-//! materialized ones.
+//! The dashboards (migrations/20261207000001_incremental_dashboards.sql): counters that the
+//! store sink keeps in the transaction of each batch ([`collect`], [`merge`]), and their rebuild
+//! from scratch ([`refresh`]).
 
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::StoreError;
 
-/// The materialized views, in the order they are refreshed.
-pub const MATERIALIZED: [&str; 4] = [
-    "mentions_by_type_year",
-    "top_entities",
-    "co_mention_pairs",
-    "relation_pairs",
-];
-
-/// Brings every materialized view up to date, concurrently with readers (each has a unique
-/// index); returns how long each took.
-pub async fn refresh(
-    pool: &PgPool,
-) -> Result<Vec<(&'static str, std::time::Duration)>, StoreError> {
-    let mut took = Vec::new();
-    for view in MATERIALIZED {
-        let start = std::time::Instant::now();
-        // The names are the constants above, never input.
-        let sql = format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {view}");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(pool)
-            .await?;
-        took.push((view, start.elapsed()));
+/// Adds `sign` (1 or -1) times what the documents `ids` contribute to the dashboards, as their
+/// rows stand now, to the transaction's deltas: -1 before a batch changes the documents' rows,
+/// 1 after.
+pub(crate) async fn collect(
+    tx: &mut Transaction<'_, Postgres>,
+    ids: &[String],
+    sign: i32,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
     }
-    Ok(took)
+    sqlx::query("SELECT dashboards_collect($1, $2)")
+        .bind(ids)
+        .bind(sign)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Applies the transaction's deltas to the dashboards' counters (once per batch).
+pub(crate) async fn merge(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
+    sqlx::query("SELECT dashboards_merge()")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Rebuilds every dashboard from the stored rows, in one transaction (sinks wait, readers see
+/// the old figures until it commits); returns how long it took. The sink keeps the dashboards
+/// fresh on its own: this is for after [`renormalize`], or a repair.
+pub async fn refresh(pool: &PgPool) -> Result<std::time::Duration, StoreError> {
+    let start = std::time::Instant::now();
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT dashboards_rebuild()")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(start.elapsed())
 }
 
 /// What [`renormalize`] changed.
@@ -41,8 +56,8 @@ pub struct Renormalized {
 /// Brings the `normalized` columns of rows written by an earlier version up to the normal form
 /// of this one ([`pubmine_stream::record::normalize_entity`], which the index uses too): the
 /// mentions whose text is not ASCII (the only ones whose normal form changed, when NFKC came
-/// in), then the relations' copies of their mentions' forms. Idempotent; run the view refresh
-/// after it.
+/// in), then the relations' copies of their mentions' forms. Idempotent; rebuild the dashboards
+/// ([`refresh`]) after it.
 pub async fn renormalize(pool: &PgPool) -> Result<Renormalized, StoreError> {
     use futures::TryStreamExt as _;
     use pubmine_stream::record::normalize_entity;
