@@ -2,6 +2,9 @@
 -- materialized views recomputed whole by `pubmine db refresh` (whose cost grew with the data).
 --
 -- Each dashboard is now a table of counters (or a view over one) keyed by what it groups by.
+-- The counters most often changed are in no index but their key's, and their tables leave room
+-- in each page (fillfactor), so that Postgres updates them in place (HOT) rather than adding a
+-- new entry to every index.
 -- The sink takes a batch's documents' contributions out before it changes their rows
 -- (`dashboards_collect(ids, -1)`), puts the new ones in after (`dashboards_collect(ids, 1)`),
 -- and applies the sum per key once, in key order, before it stores its offsets
@@ -16,7 +19,8 @@
 -- `object_normalized`) are now the entity's own (its concept's preferred name or its most
 -- frequent normal form over all its mentions, as `top_entities` gives them), where they were
 -- taken from the rows of each pair; a tie for the most frequent form goes to the first in
--- sort order. `mean_score` is kept to 1e-6 (scores are summed as integer millionths, so that
+-- sort order. Co-mentions count the entities of titles and abstracts only (the same as before
+-- for abstracts; a full text's body is left out). `mean_score` is kept to 1e-6 (scores are summed as integer millionths, so that
 -- sums taken out and put back are exact). `entity_years` is new: an entity's mentions and
 -- documents per publication year.
 
@@ -57,8 +61,7 @@ CREATE TABLE entity_forms (
     form     TEXT   NOT NULL,
     mentions BIGINT NOT NULL,
     PRIMARY KEY (type, entity, kind, form)
-);
-CREATE INDEX entity_forms_top ON entity_forms (type, entity, kind, mentions DESC, form);
+) WITH (fillfactor = 70);
 
 -- Per entity and publication year: mentions and documents (an entity's documents by year).
 CREATE TABLE entity_years (
@@ -67,10 +70,12 @@ CREATE TABLE entity_years (
     pub_year  INTEGER,
     mentions  BIGINT NOT NULL,
     documents BIGINT NOT NULL
-);
+) WITH (fillfactor = 70);
 CREATE UNIQUE INDEX entity_years_key ON entity_years (type, entity, pub_year) NULLS NOT DISTINCT;
 
--- Per pair of entities mentioned in one document (each pair once, a < b): documents.
+-- Per pair of entities mentioned in the title or abstract of one document (each pair once,
+-- a < b): documents. Not the whole of a full text: its body names a hundred entities or more,
+-- whose pairs (thousands a paper) would outgrow every other table and say little.
 CREATE TABLE co_mention_counts (
     type_a    TEXT   NOT NULL,
     entity_a  TEXT   NOT NULL,
@@ -78,8 +83,8 @@ CREATE TABLE co_mention_counts (
     entity_b  TEXT   NOT NULL,
     documents BIGINT NOT NULL,
     PRIMARY KEY (type_a, entity_a, type_b, entity_b)
-);
-CREATE INDEX co_mention_counts_b ON co_mention_counts (type_b, entity_b, documents DESC);
+) WITH (fillfactor = 70);
+CREATE INDEX co_mention_counts_b ON co_mention_counts (type_b, entity_b);
 
 -- Per relation type, model and entity pair: relations, documents, and the sum of the scores
 -- in millionths.
@@ -196,14 +201,16 @@ BEGIN
 
     WITH m AS (
         SELECT m.document_id, d.pub_year, m.type, coalesce(m.concept_id, m.normalized) AS entity,
-               m.concept_id, m.concept_name, m.normalized, m.text
+               m.concept_id, m.concept_name, m.normalized, m.text,
+               p.kind IN ('title', 'abstract') AS in_abstract
         FROM mentions m
         LEFT JOIN documents d ON d.id = m.document_id
+        LEFT JOIN passages p ON p.document_id = m.document_id AND p.idx = m.passage
         WHERE m.document_id = ANY(docs)
     ), de AS (
         -- One row per document and entity.
         SELECT document_id, pub_year, type, entity, max(concept_id) AS concept_id,
-               count(*) AS mentions
+               count(*) AS mentions, coalesce(bool_or(in_abstract), false) AS in_abstract
         FROM m
         GROUP BY document_id, pub_year, type, entity
     ), by_year AS (
@@ -223,6 +230,7 @@ BEGIN
         SELECT a.type, a.entity, b.type, b.entity, sign * count(*)
         FROM de a
         JOIN de b ON b.document_id = a.document_id AND (a.type, a.entity) < (b.type, b.entity)
+        WHERE a.in_abstract AND b.in_abstract
         GROUP BY a.type, a.entity, b.type, b.entity
     )
     INSERT INTO delta_forms

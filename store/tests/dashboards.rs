@@ -2,6 +2,7 @@
 //! after a stream of new documents, revisions (whole, and of one model only), documents named
 //! twice in a batch and deletions, the counters equal a rebuild from scratch and the aggregates
 //! computed directly from the stored rows, and a key whose count reached zero is gone.
+//! Co-mentions count the title and abstract only; the records have a body paragraph too.
 
 use pubmine_store::sink::PgSink;
 use pubmine_store::testing::TestDb;
@@ -97,19 +98,22 @@ fn record(rng: &mut Rng, id: &str, only: Option<&str>) -> Annotations {
         year: Some(year),
         ..Default::default()
     });
-    let mut text = String::new();
+    // An abstract and a body paragraph (whose entities count everywhere but in co-mentions).
+    let mut texts = [String::new(), String::new()];
     let mut mentions = Vec::new();
-    for _ in 0..1 + rng.below(7) {
+    for _ in 0..1 + rng.below(9) {
         let (ty, model, forms, concept) = ENTITIES[rng.below(ENTITIES.len())];
         if only.is_some_and(|o| o != model) {
             continue;
         }
         let form = forms[rng.below(forms.len())];
+        let passage = usize::from(rng.below(4) == 0);
+        let text = &mut texts[passage];
         let start = text.chars().count() as u32;
         text.push_str(form);
         text.push_str(" and ");
         mentions.push(Mention {
-            passage: 0,
+            passage: passage as u32,
             start,
             end: start + form.chars().count() as u32,
             text: form.into(),
@@ -124,7 +128,11 @@ fn record(rng: &mut Rng, id: &str, only: Option<&str>) -> Annotations {
             }),
         });
     }
-    doc.passages = vec![Passage::new(PassageKind::Abstract, text)];
+    let [abstract_, body] = texts;
+    doc.passages = vec![
+        Passage::new(PassageKind::Abstract, abstract_),
+        Passage::new(PassageKind::Paragraph, body),
+    ];
     let mut relations = Vec::new();
     for (s, sm) in mentions.iter().enumerate() {
         for (o, om) in mentions.iter().enumerate() {
@@ -293,12 +301,18 @@ async fn counters_kept_by_the_sink_equal_a_rebuild_after_revisions_and_deletions
         .await
     );
     assert_eq!(
-        rows(&db, "SELECT type_a, entity_a, type_b, entity_b, documents FROM co_mention_counts")
-            .await,
         rows(
             &db,
-            "WITH e AS (SELECT DISTINCT document_id, type, coalesce(concept_id, normalized) AS entity
-                        FROM mentions)
+            "SELECT type_a, entity_a, type_b, entity_b, documents FROM co_mention_counts"
+        )
+        .await,
+        rows(
+            &db,
+            "WITH e AS (SELECT DISTINCT m.document_id, m.type,
+                               coalesce(m.concept_id, m.normalized) AS entity
+                        FROM mentions m
+                        JOIN passages p ON p.document_id = m.document_id AND p.idx = m.passage
+                        WHERE p.kind IN ('title', 'abstract'))
              SELECT a.type AS type_a, a.entity AS entity_a, b.type AS type_b, b.entity AS entity_b,
                     count(*) AS documents
              FROM e a JOIN e b ON b.document_id = a.document_id
