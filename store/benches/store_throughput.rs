@@ -1,8 +1,9 @@
 //! Mentions per second into Postgres through the store sink's own write path (one transaction
 //! per batch: offset locking, document upserts, passages, per-model replacement, mentions as
-//! UNNEST arrays, offsets), on generated annotations shaped like real ones. Beside it, in the
-//! same process and database, the reference: `COPY` of the same mention rows alone into a
-//! table shaped and indexed like `mentions`, the floor of what Postgres takes for those rows.
+//! UNNEST arrays, the dashboards' counters, offsets), on generated annotations shaped like real
+//! ones. Beside it, in the same process and database, the reference: `COPY` of the same mention
+//! rows alone into a table shaped and indexed like `mentions`, the floor of what Postgres takes
+//! for those rows.
 //!
 //!   cargo bench -p pubmine-store --bench store_throughput -- [PAPERS] [BATCH]
 
@@ -15,10 +16,13 @@ use pubmine_stream::synthetic;
 
 async fn pubmine(db: &TestDb, papers: &[Annotations], batch: usize, run: usize) -> Duration {
     let sink = PgSink::new(db.pool.clone(), format!("bench-{run}"));
-    sqlx::raw_sql("TRUNCATE documents, passages, mentions, relations")
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    sqlx::raw_sql(
+        "TRUNCATE documents, passages, mentions, relations, mentions_by_type_year, entity_counts,
+                  entity_forms, entity_years, co_mention_counts, relation_counts",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
     let batches = synthetic::batches(papers, batch, "bench");
     let start = Instant::now();
     for b in &batches {
@@ -30,7 +34,7 @@ async fn pubmine(db: &TestDb, papers: &[Annotations], batch: usize, run: usize) 
 async fn copy_reference(db: &TestDb, papers: &[Annotations], batch: usize) -> Duration {
     sqlx::raw_sql(
         "DROP TABLE IF EXISTS mentions_copy;
-         CREATE TABLE mentions_copy (LIKE mentions INCLUDING INDEXES)",
+         CREATE TABLE mentions_copy (LIKE mentions INCLUDING DEFAULTS INCLUDING INDEXES)",
     )
     .execute(&db.pool)
     .await
@@ -62,7 +66,10 @@ async fn copy_reference(db: &TestDb, papers: &[Annotations], batch: usize) -> Du
     for c in &chunks {
         let mut tx = db.pool.begin().await.unwrap();
         let mut copy = tx
-            .copy_in_raw("COPY mentions_copy FROM STDIN")
+            .copy_in_raw(
+                "COPY mentions_copy (document_id, model_id, idx, passage, start_offset,
+                                     end_offset, text, normalized, type, score) FROM STDIN",
+            )
             .await
             .unwrap();
         copy.send(c.as_bytes()).await.unwrap();
