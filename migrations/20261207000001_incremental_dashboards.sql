@@ -2,9 +2,10 @@
 -- materialized views recomputed whole by `pubmine db refresh` (whose cost grew with the data).
 --
 -- Each dashboard is now a table of counters (or a view over one) keyed by what it groups by.
--- The counters most often changed are in no index but their key's, and their tables leave room
--- in each page (fillfactor), so that Postgres updates them in place (HOT) rather than adding a
--- new entry to every index.
+-- The largest (forms, entity years, co-mentions) index no counter and leave room in each page
+-- (fillfactor), so that Postgres can update a counter in place (HOT) rather than add a new entry
+-- to every index; `entity_counts` and `relation_counts` index theirs, for the top-N reads.
+--
 -- The sink takes a batch's documents' contributions out before it changes their rows
 -- (`dashboards_collect(ids, -1)`), puts the new ones in after (`dashboards_collect(ids, 1)`),
 -- and applies the sum per key once, in key order, before it stores its offsets
@@ -20,9 +21,9 @@
 -- frequent normal form over all its mentions, as `top_entities` gives them), where they were
 -- taken from the rows of each pair; a tie for the most frequent form goes to the first in
 -- sort order. Co-mentions count the entities of titles and abstracts only (the same as before
--- for abstracts; a full text's body is left out). `mean_score` is kept to 1e-6 (scores are summed as integer millionths, so that
--- sums taken out and put back are exact). `entity_years` is new: an entity's mentions and
--- documents per publication year.
+-- for abstracts; a full text's body is left out). `mean_score` is kept to 1e-6 (scores are
+-- summed as integer millionths, so that sums taken out and put back are exact). `entity_years`
+-- is new: an entity's mentions and documents per publication year.
 
 DROP MATERIALIZED VIEW mentions_by_type_year;
 DROP MATERIALIZED VIEW top_entities;

@@ -24,6 +24,7 @@ use pubmine_stream::record::{
     SCHEMA_VERSION, SourceKind,
 };
 use pubmine_stream::sink::{SinkBatch, SinkItem};
+use pubmine_stream::synthetic::Rng;
 use pubmine_stream::transport::Offsets;
 
 /// What the generated records look like. Entity popularity follows a Zipf law with exponent
@@ -72,23 +73,6 @@ const TYPES: [(&str, &str); 4] = [
 ];
 const TOPIC: &str = "pubmed.annotations";
 const BATCH: usize = 500;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Draws ranks 0.. with probability proportional to (rank + 1)^-s.
 struct Zipf(Vec<f64>);
@@ -507,6 +491,20 @@ async fn reads(db: &TestDb, searcher: &Searcher, stored: usize) -> Vec<Vec<Durat
     out
 }
 
+/// The documents stored, and the database's size once vacuumed.
+async fn stored_and_bytes(pool: &sqlx::PgPool) -> (i64, i64) {
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql("VACUUM ANALYZE").execute(pool).await.unwrap();
+    let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    (stored, bytes)
+}
+
 /// The reference: the first step's batches through the same sink into a database of its own
 /// whose dashboard functions do nothing, the store as it was before it kept the dashboards.
 async fn reference(batches: &[SinkBatch], docs: usize) {
@@ -525,18 +523,7 @@ async fn reference(batches: &[SinkBatch], docs: usize) {
         sink.write_batch(b).await.unwrap();
     }
     let took = start.elapsed().as_secs_f64();
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    sqlx::raw_sql("VACUUM ANALYZE")
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let (stored, bytes) = stored_and_bytes(&db.pool).await;
     println!(
         "reference, the same {docs} records through the sink with the dashboards off: {:.0} documents/s, {:.1} ms a batch, {:.0} database bytes per document",
         docs as f64 / took,
@@ -625,18 +612,7 @@ async fn main() {
         let dash_now = dashboard_ms(&sink_pool).await;
         let dash_per_batch = (dash_now - dash_before) / batches.len() as f64;
         dash_before = dash_now;
-        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-        sqlx::raw_sql("VACUUM ANALYZE")
-            .execute(&db.pool)
-            .await
-            .unwrap();
-        let db_bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let (stored, db_bytes) = stored_and_bytes(&db.pool).await;
         let ix_bytes = dir_bytes(index_dir.path());
         let searcher = Searcher::open(index_dir.path()).unwrap();
         let lat = reads(&db, &searcher, to).await;

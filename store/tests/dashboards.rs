@@ -11,6 +11,7 @@ use pubmine_stream::record::{
     SCHEMA_VERSION, SourceKind,
 };
 use pubmine_stream::sink::{SinkBatch, SinkItem};
+use pubmine_stream::synthetic::Rng;
 use pubmine_stream::transport::Offsets;
 
 const TOPIC: &str = "pubmed.annotations";
@@ -63,21 +64,6 @@ const ENTITIES: [Entity; 8] = [
         Some(("NCBITaxon:9606", "Homo sapiens")),
     ),
 ];
-
-/// A small deterministic generator (xorshift), so that a failure can be run again.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn model(name: &str, task: &str, version: u64) -> ModelRef {
     ModelRef {

@@ -16,17 +16,25 @@ pub fn papers(count: usize, seed: u64) -> Vec<Annotations> {
     (0..count).map(|n| paper(&mut rng, &vocab, n)).collect()
 }
 
-struct Rng(u64);
+/// A small deterministic generator (xorshift64) for generated test and benchmark data, so that a
+/// run can be repeated exactly. Not for anything that needs good randomness. The seed must not be 0.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    /// A number in 0..n.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    /// A number in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
