@@ -6,75 +6,12 @@ use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+#[path = "../serve/tests/fixture/mod.rs"]
+mod fixture;
+
+use fixture::{batch, filled};
 use pubmine_index::writer::{IndexConfig, Indexer};
-use pubmine_store::sink::PgSink;
 use pubmine_store::testing::TestDb;
-use pubmine_stream::record::{
-    Annotations, Document, Mention, ModelRef, Passage, PassageKind, PubDate, SCHEMA_VERSION,
-    SourceKind,
-};
-use pubmine_stream::sink::{SinkBatch, SinkItem};
-use pubmine_stream::transport::Offsets;
-
-const TITLE: &str = "Tamoxifen and BRCA1 in breast cancer";
-
-fn annotations(n: u32) -> Annotations {
-    let id = format!("pmid:{n}");
-    let mut doc = Document::new(SourceKind::Pubmed, id.clone());
-    doc.pmid = Some(n.to_string());
-    doc.title = TITLE.into();
-    doc.pub_date = Some(PubDate {
-        year: Some(2000 + n as i32),
-        ..Default::default()
-    });
-    doc.passages = vec![Passage::new(PassageKind::Title, TITLE.into())];
-    let m = |text: &str, ty: &str| {
-        let start = TITLE.find(text).unwrap() as u32;
-        Mention {
-            passage: 0,
-            start,
-            end: start + text.len() as u32,
-            text: text.into(),
-            ty: ty.into(),
-            score: 0.9,
-            model: "demo".into(),
-            concept: None,
-        }
-    };
-    Annotations {
-        schema_version: SCHEMA_VERSION,
-        id,
-        models: vec![ModelRef {
-            name: "demo".into(),
-            hash: "h".into(),
-            task: "ner".into(),
-            labels: vec!["Chemical".into(), "Gene".into(), "Disease".into()],
-        }],
-        mentions: vec![
-            m("Tamoxifen", "Chemical"),
-            m("BRCA1", "Gene"),
-            m("breast cancer", "Disease"),
-        ],
-        abbreviations: Vec::new(),
-        relations: Vec::new(),
-        document: Some(Box::new(doc)),
-    }
-}
-
-fn batch(n: u32) -> SinkBatch {
-    let items: Vec<SinkItem> = (0..n)
-        .map(|i| SinkItem {
-            topic: "t".into(),
-            partition: 0,
-            offset: i as i64,
-            key: format!("pmid:{i}"),
-            annotations: Some(Box::new(annotations(i))),
-        })
-        .collect();
-    let mut next = Offsets::new();
-    next.insert(("t".into(), 0), n as i64);
-    SinkBatch { items, next }
-}
 
 struct Server {
     child: Child,
@@ -136,23 +73,6 @@ fn serve_with(index: &std::path::Path, db: &TestDb, extra: &[&str]) -> Server {
     }
 }
 
-/// A database and an index holding the same 12 papers, `pmid:0` to `pmid:11`.
-async fn filled() -> (TestDb, tempfile::TempDir) {
-    let db = TestDb::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    let b = batch(12);
-    PgSink::new(db.pool.clone(), "serve-test")
-        .write_batch(&b)
-        .await
-        .unwrap();
-    pubmine_store::views::refresh(&db.pool).await.unwrap();
-    let mut indexer = Indexer::open(dir.path(), IndexConfig::default()).unwrap();
-    indexer.write(&b).unwrap();
-    indexer.commit().unwrap();
-    indexer.close().unwrap();
-    (db, dir)
-}
-
 /// The status line of the response to a GET of `path`, sent as written.
 fn raw_get_status(base: &str, path: &str) -> String {
     use std::io::Write as _;
@@ -173,8 +93,11 @@ async fn get(base: &str, path: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// The binary serves the crate's router (the API's answers and refusals are tested in process
+/// in `serve/tests/api.rs`), refuses a request head past what it reads before any handler, and
+/// logs what a 500 keeps from the client.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_api_answers_and_refuses_bad_requests_with_400() {
+async fn the_binary_serves_the_api_and_logs_what_a_500_hides() {
     let (db, dir) = filled().await;
     let server = serve(dir.path(), &db);
     let base = server.base.as_str();
@@ -183,281 +106,27 @@ async fn the_api_answers_and_refuses_bad_requests_with_400() {
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["total"], 7, "{body}");
-    assert_eq!(v["hits"].as_array().unwrap().len(), 3);
-    assert_eq!(v["hits"][0]["mentions"][0]["text"], "BRCA1", "{body}");
-
-    // Page sizes are capped, not refused.
-    let (status, body) = get(base, "/search?query=brca1&limit=100000").await;
-    assert_eq!(status, 200, "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["limit"], pubmine_index::search::MAX_LIMIT);
-
-    // Malformed requests: 400 with a reason, never 500.
-    for bad in [
-        "/search?query=brca1&limit=ten",
-        "/search?query=brca1&colour=blue",
-        "/search?query=%22brca1",
-        "/search",
-        "/search?query=brca1&year_from=2010&year_to=2000",
-        "/entities/top?limit=-x",
-    ] {
-        let (status, body) = get(base, bad).await;
-        assert_eq!(status, 400, "{bad}: {body}");
-        let v: serde_json::Value = serde_json::from_str(&body).expect("a JSON error");
-        assert!(!v["error"].as_str().unwrap().is_empty(), "{bad}");
-    }
-
     let (status, body) = get(base, "/documents/pmid:3").await;
     assert_eq!(status, 200, "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["mentions"].as_array().unwrap().len(), 3);
-    assert_eq!(v["document"]["title"], TITLE);
-    let (status, _) = get(base, "/documents/pmid:999").await;
-    assert_eq!(status, 404);
-
-    let (status, body) = get(base, "/documents/pmid:3/pubtator").await;
+    assert_eq!(get(base, "/search?query=%22brca1").await.0, 400);
+    assert_eq!(get(base, "/health").await, (200, "ok".to_string()));
+    let (status, body) = get(base, "/").await;
     assert_eq!(status, 200);
-    assert!(body.starts_with(&format!("3|t|{TITLE}\n")), "{body}");
-    assert!(body.contains("3\t14\t19\tBRCA1\tGene\tbrca1\n"), "{body}");
-    let (status, body) = get(base, "/documents/pmid:3/bioc").await;
-    assert_eq!(status, 200);
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        v["documents"][0]["passages"][0]["annotations"][1]["text"],
-        "BRCA1"
-    );
-
-    let (status, body) = get(base, "/entities/top?type=Gene&limit=5").await;
-    assert_eq!(status, 200, "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v[0]["normalized"], "brca1");
-    assert_eq!(v[0]["documents"], 12);
-
-    drop(server);
-    db.drop_db().await;
-}
-
-/// Hostile requests, each refused with a reason, none a 500 or the end of the server. A query
-/// nested 3,000 deep used to overflow the stack (the process aborted), and a NUL in an id or a
-/// type reached Postgres, whose error text came back in a 500.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_requests_get_4xx_with_a_reason_and_the_server_stays_up() {
-    let (db, dir) = filled().await;
-    let server = serve(dir.path(), &db);
-    let base = server.base.as_str();
-
-    let nested = format!("{}brca1{}", "(".repeat(3_000), ")".repeat(3_000));
-    let nots = format!("{}brca1", "NOT%20".repeat(3_000));
-    let long = "brca1%20".repeat(700);
-    let many_terms = (0..101)
-        .map(|i| format!("t{i}"))
-        .collect::<Vec<_>>()
-        .join("%20OR%20");
-    let long_type = "x".repeat(101);
-    let long_id = "9".repeat(300);
-    let cases: Vec<(String, u16, &str)> = vec![
-        // The query parser: nesting, length, terms, what tantivy would choke on.
-        (
-            format!("/search?query={nested}"),
-            400,
-            "nested deeper than 32 levels",
-        ),
-        (
-            format!("/search?query=brca1&with={nested}"),
-            400,
-            "nested deeper than 32 levels",
-        ),
-        (
-            format!("/search?query={nots}"),
-            400,
-            "nested deeper than 32 levels",
-        ),
-        (
-            format!("/search?query={long}"),
-            400,
-            "longer than 4096 bytes",
-        ),
-        (
-            format!("/search?query={many_terms}"),
-            400,
-            "more than 100 terms",
-        ),
-        (
-            "/search?query=mention:/a.*/".into(),
-            400,
-            "regular expressions",
-        ),
-        // Control characters and invalid UTF-8.
-        (
-            "/search?query=brca1%00".into(),
-            400,
-            "control character (U+0000)",
-        ),
-        (
-            "/search?query=brca1&type=%00".into(),
-            400,
-            "type holds a control character (U+0000)",
-        ),
-        (
-            "/search?query=brca1&with=a%07".into(),
-            400,
-            "control character (U+0007)",
-        ),
-        ("/search?query=%FF".into(), 400, "not valid utf-8"),
-        (
-            "/search?query=brca1&type=%C3%28".into(),
-            400,
-            "not valid utf-8",
-        ),
-        // Empty and oversized values.
-        ("/search?query=".into(), 400, "the query is empty"),
-        ("/search?query=%20%20".into(), 400, "the query is empty"),
-        (
-            "/search?query=brca1&with=".into(),
-            400,
-            "the query is empty",
-        ),
-        (
-            format!("/search?query=brca1&type={long_type}"),
-            400,
-            "longer than 100 bytes",
-        ),
-        ("/search?query=brca1&limit=".into(), 400, "limit"),
-        // Numbers out of range.
-        ("/search?query=brca1&limit=-1".into(), 400, "limit"),
-        (
-            "/search?query=brca1&limit=18446744073709551616".into(),
-            400,
-            "limit",
-        ),
-        (
-            "/search?query=brca1&offset=18446744073709551615".into(),
-            400,
-            "offset + limit",
-        ),
-        (
-            "/search?query=brca1&offset=9995".into(),
-            400,
-            "offset + limit",
-        ),
-        (
-            "/search?query=brca1&year_from=99999999999".into(),
-            400,
-            "year_from",
-        ),
-        (
-            "/search?query=brca1&facet_limit=-1".into(),
-            400,
-            "facet_limit",
-        ),
-        ("/search?query=brca1&facets=maybe".into(), 400, "facets"),
-        (
-            "/search?query=brca1&query=brca2".into(),
-            400,
-            "duplicate field",
-        ),
-        // Documents.
-        (
-            "/documents/pmid:1%00x".into(),
-            400,
-            "control character (U+0000)",
-        ),
-        (
-            "/documents/pmid:1%00x/pubtator".into(),
-            400,
-            "control character (U+0000)",
-        ),
-        (
-            "/documents/pmid:1%00x/bioc".into(),
-            400,
-            "control character (U+0000)",
-        ),
-        (
-            "/documents/pmid:1%0A".into(),
-            400,
-            "control character (U+000A)",
-        ),
-        ("/documents/%FF".into(), 400, "not valid utf-8"),
-        ("/documents/%FF/bioc".into(), 400, "not valid utf-8"),
-        ("/documents/%20".into(), 400, "the document id is empty"),
-        (
-            format!("/documents/pmid:{long_id}"),
-            400,
-            "longer than 256 bytes",
-        ),
-        ("/documents/pmid:999".into(), 404, "no document"),
-        ("/documents/pmid:999/pubtator".into(), 404, "no document"),
-        ("/documents/".into(), 404, "no such route"),
-        ("/nowhere".into(), 404, "no such route"),
-        // Top entities.
-        (
-            "/entities/top?type=%00".into(),
-            400,
-            "control character (U+0000)",
-        ),
-        ("/entities/top?type=%FF".into(), 400, "not valid utf-8"),
-        (
-            format!("/entities/top?type={long_type}"),
-            400,
-            "longer than 100 bytes",
-        ),
-        ("/entities/top?limit=-5".into(), 400, "limit"),
-        (
-            "/entities/top?limit=99999999999999999999999".into(),
-            400,
-            "limit",
-        ),
-        ("/entities/top?colour=blue".into(), 400, "unknown field"),
-    ];
-    for (path, want, reason) in &cases {
-        let (status, body) = get(base, path).await;
-        let shown: String = path.chars().take(80).collect();
-        assert_eq!(status, *want, "{shown}: {body}");
-        let v: serde_json::Value =
-            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{shown}: not JSON: {body}"));
-        let error = v["error"].as_str().unwrap_or_default();
-        assert!(
-            error.contains(reason),
-            "{shown}: {error:?} lacks {reason:?}"
-        );
-        assert!(
-            error.starts_with(|c: char| !c.is_uppercase()),
-            "{shown}: {error:?}"
-        );
-        assert!(error.len() < 300, "{shown}: a long error: {error:?}");
-    }
+    assert!(body.contains("<html"), "{body}");
 
     // Past what the HTTP server reads of a request head: refused before any handler.
     // (Too long for an HTTP client's URI type: written by hand.)
     let status = raw_get_status(base, &format!("/search?query={}", "a".repeat(1 << 20)));
     assert_eq!(status, "HTTP/1.1 431 Request Header Fields Too Large");
+    assert_eq!(get(base, "/health").await.0, 200);
 
-    // Still serving, and still right.
-    assert_eq!(get(base, "/health").await, (200, "ok".to_string()));
-    let (status, body) = get(base, "/search?query=brca1&limit=1").await;
-    assert_eq!(status, 200, "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["total"], 12, "{body}");
-    // An empty type is no filter, in both places.
-    let (status, body) = get(base, "/search?query=brca1&type=&limit=1").await;
-    assert_eq!((status, &v), (200, &serde_json::from_str(&body).unwrap()));
-    let (status, body) = get(base, "/entities/top?type=&limit=1").await;
-    assert_eq!(status, 200, "{body}");
-
-    // A failure of the database is a 500 that says nothing of the database; the log says it.
+    // A failure of the database: the client learns nothing of it, the log names it.
     pubmine_store::admin_execute(&db.pool, "DROP VIEW top_entities CASCADE")
         .await
         .unwrap();
     let (status, body) = get(base, "/entities/top?type=Gene").await;
     assert_eq!(status, 500, "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        v["error"], "internal error (the details are in the server's log)",
-        "{body}"
-    );
     assert!(!body.contains("top_entities"), "{body}");
-    assert_eq!(get(base, "/health").await.0, 200);
-
     let log = server.stop();
     assert!(
         log.contains("request failed") && log.contains("top_entities"),

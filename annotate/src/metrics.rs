@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use pubmine_stream::metrics::{Declared, Kind};
+use pubmine_stream::metrics::{Buckets, Declared, Kind};
 
 pub const TOKENS: &str = "pubmine_annotate_tokens_total";
 pub const BATCH_TOKENS: &str = "pubmine_annotate_batch_tokens";
@@ -22,19 +22,19 @@ pub const DECLARED: &[Declared] = &[
     },
     Declared {
         name: BATCH_TOKENS,
-        kind: Kind::Histogram,
+        kind: Kind::Histogram(Buckets::TokenSlots),
         labels: &["model"],
         help: "Token slots of one model run (rows times the longest row): how full batches are.",
     },
     Declared {
         name: PADDING,
-        kind: Kind::Histogram,
+        kind: Kind::Histogram(Buckets::Shares),
         labels: &["model"],
         help: "Share of a model run's token slots that are padding.",
     },
     Declared {
         name: MODEL_RUN_SECONDS,
-        kind: Kind::Histogram,
+        kind: Kind::Histogram(Buckets::Seconds),
         labels: &["model"],
         help: "Seconds of one model run (one batch through ONNX Runtime).",
     },

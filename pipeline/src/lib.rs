@@ -49,8 +49,6 @@ use pubmine_stream::transport::{
 use tokio_util::sync::CancellationToken;
 
 pub mod display;
-pub mod http;
-pub mod telemetry;
 
 use display::{Display, Progress, Rate};
 

@@ -151,13 +151,24 @@ pub async fn sink_transport(
     Ok((kafka.consumer(group, &[input])?, kafka.producer()?))
 }
 
+/// Every metric pubmine records: each crate's declared list, handed to the recorder.
+pub fn metrics() -> Vec<pubmine_stream::metrics::Declared> {
+    [
+        pubmine_stream::metrics::DECLARED,
+        pubmine_ingest::metrics::DECLARED,
+        pubmine_annotate::metrics::DECLARED,
+        pubmine_serve::telemetry::HTTP_DECLARED,
+    ]
+    .concat()
+}
+
 /// Where to serve metrics and health.
 #[derive(Debug, Args, Clone)]
 pub struct MetricsOpts {
     /// Serve Prometheus metrics on /metrics, and health on /healthz (alive) and /readyz (broker,
     /// database and models reachable and loaded), at this address: host:port, or a bare port for
     /// 127.0.0.1. Off unless given.
-    #[arg(long, env = "PUBMINE_METRICS_ADDR", value_parser = pubmine_pipeline::telemetry::parse_addr)]
+    #[arg(long, env = "PUBMINE_METRICS_ADDR", value_parser = pubmine_serve::telemetry::parse_addr)]
     metrics_addr: Option<std::net::SocketAddr>,
 }
 
@@ -165,10 +176,11 @@ impl MetricsOpts {
     /// Starts serving metrics and health when asked to; the checks are added as the command
     /// comes to what they check.
     pub async fn start(&self) -> anyhow::Result<Health> {
-        let readiness = pubmine_pipeline::telemetry::Readiness::default();
+        let readiness = pubmine_serve::telemetry::Readiness::default();
         if let Some(addr) = self.metrics_addr {
-            pubmine_pipeline::telemetry::serve(
+            pubmine_serve::telemetry::serve(
                 addr,
+                &metrics(),
                 readiness.clone(),
                 tokio_util::sync::CancellationToken::new(),
             )
@@ -184,7 +196,7 @@ impl MetricsOpts {
 /// A command's readiness checks, and whether metrics are served at all.
 #[derive(Debug, Clone)]
 pub struct Health {
-    pub readiness: pubmine_pipeline::telemetry::Readiness,
+    pub readiness: pubmine_serve::telemetry::Readiness,
     on: bool,
 }
 
@@ -196,11 +208,9 @@ impl Health {
             self.readiness
                 .check("broker", "no broker answers", move || {
                     let probe = probe.clone();
-                    Box::pin(async move {
-                        probe
-                            .check(pubmine_pipeline::telemetry::CHECK_TIMEOUT)
-                            .await
-                    })
+                    Box::pin(
+                        async move { probe.check(pubmine_serve::telemetry::CHECK_TIMEOUT).await },
+                    )
                 });
         }
         Ok(())
@@ -280,6 +290,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pubmine_stream::metrics::Kind;
 
     #[test]
     fn durations() {
@@ -295,5 +306,90 @@ mod tests {
     fn cli_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn names_are_declared_once_with_the_prefix() {
+        let all = metrics();
+        let mut names: Vec<&str> = all.iter().map(|d| d.name).collect();
+        names.sort();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n, "a metric is declared twice");
+        for d in &all {
+            assert!(d.name.starts_with("pubmine_"), "{}", d.name);
+            assert_eq!(
+                d.name.ends_with("_total"),
+                d.kind == Kind::Counter,
+                "counters and only counters end in _total: {}",
+                d.name
+            );
+        }
+    }
+
+    /// Every metric the committed Grafana dashboard queries is one pubmine declares.
+    #[test]
+    fn the_dashboard_queries_only_declared_metrics() {
+        let dashboard: serde_json::Value =
+            serde_json::from_str(include_str!("../../deploy/grafana/pubmine.json"))
+                .expect("the dashboard is JSON");
+        let mut exprs = Vec::new();
+        collect_exprs(&dashboard, &mut exprs);
+        assert!(
+            exprs.len() >= 8,
+            "the dashboard has {} queries",
+            exprs.len()
+        );
+        let declared: Vec<(String, Kind)> = metrics()
+            .into_iter()
+            .map(|d| (d.name.to_owned(), d.kind))
+            .collect();
+        let mut queried = 0;
+        for e in &exprs {
+            for name in metric_names(e) {
+                queried += 1;
+                let found = declared.iter().any(|(d, kind)| match kind {
+                    Kind::Histogram(_) => ["_bucket", "_sum", "_count"]
+                        .iter()
+                        .any(|s| name == format!("{d}{s}")),
+                    _ => &name == d,
+                });
+                assert!(
+                    found,
+                    "the dashboard queries {name}, which is not declared ({e})"
+                );
+            }
+        }
+        assert!(queried >= exprs.len());
+    }
+
+    fn collect_exprs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, v) in o {
+                    match (k.as_str(), v) {
+                        ("expr", serde_json::Value::String(s)) => out.push(s.clone()),
+                        _ => collect_exprs(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| collect_exprs(v, out)),
+            _ => {}
+        }
+    }
+
+    /// The `pubmine_...` words of a PromQL expression.
+    fn metric_names(expr: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = expr;
+        while let Some(at) = rest.find("pubmine_") {
+            let word: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            rest = &rest[at + word.len()..];
+            out.push(word);
+        }
+        out
     }
 }

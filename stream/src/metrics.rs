@@ -1,8 +1,9 @@
 //! The metrics every stage shares, declared here once: records in and out, dead letters,
 //! retries, consumer lag, and the sinks' commits and rows. Recorded through the `metrics` facade:
 //! without an installed recorder (`--metrics-addr` not given) every call is a no-op. Each crate
-//! that records metrics of its own declares them in its `metrics` module the same way, and
-//! `pubmine_pipeline::telemetry` describes them all to the exporter.
+//! that records metrics of its own declares them in its `metrics` module the same way, and the
+//! binary hands every crate's list to `pubmine_serve::telemetry::install`, which describes them
+//! to the exporter and gives each histogram the buckets its declaration names.
 
 use std::time::Duration;
 
@@ -11,7 +12,36 @@ use std::time::Duration;
 pub enum Kind {
     Counter,
     Gauge,
-    Histogram,
+    /// A histogram, with the bucket bounds fit to what it measures.
+    Histogram(Buckets),
+}
+
+/// The bucket bounds of a histogram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buckets {
+    /// Seconds, from a millisecond to a minute.
+    Seconds,
+    /// Token slots of a model run, from 64 to 64k.
+    TokenSlots,
+    /// A share from 0 to 1, in tenths (and 0.05).
+    Shares,
+}
+
+impl Buckets {
+    /// The upper bounds of the buckets, ascending.
+    pub fn bounds(self) -> &'static [f64] {
+        match self {
+            Buckets::Seconds => &[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                60.0,
+            ],
+            Buckets::TokenSlots => &[
+                64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0, 16384.0, 32768.0,
+                65536.0,
+            ],
+            Buckets::Shares => &[0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+        }
+    }
 }
 
 /// One metric: its name (with the `pubmine_` prefix), kind, labels and meaning.
@@ -29,7 +59,7 @@ impl Declared {
         match self.kind {
             Kind::Counter => metrics::describe_counter!(self.name, self.help),
             Kind::Gauge => metrics::describe_gauge!(self.name, self.help),
-            Kind::Histogram => metrics::describe_histogram!(self.name, self.help),
+            Kind::Histogram(_) => metrics::describe_histogram!(self.name, self.help),
         }
     }
 }
@@ -80,7 +110,7 @@ pub const DECLARED: &[Declared] = &[
     },
     Declared {
         name: SINK_COMMIT_SECONDS,
-        kind: Kind::Histogram,
+        kind: Kind::Histogram(Buckets::Seconds),
         labels: &["stage"],
         help: "Seconds of a sink write that made records durable (a Postgres transaction, a \
                tantivy commit).",

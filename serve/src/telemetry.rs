@@ -14,19 +14,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use futures::future::BoxFuture;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use pubmine_stream::metrics::{Declared, Kind};
+use pubmine_stream::metrics::{Buckets, Declared, Kind};
 use tokio_util::sync::CancellationToken;
-
-/// Every metric of pubmine, from each crate's `DECLARED`, and the HTTP metrics of `serve`.
-pub fn declared() -> Vec<Declared> {
-    [
-        pubmine_stream::metrics::DECLARED,
-        pubmine_ingest::metrics::DECLARED,
-        pubmine_annotate::metrics::DECLARED,
-        HTTP_DECLARED,
-    ]
-    .concat()
-}
 
 pub const HTTP_REQUESTS: &str = "pubmine_http_requests_total";
 pub const HTTP_SECONDS: &str = "pubmine_http_request_seconds";
@@ -41,7 +30,7 @@ pub const HTTP_DECLARED: &[Declared] = &[
     },
     Declared {
         name: HTTP_SECONDS,
-        kind: Kind::Histogram,
+        kind: Kind::Histogram(Buckets::Seconds),
         labels: &["route"],
         help: "Seconds to answer an HTTP request, by route.",
     },
@@ -69,36 +58,26 @@ pub enum TelemetryError {
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Installs the Prometheus recorder (once per process; later calls return the same handle) and
-/// describes every declared metric. Histograms get buckets fit to what they measure: seconds
-/// from a millisecond to a minute, token slots from 64 to 64k, padding shares in tenths.
-pub fn install() -> Result<PrometheusHandle, TelemetryError> {
+/// describes the metrics `declared`: every crate's `DECLARED` that the process records, which
+/// the caller gathers. Each histogram gets the buckets its declaration names; a histogram not
+/// declared gets buckets of seconds.
+pub fn install(declared: &[Declared]) -> Result<PrometheusHandle, TelemetryError> {
     if let Some(h) = HANDLE.get() {
         return Ok(h.clone());
     }
-    let seconds = [
-        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
-    ];
-    let slots = [
-        64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0, 16384.0, 32768.0, 65536.0,
-    ];
-    let shares = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
     let err = |e: metrics_exporter_prometheus::BuildError| TelemetryError::Install(e.to_string());
-    let handle = PrometheusBuilder::new()
-        .set_buckets(&seconds)
-        .map_err(err)?
-        .set_buckets_for_metric(
-            Matcher::Full(pubmine_annotate::metrics::BATCH_TOKENS.into()),
-            &slots,
-        )
-        .map_err(err)?
-        .set_buckets_for_metric(
-            Matcher::Full(pubmine_annotate::metrics::PADDING.into()),
-            &shares,
-        )
-        .map_err(err)?
-        .install_recorder()
-        .map_err(|e| TelemetryError::Install(e.to_string()))?;
-    for d in declared() {
+    let mut builder = PrometheusBuilder::new()
+        .set_buckets(Buckets::Seconds.bounds())
+        .map_err(err)?;
+    for d in declared {
+        if let Kind::Histogram(buckets) = d.kind {
+            builder = builder
+                .set_buckets_for_metric(Matcher::Full(d.name.into()), buckets.bounds())
+                .map_err(err)?;
+        }
+    }
+    let handle = builder.install_recorder().map_err(err)?;
+    for d in declared {
         d.describe();
     }
     Ok(HANDLE.get_or_init(|| handle).clone())
@@ -235,14 +214,16 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
     })
 }
 
-/// Installs the recorder and serves `/metrics`, `/healthz` and `/readyz` on `addr` until
-/// `shutdown`, on a task of its own; returns the address bound (port 0 picks one).
+/// Installs the recorder with the metrics `declared` ([`install`]) and serves `/metrics`,
+/// `/healthz` and `/readyz` on `addr` until `shutdown`, on a task of its own; returns the
+/// address bound (port 0 picks one).
 pub async fn serve(
     addr: SocketAddr,
+    declared: &[Declared],
     readiness: Readiness,
     shutdown: CancellationToken,
 ) -> Result<SocketAddr, TelemetryError> {
-    let handle = install()?;
+    let handle = install(declared)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| TelemetryError::Bind { addr, source })?;
@@ -280,90 +261,5 @@ mod tests {
             Ok("0.0.0.0:9464".parse().unwrap())
         );
         assert!(parse_addr("metrics").is_err());
-    }
-
-    #[test]
-    fn names_are_declared_once_with_the_prefix() {
-        let all = declared();
-        let mut names: Vec<&str> = all.iter().map(|d| d.name).collect();
-        names.sort();
-        let n = names.len();
-        names.dedup();
-        assert_eq!(names.len(), n, "a metric is declared twice");
-        for d in &all {
-            assert!(d.name.starts_with("pubmine_"), "{}", d.name);
-            assert_eq!(
-                d.name.ends_with("_total"),
-                d.kind == Kind::Counter,
-                "counters and only counters end in _total: {}",
-                d.name
-            );
-        }
-    }
-
-    /// Every metric the committed Grafana dashboard queries is one pubmine declares.
-    #[test]
-    fn the_dashboard_queries_only_declared_metrics() {
-        let dashboard: serde_json::Value =
-            serde_json::from_str(include_str!("../../deploy/grafana/pubmine.json"))
-                .expect("the dashboard is JSON");
-        let mut exprs = Vec::new();
-        collect_exprs(&dashboard, &mut exprs);
-        assert!(
-            exprs.len() >= 8,
-            "the dashboard has {} queries",
-            exprs.len()
-        );
-        let declared: Vec<(String, Kind)> = declared()
-            .into_iter()
-            .map(|d| (d.name.to_owned(), d.kind))
-            .collect();
-        let mut queried = 0;
-        for e in &exprs {
-            for name in metric_names(e) {
-                queried += 1;
-                let found = declared.iter().any(|(d, kind)| match kind {
-                    Kind::Histogram => ["_bucket", "_sum", "_count"]
-                        .iter()
-                        .any(|s| name == format!("{d}{s}")),
-                    _ => &name == d,
-                });
-                assert!(
-                    found,
-                    "the dashboard queries {name}, which is not declared ({e})"
-                );
-            }
-        }
-        assert!(queried >= exprs.len());
-    }
-
-    fn collect_exprs(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::Object(o) => {
-                for (k, v) in o {
-                    match (k.as_str(), v) {
-                        ("expr", serde_json::Value::String(s)) => out.push(s.clone()),
-                        _ => collect_exprs(v, out),
-                    }
-                }
-            }
-            serde_json::Value::Array(a) => a.iter().for_each(|v| collect_exprs(v, out)),
-            _ => {}
-        }
-    }
-
-    /// The `pubmine_...` words of a PromQL expression.
-    fn metric_names(expr: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut rest = expr;
-        while let Some(at) = rest.find("pubmine_") {
-            let word: String = rest[at..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            rest = &rest[at + word.len()..];
-            out.push(word);
-        }
-        out
     }
 }
