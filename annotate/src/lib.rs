@@ -7,8 +7,6 @@ pub mod batch;
 pub mod decode;
 pub mod error;
 pub mod eval;
-pub mod eval_norm;
-pub mod eval_pubtator;
 pub mod faults;
 pub mod heads;
 pub mod labels;

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use pubmine_annotate::eval::corpus::read_pubtator;
+use pubmine_annotate::eval::norm::score_norm;
 use pubmine_annotate::eval::{evaluate, evaluate_re, read_conll, read_re_tsv};
-use pubmine_annotate::eval_norm::{read_pubtator, score_norm};
 use pubmine_annotate::ner::{NerInputs, NerOptions};
 use pubmine_annotate::normalize::{Normalizer, VocabSpec};
 use pubmine_annotate::open::{ModelSpec, open_annotator};
@@ -214,7 +215,7 @@ fn eval_pubtator(
 ) -> anyhow::Result<ExitCode> {
     let gold = read_data(data, read_pubtator)?;
     let mut annotator = models.open()?;
-    let report = pubmine_annotate::eval_pubtator::evaluate(
+    let report = pubmine_annotate::eval::pubtator::evaluate(
         &mut annotator,
         &gold,
         relation_names,

@@ -2,6 +2,14 @@
 //! CoNLL-style files (`token<TAB>tag`, a blank line between sentences): the format of the BioBERT
 //! NER datasets, so users can reproduce published F1 with their checkpoint. And relation
 //! classification on BioBERT's RE TSV files, scored as its `re_eval.py` does.
+//!
+//! On real abstracts with concept ids (PubTator-format corpora, [`corpus`]): normalization alone
+//! and end to end ([`norm`]), and the whole annotator as BioCreative V's CDR task scores systems
+//! ([`pubtator`]).
+
+pub mod corpus;
+pub mod norm;
+pub mod pubtator;
 
 use std::collections::{BTreeMap, HashSet};
 

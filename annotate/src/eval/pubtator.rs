@@ -21,10 +21,10 @@ use std::time::Instant;
 
 use pubmine_stream::record::{ConceptRef, Mention, Relation};
 
+use super::Score;
+use super::corpus::GoldDocument;
 use crate::annotator::Annotator;
 use crate::error::AnnotateError;
-use crate::eval::Score;
-use crate::eval_norm::GoldDocument;
 
 /// What [`evaluate`] measured.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -352,7 +352,7 @@ pub fn curated_mentions(g: &GoldDocument) -> Vec<Mention> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval_norm::read_pubtator;
+    use crate::eval::corpus::read_pubtator;
 
     /// Two abstracts in PubTator format, with a composite mention, a mention with no id and CID
     /// relations.
