@@ -202,10 +202,12 @@ pub async fn run(
             idle = Some(back);
             // A fatal fault: stop before producing or committing anything of this batch.
             let results = results.map_err(WorkerError::Annotate)?;
-            finish(
-                consumer, producer, cfg, &models, batch, docs, results, &mut owed, &mut stats,
-            )
-            .await?;
+            let io = Io {
+                consumer,
+                producer,
+                cfg,
+            };
+            finish(io, &models, batch, docs, results, &mut owed, &mut stats).await?;
         }
         if let (Some(mut batch), Some(prepared)) = (next, prepared) {
             let prepared = prepared.await.map_err(WorkerError::Thread)?;
@@ -341,26 +343,45 @@ fn annotate(
     (annotator, results)
 }
 
+/// Where a batch's outputs go: the consumer whose offsets are committed, the producer, and the
+/// worker's settings (topics).
+#[derive(Clone, Copy)]
+struct Io<'a> {
+    consumer: &'a dyn Consumer,
+    producer: &'a dyn Producer,
+    cfg: &'a WorkerConfig,
+}
+
 /// Produces a batch's outputs in input order, waits for every acknowledgement, then commits
-/// its offsets. An output the topic refuses as too large is replaced by a dead letter; when a
-/// delivery fails for a reason that may pass, every output of the batch is produced again (the
-/// sinks are idempotent per key, and the order of a key's records is kept), with backoff.
-#[allow(clippy::too_many_arguments)]
+/// its offsets ([`outputs`], then [`deliver`]).
 async fn finish(
-    consumer: &dyn Consumer,
-    producer: &dyn Producer,
-    cfg: &WorkerConfig,
+    io: Io<'_>,
     models: &[ModelRef],
-    batch: Batch,
+    mut batch: Batch,
     docs: Vec<Document>,
     results: Vec<Result<Found, AnnotateError>>,
     owed: &mut Offsets,
     stats: &mut WorkerStats,
 ) -> Result<(), WorkerError> {
+    let outs = outputs(io.cfg, models, &mut batch, docs, results, stats)?;
+    deliver(io, &batch, outs, owed, stats).await
+}
+
+/// A batch's outputs in input order, each with the index of the record it answers (a batch has
+/// one slot per record): the documents' annotations, a dead letter for each document that could
+/// not be annotated, and what decoding put in the other slots (tombstones, dead letters).
+fn outputs(
+    cfg: &WorkerConfig,
+    models: &[ModelRef],
+    batch: &mut Batch,
+    docs: Vec<Document>,
+    results: Vec<Result<Found, AnnotateError>>,
+    stats: &mut WorkerStats,
+) -> Result<Vec<(usize, OutRecord)>, WorkerError> {
     let records = &batch.records;
-    let mut outputs: Vec<Option<OutRecord>> = Vec::with_capacity(docs.len());
+    let mut annotated: Vec<Option<OutRecord>> = Vec::with_capacity(docs.len());
     for ((doc, result), &ri) in docs.into_iter().zip(results).zip(&batch.doc_records) {
-        outputs.push(Some(match result {
+        annotated.push(Some(match result {
             Ok(Found {
                 mentions,
                 relations,
@@ -395,18 +416,36 @@ async fn finish(
             }
         }));
     }
-    // Outputs in input order, each with the index of the record it answers (a batch has one
-    // slot per record).
     let mut outs: Vec<(usize, OutRecord)> = Vec::with_capacity(batch.slots.len());
-    for (i, slot) in batch.slots.into_iter().enumerate() {
+    for (i, slot) in std::mem::take(&mut batch.slots).into_iter().enumerate() {
         let out = match slot {
             Slot::Out(o) => o,
-            Slot::Doc(d) => outputs[d]
+            Slot::Doc(d) => annotated[d]
                 .take()
                 .ok_or(WorkerError::Bug("an output was produced twice"))?,
         };
         outs.push((i, out));
     }
+    Ok(outs)
+}
+
+/// Produces `outs`, waits for every acknowledgement, then commits the batch's offsets. An output
+/// the topic refuses as too large is replaced by a dead letter; when a delivery fails for a
+/// reason that may pass, every output of the batch is produced again (the sinks are idempotent
+/// per key, and the order of a key's records is kept), with backoff.
+async fn deliver(
+    io: Io<'_>,
+    batch: &Batch,
+    mut outs: Vec<(usize, OutRecord)>,
+    owed: &mut Offsets,
+    stats: &mut WorkerStats,
+) -> Result<(), WorkerError> {
+    let Io {
+        consumer,
+        producer,
+        cfg,
+    } = io;
+    let records = &batch.records;
     let mut tries = 0;
     loop {
         let produce = tracing::debug_span!(parent: &batch.span, "produce", outputs = outs.len());
