@@ -1,8 +1,10 @@
-//! Continuous mining: `watch` ingests files as they land in a directory; `sync` follows an
-//! NCBI-style HTTP listing of baseline and update files with `.md5` companions. Both record each
-//! file in Postgres once all its records are acknowledged, and skip recorded files, so a restart
-//! resumes without sending a file twice. Files go strictly in name order, and a pass stops at the
-//! first file that fails, so an update file is never applied before the one it follows.
+//! Continuous mining: [`watch_into`] finds files as they land in a directory; [`sync_into`]
+//! follows an NCBI-style HTTP listing of baseline and update files with `.md5` companions. Both
+//! give each file to an [`Intake`], which says whether a file (name and md5) is done and ingests
+//! it: the ledger of files done (Postgres' `ingested_files`) is the intake's, kept outside this
+//! crate (`pubmine_pipeline::ledger`), so that a restart resumes without sending a file twice.
+//! Files go strictly in name order, and a pass stops at the first file that fails, so an update
+//! file is never applied before the one it follows.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -12,21 +14,19 @@ use std::time::{Duration, SystemTime};
 use backon::{ExponentialBuilder, Retryable};
 use futures::future::BoxFuture;
 use md5::{Digest, Md5};
-use pubmine_store::Pool;
-use pubmine_store::files::{IngestedFile, is_ingested, record_ingested};
-use pubmine_stream::transport::Producer;
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::produce::{FileReport, IngestConfig, IngestError, ingest_file};
+use crate::produce::{FileReport, IngestError};
 use crate::source::{expand_paths, is_input_name};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContinuousError {
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    /// The ledger of files done (kept by the caller's [`Intake`]) failed.
     #[error(transparent)]
-    Store(#[from] pubmine_store::StoreError),
+    Ledger(Box<dyn std::error::Error + Send + Sync>),
     #[error("failed to read {path}: {source}")]
     Io {
         path: String,
@@ -70,110 +70,8 @@ pub fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// Retries of a database call that failed for a reason that may pass (the server restarting):
-/// 200 ms doubling to 10 s, for about a minute and a half, then the error stands.
-fn database_retry() -> ExponentialBuilder {
-    ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(200))
-        .with_max_delay(Duration::from_secs(10))
-        .with_max_times(12)
-}
-
-/// True when a file of this name and md5 is recorded as done; a database away for a while is
-/// waited for.
-pub async fn already_ingested(
-    pool: &Pool,
-    name: &str,
-    md5: &str,
-) -> Result<bool, pubmine_store::StoreError> {
-    (|| is_ingested(pool, name, md5))
-        .retry(database_retry())
-        .when(pubmine_store::StoreError::is_transient)
-        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
-        .await
-}
-
-/// The record of a file sent whole, as `report` says it went.
-pub fn ingested_file(
-    name: &str,
-    md5: &str,
-    location: &str,
-    report: &FileReport,
-    started_at: time::OffsetDateTime,
-) -> IngestedFile {
-    IngestedFile {
-        name: name.to_string(),
-        md5: md5.to_string(),
-        location: location.to_string(),
-        size_bytes: report.bytes as i64,
-        documents: report.documents as i32,
-        deletions: report.deletions as i32,
-        dead_lettered: report.dead_lettered as i32,
-        started_at,
-    }
-}
-
-/// Records a file as done. Its records are all acknowledged by now: a database away for a while
-/// is waited for rather than making the whole file be sent again.
-pub async fn record_file(
-    pool: &Pool,
-    file: &IngestedFile,
-) -> Result<(), pubmine_store::StoreError> {
-    (|| record_ingested(pool, file))
-        .retry(database_retry())
-        .when(pubmine_store::StoreError::is_transient)
-        .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
-        .await
-}
-
-/// Ingests one local file unless Postgres says it was done; records it when all its records are
-/// acknowledged. `location` is what the record names as the origin (path or URL).
-pub async fn ingest_once(
-    producer: &dyn Producer,
-    cfg: &IngestConfig,
-    pool: &Pool,
-    path: &Path,
-    name: &str,
-    md5: &str,
-    location: &str,
-) -> Result<Option<FileReport>, ContinuousError> {
-    if already_ingested(pool, name, md5).await? {
-        tracing::debug!(file = name, "already ingested, skipped");
-        return Ok(None);
-    }
-    let started_at = time::OffsetDateTime::now_utc();
-    let report = ingest_file(producer, cfg, path).await?;
-    record_file(
-        pool,
-        &ingested_file(name, md5, location, &report, started_at),
-    )
-    .await?;
-    tracing::info!(
-        file = name,
-        documents = report.documents,
-        deletions = report.deletions,
-        dead_lettered = report.dead_lettered,
-        seconds = report.elapsed.as_secs_f64(),
-        "file ingested"
-    );
-    Ok(Some(report))
-}
-
-/// Like [`ingest_once`] for a local file, named by its file name and identified by its md5; a
-/// file that cannot be read is an error naming it, so the caller can count it and go on.
-pub async fn ingest_path(
-    producer: &dyn Producer,
-    cfg: &IngestConfig,
-    pool: &Pool,
-    path: &Path,
-) -> Result<Option<FileReport>, ContinuousError> {
-    let md5 = md5_of(path).await?;
-    let location = path.display().to_string();
-    ingest_once(producer, cfg, pool, path, &file_name(path), &md5, &location).await
-}
-
 /// [`md5_file`] on a blocking thread, its error naming the path.
-async fn md5_of(path: &Path) -> Result<String, ContinuousError> {
+pub async fn md5_of(path: &Path) -> Result<String, ContinuousError> {
     let p = path.to_path_buf();
     let io = |source| ContinuousError::Io {
         path: path.display().to_string(),
@@ -185,7 +83,7 @@ async fn md5_of(path: &Path) -> Result<String, ContinuousError> {
         .map_err(io)
 }
 
-/// A file found by [`watch`] or [`sync`], ready to ingest.
+/// A file found by [`watch_into`] or [`sync_into`], ready to ingest.
 #[derive(Debug, Clone, Copy)]
 pub struct Found<'a> {
     pub path: &'a Path,
@@ -196,10 +94,11 @@ pub struct Found<'a> {
     pub location: &'a str,
 }
 
-/// What continuous mining does with the files it finds. [`Recorded`], for `ingest`: produce the
-/// file's records and record the file once the broker has them all. `pubmine run` gives its own,
-/// which records a file only once the sinks hold all of it, and counts a file in hand as done so
-/// that the next scan does not send it again.
+/// What continuous mining does with the files it finds. `ingest watch` and `ingest sync` give
+/// `pubmine_pipeline::ledger::Recorded`: produce the file's records and record the file once the
+/// broker has them all. `pubmine run` gives its own, which records a file only once the sinks
+/// hold all of it, and counts a file in hand as done so that the next scan does not send it
+/// again.
 pub trait Intake: Send + Sync {
     /// True when this file (name and content) needs nothing more: recorded as done, or in hand.
     fn is_done<'a>(
@@ -216,45 +115,6 @@ pub trait Intake: Send + Sync {
     ) -> BoxFuture<'a, Result<Option<FileReport>, ContinuousError>>;
 }
 
-/// The [`Intake`] of `ingest watch` and `ingest sync`: [`ingest_once`].
-#[derive(Clone, Copy)]
-pub struct Recorded<'a> {
-    pub producer: &'a dyn Producer,
-    pub cfg: &'a IngestConfig,
-    pub pool: &'a Pool,
-}
-
-impl std::fmt::Debug for Recorded<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Recorded").field("cfg", &self.cfg).finish()
-    }
-}
-
-impl Intake for Recorded<'_> {
-    fn is_done<'a>(
-        &'a self,
-        name: &'a str,
-        md5: &'a str,
-    ) -> BoxFuture<'a, Result<bool, ContinuousError>> {
-        Box::pin(async move { Ok(already_ingested(self.pool, name, md5).await?) })
-    }
-
-    fn ingest<'a>(
-        &'a self,
-        f: Found<'a>,
-    ) -> BoxFuture<'a, Result<Option<FileReport>, ContinuousError>> {
-        Box::pin(ingest_once(
-            self.producer,
-            self.cfg,
-            self.pool,
-            f.path,
-            f.name,
-            f.md5,
-            f.location,
-        ))
-    }
-}
-
 /// Settings of `ingest watch`.
 #[derive(Debug, Clone)]
 pub struct WatchConfig {
@@ -267,24 +127,8 @@ pub struct WatchConfig {
     pub once: bool,
 }
 
-/// Watches a directory (polling, which also works on network file systems) and ingests each
-/// input file once its writer is done with it.
-pub async fn watch(
-    producer: &dyn Producer,
-    cfg: &IngestConfig,
-    pool: &Pool,
-    wcfg: &WatchConfig,
-    shutdown: &CancellationToken,
-) -> Result<Vec<FileReport>, ContinuousError> {
-    let intake = Recorded {
-        producer,
-        cfg,
-        pool,
-    };
-    watch_into(&intake, wcfg, shutdown).await
-}
-
-/// [`watch`], each file found given to `intake`.
+/// Watches a directory (polling, which also works on network file systems) and gives each input
+/// file to `intake` once its writer is done with it.
 pub async fn watch_into(
     intake: &dyn Intake,
     wcfg: &WatchConfig,
@@ -502,24 +346,8 @@ async fn download(
     Ok(hex(&h.finalize()))
 }
 
-/// Follows the listings: verifies, downloads and ingests, in name order, every file not yet
-/// recorded; with an interval, checks again after each pass until shutdown.
-pub async fn sync(
-    producer: &dyn Producer,
-    cfg: &IngestConfig,
-    pool: &Pool,
-    scfg: &SyncConfig,
-    shutdown: &CancellationToken,
-) -> Result<Vec<FileReport>, ContinuousError> {
-    let intake = Recorded {
-        producer,
-        cfg,
-        pool,
-    };
-    sync_into(&intake, scfg, shutdown).await
-}
-
-/// [`sync`], each file downloaded given to `intake`.
+/// Follows the listings: verifies and downloads, in name order, every file `intake` does not hold
+/// done, and gives it to `intake`; with an interval, checks again after each pass until shutdown.
 pub async fn sync_into(
     intake: &dyn Intake,
     scfg: &SyncConfig,

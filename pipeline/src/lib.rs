@@ -18,9 +18,9 @@
 //!
 //! The files come from a [`Feed`]: paths mined to the end, or a directory watched and listings
 //! followed until shutdown, by the same loops as `ingest watch` and `ingest sync`
-//! (`pubmine_ingest::continuous`), given this run's [`Intake`]. A file read whole but not yet
-//! stored and indexed is in hand: a scan that finds it again leaves it. A stage that fails stops
-//! the feed, and its error is the run's.
+//! (`pubmine_ingest::continuous`), given this run's [`Intake`], which keeps the ledger through
+//! [`ledger`]. A file read whole but not yet stored and indexed is in hand: a scan that finds it
+//! again leaves it. A stage that fails stops the feed, and its error is the run's.
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -34,8 +34,8 @@ use pubmine_annotate::annotator::Annotator;
 use pubmine_annotate::worker::{WorkerConfig, WorkerStats};
 use pubmine_index::{IndexConfig, IndexSink, Indexer};
 use pubmine_ingest::continuous::{
-    ContinuousError, Found, Intake, SyncConfig, WatchConfig, already_ingested, file_name,
-    ingested_file, md5_file, record_file, sync_into, watch_into,
+    ContinuousError, Found, Intake, SyncConfig, WatchConfig, file_name, md5_file, sync_into,
+    watch_into,
 };
 use pubmine_ingest::produce::{FileReport, IngestConfig, IngestError, ingest_file};
 use pubmine_store::Pool;
@@ -49,6 +49,7 @@ use pubmine_stream::transport::{
 use tokio_util::sync::CancellationToken;
 
 pub mod display;
+pub mod ledger;
 
 use display::{Display, Progress, Rate};
 
@@ -248,7 +249,9 @@ impl Intake for RunIntake {
             if lock(&self.in_hand).contains(&(name.to_string(), md5.to_string())) {
                 return Ok(true);
             }
-            Ok(already_ingested(&self.pool, name, md5).await?)
+            ledger::is_done(&self.pool, name, md5)
+                .await
+                .map_err(ledger::ledger_error)
         })
     }
 
@@ -281,7 +284,7 @@ impl Intake for RunIntake {
             };
             self.documents.fetch_add(r.documents, Ordering::SeqCst);
             self.deletions.fetch_add(r.deletions, Ordering::SeqCst);
-            let file = ingested_file(f.name, f.md5, f.location, &r, started_at);
+            let file = ledger::ingested_file(f.name, f.md5, f.location, &r, started_at);
             lock(&self.in_hand).insert((file.name.clone(), file.md5.clone()));
             let end = self.docs_sent.load(Ordering::SeqCst);
             lock(&self.completion).sent(Sent { file }, end);
@@ -531,7 +534,7 @@ pub async fn run(
                 let written = stored.min(indexed);
                 let done = lock(&completion).done(annotated, annotations, written);
                 for Sent { file } in done {
-                    if let Err(e) = record_file(&pool, &file).await {
+                    if let Err(e) = ledger::record(&pool, &file).await {
                         break 'poll Err(e);
                     }
                     lock(&in_hand).remove(&(file.name.clone(), file.md5.clone()));

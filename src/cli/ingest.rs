@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use pubmine_ingest::continuous::{self, SyncConfig, WatchConfig};
+use pubmine_ingest::continuous::{SyncConfig, WatchConfig};
 use pubmine_ingest::produce::{FileReport, IngestConfig, IngestError, ingest_file};
 use pubmine_ingest::source::{Records, expand_paths, visit_file};
+use pubmine_pipeline::ledger;
 use pubmine_stream::kafka::KafkaProducer;
 use pubmine_stream::record::DocumentRecord;
 use pubmine_stream::{shutdown, topics};
@@ -178,7 +179,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             health.database(&pool);
             let token = shutdown::on_signal();
             let wcfg = watch.config(dir);
-            let reports = continuous::watch(&producer, &cfg, &pool, &wcfg, &token).await?;
+            let reports = ledger::watch(&producer, &cfg, &pool, &wcfg, &token).await?;
             print_summary(&reports, &[], 0);
             Ok(ExitCode::SUCCESS)
         }
@@ -193,7 +194,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
             health.database(&pool);
             let token = shutdown::on_signal();
             let scfg = sync.config(urls);
-            let reports = continuous::sync(&producer, &cfg, &pool, &scfg, &token).await?;
+            let reports = ledger::sync(&producer, &cfg, &pool, &scfg, &token).await?;
             print_summary(&reports, &[], 0);
             Ok(ExitCode::SUCCESS)
         }
@@ -234,7 +235,7 @@ async fn ingest_paths(args: IngestArgs) -> anyhow::Result<ExitCode> {
             break;
         }
         let result = match &pool {
-            Some(pool) => continuous::ingest_path(&producer, &cfg, pool, &path)
+            Some(pool) => ledger::ingest_path(&producer, &cfg, pool, &path)
                 .await
                 .map_err(anyhow::Error::from),
             None => ingest_file(&producer, &cfg, &path)

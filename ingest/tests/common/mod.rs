@@ -1,5 +1,5 @@
-//! Helpers of the integration tests: the real broker and the real Postgres the test script
-//! starts (scripts/test.sh), unique topics and a fresh database per test.
+//! Helpers of the integration tests: the real broker the test script starts (scripts/test.sh),
+//! unique topics, the fixtures. `pipeline/tests/continuous.rs` includes them too.
 #![allow(dead_code)]
 
 use std::time::{Duration, Instant};
@@ -12,10 +12,11 @@ pub use pubmine_stream::testing::{brokers, unique};
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 
-/// A file of ingest/tests/fixtures.
+/// A file of ingest/tests/fixtures (from ingest's tests, and from pipeline's, which include
+/// these helpers).
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("../ingest/tests/fixtures")
         .join(name)
 }
 
@@ -33,9 +34,6 @@ pub async fn producer(kafka: &KafkaConfig, partitions: i32) -> (KafkaProducer, I
         .expect("create topics");
     (kafka.producer().expect("producer"), cfg)
 }
-
-#[allow(unused_imports)]
-pub use pubmine_store::testing::TestDb;
 
 /// Reads `topic` from the beginning until `n` records arrived (or 60 s passed), then waits 2 s
 /// more for any record beyond them, so a test sees duplicates: keys and values.

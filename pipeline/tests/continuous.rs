@@ -1,7 +1,9 @@
-//! `sync` against a local HTTP server that serves an NCBI-style listing, and `watch` on a
-//! directory, with the real broker and a fresh Postgres database: each file is ingested once,
-//! a restart resumes, a corrupt download is refused.
+//! `ingest sync` against a local HTTP server that serves an NCBI-style listing, and `ingest watch`
+//! on a directory (continuous mining with the ledger's intake), with the real broker and a fresh
+//! Postgres database: each file is ingested once, a restart resumes, a corrupt download is
+//! refused. The helpers are ingest's (its fixtures and the broker).
 
+#[path = "../../ingest/tests/common/mod.rs"]
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -10,9 +12,11 @@ use std::time::Duration;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use pubmine_ingest::continuous::{ContinuousError, SyncConfig, WatchConfig, md5_file, sync, watch};
+use pubmine_ingest::continuous::{ContinuousError, SyncConfig, WatchConfig, md5_file};
 use pubmine_ingest::produce::IngestConfig;
+use pubmine_pipeline::ledger::{sync, watch};
 use pubmine_store::files::list_ingested;
+use pubmine_store::testing::TestDb;
 use pubmine_stream::kafka::KafkaConfig;
 use tokio_util::sync::CancellationToken;
 
@@ -89,7 +93,7 @@ async fn producer() -> (pubmine_stream::kafka::KafkaProducer, IngestConfig) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_verifies_ingests_in_order_and_resumes_without_resending() {
-    let db = common::TestDb::new().await;
+    let db = TestDb::new().await;
     let (producer, cfg) = producer().await;
     let files: Served = Arc::default();
     // Offered out of order: ingest goes by name.
@@ -168,7 +172,7 @@ async fn sync_verifies_ingests_in_order_and_resumes_without_resending() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_ingests_landed_files_once() {
-    let db = common::TestDb::new().await;
+    let db = TestDb::new().await;
     let (producer, cfg) = producer().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixture("medline_update.xml"), dir.path().join("a.xml")).unwrap();
