@@ -1,9 +1,15 @@
 //! The contract between pubmine stages: record types, topic names, the codec, the Kafka,
 //! in-process and JSON-lines transports, and shutdown.
+//!
+//! The kits of other crates' tests and benchmarks ([`testing`]: the test broker and unique
+//! names; [`synthetic`]: generated annotations; [`fuzz`]: the fuzz targets' entry points) are
+//! compiled only with the `testsuite` feature, which those crates turn on in their
+//! dev-dependencies: release builds of the binary carry none of them.
 
 pub mod codec;
 pub mod embedded;
 pub mod error;
+#[cfg(feature = "testsuite")]
 pub mod fuzz;
 pub mod jsonl;
 pub mod kafka;
@@ -11,7 +17,9 @@ pub mod metrics;
 pub mod record;
 pub mod shutdown;
 pub mod sink;
+#[cfg(feature = "testsuite")]
 pub mod synthetic;
+#[cfg(feature = "testsuite")]
 pub mod testing;
 pub mod topics;
 pub mod transport;
