@@ -14,7 +14,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use futures::future::BoxFuture;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use pubmine_stream::kafka::{KafkaConfig, KafkaConsumer};
 use pubmine_stream::metrics::{Buckets, Declared, Kind};
+use pubmine_stream::transport::TransportError;
 use tokio_util::sync::CancellationToken;
 
 pub const HTTP_REQUESTS: &str = "pubmine_http_requests_total";
@@ -201,6 +203,69 @@ async fn ready(readiness: Readiness) -> axum::response::Response {
         axum::Json(serde_json::json!({"ready": all, "checks": checks})),
     )
         .into_response()
+}
+
+/// A command's metrics and health: its readiness checks, and whether metrics are served at all
+/// (checks that cost something, such as a broker probe, are added only then).
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub readiness: Readiness,
+    on: bool,
+}
+
+impl Health {
+    /// Serves metrics and health on `addr` when given ([`serve`], with the metrics `declared`);
+    /// the checks are added as the command comes to what they check.
+    pub async fn start(
+        addr: Option<SocketAddr>,
+        declared: &[Declared],
+    ) -> Result<Health, TelemetryError> {
+        let readiness = Readiness::default();
+        if let Some(addr) = addr {
+            serve(addr, declared, readiness.clone(), CancellationToken::new()).await?;
+        }
+        Ok(Health {
+            readiness,
+            on: addr.is_some(),
+        })
+    }
+
+    /// Ready only while a broker of `kafka` answers.
+    pub fn broker(&self, kafka: &KafkaConfig) -> Result<(), TransportError> {
+        if self.on {
+            let probe = kafka.probe()?;
+            self.readiness
+                .check("broker", "no broker answers", move || {
+                    let probe = probe.clone();
+                    Box::pin(async move { probe.check(CHECK_TIMEOUT).await })
+                });
+        }
+        Ok(())
+    }
+
+    /// Ready only while the database answers.
+    pub fn database(&self, pool: &pubmine_store::Pool) {
+        let pool = pool.clone();
+        self.readiness
+            .check("database", "the database does not answer", move || {
+                let pool = pool.clone();
+                Box::pin(async move { pubmine_store::ping(&pool).await.map_err(|e| e.to_string()) })
+            });
+    }
+
+    /// Ready once the models are loaded: call the returned function then.
+    pub fn models(&self) -> impl FnOnce() + use<> {
+        let flag = self.readiness.flag("models", "the models are loading");
+        move || flag.store(true, Ordering::SeqCst)
+    }
+
+    /// Reports the consumer's lag per partition, when metrics are served.
+    pub fn lag(&self, consumer: &KafkaConsumer) -> std::io::Result<()> {
+        if self.on {
+            consumer.report_lag(Duration::from_secs(5))?;
+        }
+        Ok(())
+    }
 }
 
 /// Where to serve metrics and health: `host:port`, or a bare port on 127.0.0.1.

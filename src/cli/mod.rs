@@ -151,6 +151,8 @@ pub async fn sink_transport(
     Ok((kafka.consumer(group, &[input])?, kafka.producer()?))
 }
 
+pub use pubmine_serve::telemetry::Health;
+
 /// Every metric pubmine records: each crate's declared list, handed to the recorder.
 pub fn metrics() -> Vec<pubmine_stream::metrics::Declared> {
     [
@@ -176,68 +178,7 @@ impl MetricsOpts {
     /// Starts serving metrics and health when asked to; the checks are added as the command
     /// comes to what they check.
     pub async fn start(&self) -> anyhow::Result<Health> {
-        let readiness = pubmine_serve::telemetry::Readiness::default();
-        if let Some(addr) = self.metrics_addr {
-            pubmine_serve::telemetry::serve(
-                addr,
-                &metrics(),
-                readiness.clone(),
-                tokio_util::sync::CancellationToken::new(),
-            )
-            .await?;
-        }
-        Ok(Health {
-            readiness,
-            on: self.metrics_addr.is_some(),
-        })
-    }
-}
-
-/// A command's readiness checks, and whether metrics are served at all.
-#[derive(Debug, Clone)]
-pub struct Health {
-    pub readiness: pubmine_serve::telemetry::Readiness,
-    on: bool,
-}
-
-impl Health {
-    /// Ready only while a broker of `kafka` answers.
-    pub fn broker(&self, kafka: &pubmine_stream::kafka::KafkaConfig) -> anyhow::Result<()> {
-        if self.on {
-            let probe = kafka.probe()?;
-            self.readiness
-                .check("broker", "no broker answers", move || {
-                    let probe = probe.clone();
-                    Box::pin(
-                        async move { probe.check(pubmine_serve::telemetry::CHECK_TIMEOUT).await },
-                    )
-                });
-        }
-        Ok(())
-    }
-
-    /// Ready only while the database answers.
-    pub fn database(&self, pool: &pubmine_store::Pool) {
-        let pool = pool.clone();
-        self.readiness
-            .check("database", "the database does not answer", move || {
-                let pool = pool.clone();
-                Box::pin(async move { pubmine_store::ping(&pool).await.map_err(|e| e.to_string()) })
-            });
-    }
-
-    /// Ready once the models are loaded: call the returned function then.
-    pub fn models(&self) -> impl FnOnce() + use<> {
-        let flag = self.readiness.flag("models", "the models are loading");
-        move || flag.store(true, std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Reports the consumer's lag per partition, when metrics are served.
-    pub fn lag(&self, consumer: &pubmine_stream::kafka::KafkaConsumer) -> anyhow::Result<()> {
-        if self.on {
-            consumer.report_lag(std::time::Duration::from_secs(5))?;
-        }
-        Ok(())
+        Ok(Health::start(self.metrics_addr, &metrics()).await?)
     }
 }
 
