@@ -2,6 +2,8 @@
 //! per process, with every crate's declared metrics described), and an HTTP endpoint with
 //! `GET /metrics` (the Prometheus text format), `GET /healthz` (the process is alive) and
 //! `GET /readyz` (what the process needs is reachable and loaded: each [`Readiness`] check).
+//! [`Health`] is what a command holds: it starts the endpoint when asked and adds the checks of
+//! what the command comes to use (broker, database, models) and the consumer's lag.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
