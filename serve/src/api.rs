@@ -7,7 +7,8 @@
 //! - `GET /documents/{id}`: the document with every model's annotations
 //! - `GET /documents/{id}/pubtator`, `GET /documents/{id}/bioc`
 //! - `GET /entities/top?type=&limit=`
-//! - `GET /health`, `GET /healthz` (alive), `GET /readyz` (the database answers), `GET /metrics`
+//! - `GET /health`; `pubmine serve` merges in [`crate::telemetry::routes`] too: `GET /healthz`
+//!   (alive), `GET /readyz` (the database answers), `GET /metrics`
 //!
 //! A malformed request gets 400 with the reason, an unknown document 404; page sizes are capped.
 //! A failure of the server's own gets 500 with a generic message; the details go to the log,
