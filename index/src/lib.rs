@@ -36,7 +36,7 @@ pub mod writer;
 
 use std::path::PathBuf;
 
-use pubmine_stream::sink::SinkError;
+use pubmine_stream::error::{Classify, ErrorClass};
 
 pub use search::{SearchError, SearchRequest, SearchResponse, Searcher};
 pub use sink::IndexSink;
@@ -67,10 +67,10 @@ pub enum IndexError {
     Tantivy(#[from] tantivy::TantivyError),
 }
 
-impl IndexError {
+impl Classify for IndexError {
     /// Every index failure stops the sink: a restart resumes from the last commit, which is
     /// safer than retrying a writer in an unknown state.
-    pub fn into_sink_error(self) -> SinkError {
-        SinkError::Fatal(Box::new(self))
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Fatal
     }
 }

@@ -50,7 +50,7 @@ impl IndexSink {
         .await
         .map_err(|e| SinkError::Fatal(Box::new(e)))?;
         self.indexer = Some(indexer);
-        out.map_err(IndexError::into_sink_error)
+        out.map_err(SinkError::classified)
     }
 }
 

@@ -11,9 +11,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::Retryable;
 use futures::future::BoxFuture;
 use md5::{Digest, Md5};
+use pubmine_stream::error::{Classify, ErrorClass};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
@@ -41,6 +42,21 @@ pub enum ContinuousError {
         expected: String,
         actual: String,
     },
+}
+
+impl Classify for ContinuousError {
+    /// A file's own failure has its class; a download that failed or came back corrupt may
+    /// succeed later; a ledger whose retries are spent, or a local file that cannot be read or
+    /// written, stops the process.
+    fn class(&self) -> ErrorClass {
+        match self {
+            ContinuousError::Ingest(e) => e.class(),
+            ContinuousError::Http { .. } | ContinuousError::Checksum { .. } => {
+                ErrorClass::Transient
+            }
+            ContinuousError::Ledger(_) | ContinuousError::Io { .. } => ErrorClass::Fatal,
+        }
+    }
 }
 
 /// The md5 of a file, as lowercase hex.
@@ -394,12 +410,15 @@ async fn sync_pass(
     shutdown: &CancellationToken,
     reports: &mut Vec<FileReport>,
 ) -> Result<(), ContinuousError> {
-    let retry = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(200))
-        .with_max_times(4);
+    let retry =
+        pubmine_stream::retry::policy(Duration::from_millis(200), Duration::from_secs(10), Some(4));
+    let transient = |e: &ContinuousError| e.class() == ErrorClass::Transient;
     let mut listed = Vec::new();
     for url in &scfg.urls {
-        let html = (|| get_text(client, url)).retry(retry).await?;
+        let html = (|| get_text(client, url))
+            .retry(retry)
+            .when(transient)
+            .await?;
         listed.extend(parse_listing(url, &html));
     }
     listed.sort_by(|a, b| a.name.cmp(&b.name));
@@ -410,7 +429,10 @@ async fn sync_pass(
         }
         let expected = match &file.md5_url {
             Some(u) => {
-                let text = (|| get_text(client, u)).retry(retry).await?;
+                let text = (|| get_text(client, u))
+                    .retry(retry)
+                    .when(transient)
+                    .await?;
                 Some(parse_md5(&text).ok_or_else(|| ContinuousError::Http {
                     url: u.clone(),
                     reason: "no md5 hash in the file".into(),
@@ -440,6 +462,7 @@ async fn sync_pass(
         };
         let fetched = fetch
             .retry(retry)
+            .when(transient)
             .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "download failed"))
             .await;
         let md5 = match fetched {

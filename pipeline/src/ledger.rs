@@ -17,16 +17,22 @@ use pubmine_ingest::continuous::{
 use pubmine_ingest::produce::{FileReport, IngestConfig, ingest_file};
 use pubmine_store::files::{IngestedFile, is_ingested, record_ingested};
 use pubmine_store::{Pool, StoreError};
+use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::transport::Producer;
 use tokio_util::sync::CancellationToken;
 
 /// Retries of a database call that failed for a reason that may pass (the server restarting):
 /// 200 ms doubling to 10 s, for about a minute and a half, then the error stands.
 fn database_retry() -> ExponentialBuilder {
-    ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(200))
-        .with_max_delay(Duration::from_secs(10))
-        .with_max_times(12)
+    pubmine_stream::retry::policy(
+        Duration::from_millis(200),
+        Duration::from_secs(10),
+        Some(12),
+    )
+}
+
+fn transient(e: &StoreError) -> bool {
+    e.class() == ErrorClass::Transient
 }
 
 /// A failure of the ledger, as continuous mining reports it.
@@ -39,7 +45,7 @@ pub fn ledger_error(e: StoreError) -> ContinuousError {
 pub async fn is_done(pool: &Pool, name: &str, md5: &str) -> Result<bool, StoreError> {
     (|| is_ingested(pool, name, md5))
         .retry(database_retry())
-        .when(StoreError::is_transient)
+        .when(transient)
         .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
         .await
 }
@@ -69,7 +75,7 @@ pub fn ingested_file(
 pub async fn record(pool: &Pool, file: &IngestedFile) -> Result<(), StoreError> {
     (|| record_ingested(pool, file))
         .retry(database_retry())
-        .when(StoreError::is_transient)
+        .when(transient)
         .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "database unreachable, retrying"))
         .await
 }

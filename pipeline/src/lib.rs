@@ -48,6 +48,7 @@ use pubmine_stream::transport::{
 };
 use tokio_util::sync::CancellationToken;
 
+pub mod consume;
 pub mod display;
 pub mod ledger;
 
@@ -135,6 +136,23 @@ pub enum RunError {
     Thread(#[source] tokio::task::JoinError),
     #[error("reading the input failed")]
     Feed(#[source] ContinuousError),
+}
+
+impl pubmine_stream::error::Classify for RunError {
+    /// A stage's failure has that stage's class; failing to open what the run needs (the
+    /// database, the index, the dead-letter file) or a stage's panic stops the run.
+    fn class(&self) -> pubmine_stream::error::ErrorClass {
+        use pubmine_stream::error::ErrorClass;
+        match self {
+            RunError::Annotate(e) => e.class(),
+            RunError::Sink { source, .. } => source.class(),
+            RunError::Store(e) => e.class(),
+            RunError::Feed(e) => e.class(),
+            RunError::Index { .. } | RunError::DeadLetters { .. } | RunError::Thread(_) => {
+                ErrorClass::Fatal
+            }
+        }
+    }
 }
 
 /// Dead letters appended to a file, each synced before it is acknowledged.

@@ -47,6 +47,13 @@ pub fn http_request(route: &str, status: u16, took: Duration) {
     metrics::histogram!(HTTP_SECONDS, "route" => route.to_owned()).record(took.as_secs_f64());
 }
 
+impl pubmine_stream::error::Classify for TelemetryError {
+    /// A recorder already installed or an address taken: the command's configuration.
+    fn class(&self) -> pubmine_stream::error::ErrorClass {
+        pubmine_stream::error::ErrorClass::Fatal
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
     #[error("failed to install the metrics recorder: {0}")]

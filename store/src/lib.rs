@@ -24,6 +24,21 @@ pub enum StoreError {
     Encode(String),
 }
 
+impl pubmine_stream::error::Classify for StoreError {
+    /// Poison when the record written is at fault, transient when the database may answer
+    /// later, fatal otherwise (a migration failing, a missing table, a refused login).
+    fn class(&self) -> pubmine_stream::error::ErrorClass {
+        use pubmine_stream::error::ErrorClass;
+        if self.is_transient() {
+            ErrorClass::Transient
+        } else if self.is_poison() {
+            ErrorClass::Poison
+        } else {
+            ErrorClass::Fatal
+        }
+    }
+}
+
 impl StoreError {
     /// True when the record written is at fault, not the database: a data exception (class 22,
     /// such as a NUL character, which Postgres text cannot hold) or a value past a limit of the

@@ -111,12 +111,19 @@ impl Sink for PgSink {
         &'a mut self,
         partitions: &'a [(String, i32)],
     ) -> BoxFuture<'a, Result<Offsets, SinkError>> {
-        Box::pin(async move { self.offsets(partitions).await.map_err(sink_error) })
+        Box::pin(async move {
+            self.offsets(partitions)
+                .await
+                .map_err(SinkError::classified)
+        })
     }
 
     fn write(&mut self, batch: SinkBatch) -> BoxFuture<'_, Result<Option<Offsets>, SinkError>> {
         Box::pin(async move {
-            let (done, w) = self.write_batch(&batch).await.map_err(sink_error)?;
+            let (done, w) = self
+                .write_batch(&batch)
+                .await
+                .map_err(SinkError::classified)?;
             for (table, n) in [
                 ("documents", w.documents),
                 ("deletions", w.deletions),
@@ -141,16 +148,6 @@ impl Sink for PgSink {
     fn flush(&mut self) -> BoxFuture<'_, Result<Option<Offsets>, SinkError>> {
         // Every write is already committed.
         Box::pin(async { Ok(None) })
-    }
-}
-
-fn sink_error(e: StoreError) -> SinkError {
-    if e.is_transient() {
-        SinkError::Transient(Box::new(e))
-    } else if e.is_poison() {
-        SinkError::Poison(Box::new(e))
-    } else {
-        SinkError::Fatal(Box::new(e))
     }
 }
 

@@ -18,6 +18,13 @@ pub enum CodecError {
     DeletionWithoutId,
 }
 
+impl crate::error::Classify for CodecError {
+    /// A record that does not decode is the record's fault: set aside, the stream goes on.
+    fn class(&self) -> crate::error::ErrorClass {
+        crate::error::ErrorClass::Poison
+    }
+}
+
 pub fn encode_document(doc: &Document) -> Vec<u8> {
     // Serialising plain data structs to a Vec cannot fail.
     serde_json::to_vec(doc).unwrap_or_default()

@@ -15,6 +15,7 @@ pub mod jsonl;
 pub mod kafka;
 pub mod metrics;
 pub mod record;
+pub mod retry;
 pub mod shutdown;
 pub mod sink;
 #[cfg(feature = "testsuite")]

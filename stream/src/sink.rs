@@ -54,6 +54,21 @@ impl Classify for SinkError {
     }
 }
 
+impl SinkError {
+    /// The sink's error for a failure of its own kind, by that failure's class: the one way a
+    /// sink turns its errors into the runner's (which retries, sets aside or stops by it).
+    pub fn classified<E>(e: E) -> SinkError
+    where
+        E: Classify + std::error::Error + Send + Sync + 'static,
+    {
+        match e.class() {
+            ErrorClass::Transient => SinkError::Transient(Box::new(e)),
+            ErrorClass::Poison => SinkError::Poison(Box::new(e)),
+            ErrorClass::Fatal => SinkError::Fatal(Box::new(e)),
+        }
+    }
+}
+
 /// One record for a sink: the annotations of a document, or its deletion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SinkItem {
@@ -145,6 +160,15 @@ pub enum RunError {
     Transport(#[from] TransportError),
 }
 
+impl Classify for RunError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            RunError::Sink(e) => e.class(),
+            RunError::Transport(e) => e.class(),
+        }
+    }
+}
+
 /// Runs until `shutdown`, or until the consumer's input ends ([`TransportError::Closed`]); the
 /// batch in hand is finished and flushed before it returns.
 pub async fn run(
@@ -182,7 +206,13 @@ pub async fn run(
         // assigned before taking any record (another member may have written them since).
         let (now, assigned) = consumer.assignment();
         if now != epoch {
-            let stored = retry!(shutdown, &cfg.stage, sink.stored_offsets(&assigned))?;
+            let stored = retried(
+                &mut (&mut *sink, assigned.as_slice()),
+                cfg,
+                shutdown,
+                |(s, tps)| s.stored_offsets(tps),
+            )
+            .await?;
             position.clear();
             for tp in assigned {
                 let at = stored.get(&tp).copied();
@@ -193,7 +223,7 @@ pub async fn run(
         }
         if records.is_empty() {
             let started = Instant::now();
-            if let Some(done) = retry!(shutdown, &cfg.stage, sink.flush())? {
+            if let Some(done) = retried(sink, cfg, shutdown, |s| s.flush()).await? {
                 crate::metrics::sink_commit(&cfg.stage, started.elapsed());
                 commit_to_group(consumer, &done);
             }
@@ -236,7 +266,7 @@ pub async fn run(
             }
         });
         let started = Instant::now();
-        let (done, refused) = match retry!(shutdown, &cfg.stage, sink.write(batch.clone())) {
+        let (done, refused) = match retried(sink, cfg, shutdown, |s| s.write(batch.clone())).await {
             Err(SinkError::Poison(e)) => {
                 tracing::warn!(stage = %cfg.stage, error = %e, "the sink refused a record of the batch; writing it a record at a time");
                 write_one_by_one(producer, sink, cfg, batch, shutdown, &mut stats).await?
@@ -258,7 +288,7 @@ pub async fn run(
         }
     }
     let started = Instant::now();
-    if let Some(done) = retry!(shutdown, &cfg.stage, sink.flush())? {
+    if let Some(done) = retried(sink, cfg, shutdown, |s| s.flush()).await? {
         crate::metrics::sink_commit(&cfg.stage, started.elapsed());
         commit_to_group(consumer, &done);
     }
@@ -286,7 +316,7 @@ async fn write_one_by_one(
             items: vec![item.clone()],
             next,
         };
-        match retry!(shutdown, &cfg.stage, sink.write(one.clone())) {
+        match retried(sink, cfg, shutdown, |s| s.write(one.clone())).await {
             Ok(d) => done = d.or(done),
             Err(SinkError::Poison(e)) => {
                 let r = InRecord {
@@ -315,7 +345,9 @@ async fn write_one_by_one(
         items: Vec::new(),
         next: batch.next,
     };
-    let done = retry!(shutdown, &cfg.stage, sink.write(cover.clone()))?.or(done);
+    let done = retried(sink, cfg, shutdown, |s| s.write(cover.clone()))
+        .await?
+        .or(done);
     Ok((done, refused))
 }
 
@@ -405,28 +437,22 @@ fn commit_to_group(consumer: &dyn Consumer, done: &Offsets) {
     }
 }
 
-/// Evaluates the sink call until it succeeds, fails fatally, or shutdown is requested after a
-/// transient failure, backing off between tries.
-macro_rules! retry {
-    ($shutdown:expr, $stage:expr, $call:expr) => {{
-        let mut delay = Duration::from_millis(100);
-        loop {
-            match $call.await {
-                Err(SinkError::Transient(e)) if !$shutdown.is_cancelled() => {
-                    tracing::warn!(error = %e, retry_in = ?delay, "sink call failed, retrying");
-                    crate::metrics::retry($stage, "sink");
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = $shutdown.cancelled() => break Err(SinkError::Transient(e)),
-                    }
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
-                other => break other,
-            }
-        }
-    }};
+/// A sink call (on the sink, or on what holds it), retried with the house's policy while it
+/// fails transiently: 100 ms doubling to 30 s, for as long as it takes (a sink waits for its
+/// database), unless shutdown is asked for.
+async fn retried<S: ?Sized, T>(
+    state: &mut S,
+    cfg: &SinkConfig,
+    shutdown: &CancellationToken,
+    call: impl for<'a> FnMut(&'a mut S) -> BoxFuture<'a, Result<T, SinkError>>,
+) -> Result<T, SinkError> {
+    let policy = crate::retry::policy(Duration::from_millis(100), Duration::from_secs(30), None);
+    let on_retry = |e: &SinkError, delay: Duration| {
+        tracing::warn!(error = %e, retry_in = ?delay, "sink call failed, retrying");
+        crate::metrics::retry(&cfg.stage, "sink");
+    };
+    crate::retry::transient(state, policy, shutdown, on_retry, call).await
 }
-use retry;
 
 #[cfg(test)]
 mod tests {
