@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use pubmine_index::{IndexConfig, IndexSink, Indexer};
+use pubmine_pipeline::consume::{KafkaSinkStage, close_index};
 use pubmine_stream::sink::{CrashPoint, SinkConfig};
 use pubmine_stream::{shutdown, topics};
 
@@ -70,15 +71,6 @@ pub async fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let indexer = tokio::task::spawn_blocking(move || Indexer::open(&dir, cfg))
         .await?
         .with_context(|| format!("failed to open the index in {}", args.index.display()))?;
-    let (consumer, producer) = super::sink_transport(
-        &kafka,
-        &args.group,
-        &args.input_topic,
-        &args.dead_letter_topic,
-    )
-    .await?;
-    health.lag(&consumer)?;
-    let mut sink = IndexSink::new(indexer);
     let cfg = SinkConfig {
         stage: "index".into(),
         dead_letter_topic: args.dead_letter_topic.clone(),
@@ -87,24 +79,16 @@ pub async fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
         idle_flush: args.commit_interval,
         crash: args.crash,
     };
-    tracing::info!(group = %args.group, input = %args.input_topic, index = %args.index.display(), "index started");
-    let token = shutdown::on_signal();
-    let stats = pubmine_stream::sink::run(&consumer, &producer, &mut sink, &cfg, &token).await?;
-    let indexed = sink.stats().unwrap_or_default();
-    if let Some(indexer) = sink.into_inner() {
-        tokio::task::spawn_blocking(move || indexer.close())
-            .await?
-            .context("failed to close the index")?;
-    }
-    tracing::info!(
-        documents = stats.documents,
-        deletions = stats.deletions,
-        dead_lettered = stats.dead_lettered,
-        skipped = stats.skipped + indexed.skipped,
-        mentions = indexed.mentions,
-        commits = indexed.commits,
-        "index stopped"
-    );
+    tracing::info!(index = %args.index.display(), "index opened");
+    let stage = KafkaSinkStage::connect(&kafka, &args.group, &args.input_topic, cfg)
+        .await
+        .context("failed to connect the index to the broker")?;
+    health.lag(stage.consumer())?;
+    let mut sink = IndexSink::new(indexer);
+    let stats = stage.run(&mut sink, &shutdown::on_signal()).await?;
+    let indexed = close_index(sink)
+        .await
+        .context("failed to close the index")?;
     println!("{}", serde_json::json!({"stream": stats, "index": indexed}));
     Ok(ExitCode::SUCCESS)
 }

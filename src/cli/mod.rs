@@ -132,25 +132,6 @@ impl BrokerOpts {
     }
 }
 
-/// A sink stage's consumer (in `group`, on `input`) and its dead-letter producer, with the
-/// topics created where missing.
-pub async fn sink_transport(
-    kafka: &pubmine_stream::kafka::KafkaConfig,
-    group: &str,
-    input: &str,
-    dead_letter: &str,
-) -> anyhow::Result<(
-    pubmine_stream::kafka::KafkaConsumer,
-    pubmine_stream::kafka::KafkaProducer,
-)> {
-    use anyhow::Context as _;
-    kafka
-        .ensure_topics(&[input, dead_letter], 6, 1)
-        .await
-        .context("failed to create the topics")?;
-    Ok((kafka.consumer(group, &[input])?, kafka.producer()?))
-}
-
 pub use pubmine_serve::telemetry::Health;
 
 /// Every metric pubmine records: each crate's declared list, handed to the recorder.

@@ -3,7 +3,9 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Args;
+use pubmine_pipeline::consume::KafkaSinkStage;
 use pubmine_store::sink::PgSink;
 use pubmine_stream::sink::{CrashPoint, SinkConfig};
 use pubmine_stream::{shutdown, topics};
@@ -47,15 +49,6 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
     health.broker(&kafka)?;
     let pool = args.db.connect("store").await?;
     health.database(&pool);
-    let (consumer, producer) = super::sink_transport(
-        &kafka,
-        &args.group,
-        &args.input_topic,
-        &args.dead_letter_topic,
-    )
-    .await?;
-    health.lag(&consumer)?;
-    let mut sink = PgSink::new(pool, args.sink_name.as_deref().unwrap_or(&args.group));
     let cfg = SinkConfig {
         stage: "store".into(),
         dead_letter_topic: args.dead_letter_topic.clone(),
@@ -64,17 +57,12 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
         idle_flush: std::time::Duration::from_secs(1),
         crash: args.crash,
     };
-    tracing::info!(group = %args.group, input = %args.input_topic, "store started");
-    let token = shutdown::on_signal();
-    let stats = pubmine_stream::sink::run(&consumer, &producer, &mut sink, &cfg, &token).await?;
-    tracing::info!(
-        documents = stats.documents,
-        deletions = stats.deletions,
-        dead_lettered = stats.dead_lettered,
-        skipped = stats.skipped,
-        batches = stats.batches,
-        "store stopped"
-    );
+    let stage = KafkaSinkStage::connect(&kafka, &args.group, &args.input_topic, cfg)
+        .await
+        .context("failed to connect the store to the broker")?;
+    health.lag(stage.consumer())?;
+    let mut sink = PgSink::new(pool, args.sink_name.as_deref().unwrap_or(&args.group));
+    let stats = stage.run(&mut sink, &shutdown::on_signal()).await?;
     println!("{}", serde_json::to_string(&stats)?);
     Ok(ExitCode::SUCCESS)
 }
