@@ -13,15 +13,15 @@ use pubmine_stream::record::{
 };
 use tokenizers::Tokenizer;
 
-use crate::decode::Span;
 use crate::error::AnnotateError;
-use crate::heads::NerHead;
+use crate::model::heads::NerHead;
 use crate::ner::{NerModel, NerOptions, run_model};
 use crate::normalize::Normalizer;
 use crate::re::ReModel;
-use crate::sentences::{Sentence, split};
 pub use crate::stats::AnnotatorStats;
-use crate::tokenize::{Tokens, tokenize};
+use crate::text::decode::Span;
+use crate::text::sentences::{Sentence, split};
+use crate::text::tokenize::{Tokens, tokenize};
 
 /// What was found in one document.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -3,9 +3,9 @@
 use pubmine_stream::error::{Classify, ErrorClass};
 
 use crate::model::ModelError;
-use crate::session::SessionError;
-use crate::tokenize::TokenizeError;
-use crate::windows::WindowError;
+use crate::model::session::SessionError;
+use crate::text::tokenize::TokenizeError;
+use crate::text::windows::WindowError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnnotateError {
@@ -25,7 +25,7 @@ pub enum AnnotateError {
     #[error("{path}: {error}")]
     Heads {
         path: std::path::PathBuf,
-        error: crate::heads::HeadError,
+        error: crate::model::heads::HeadError,
     },
     /// Tokens prepared for other documents or other models than the annotator's.
     #[error("the prepared tokens do not match these documents and models")]

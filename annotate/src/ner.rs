@@ -11,15 +11,16 @@ use std::path::{Path, PathBuf};
 
 use pubmine_stream::record::ModelRef;
 
-use crate::decode::{ScoredToken, Span, decode, softmax};
 use crate::error::AnnotateError;
-use crate::heads::{HeadSetting, NerHead};
+use crate::model::backend::Backend;
+use crate::model::heads::{HeadSetting, NerHead};
+use crate::model::session::{ModelSession, SessionOptions};
 use crate::model::{ModelDir, ModelError, load};
-use crate::sentences::Sentence;
-use crate::session::{ModelSession, SessionOptions};
 use crate::stats::AnnotatorStats;
-use crate::tokenize::Tokens;
-use crate::windows::{Window, assign, sentence_windows, windows};
+use crate::text::decode::{ScoredToken, Span, decode, softmax};
+use crate::text::sentences::Sentence;
+use crate::text::tokenize::Tokens;
+use crate::text::windows::{Window, assign, sentence_windows, windows};
 
 /// What a token-classification model is shown: whole sentences, as BioBERT's NER checkpoints are
 /// fine-tuned (`run_ner.py`: sentence-split data, at most 128 tokens), or windows over the whole
@@ -55,7 +56,7 @@ pub const DEFAULT_NER_MAX_LEN: usize = 128;
 /// A model's own input settings, `ner.json` in its directory (written by `models/export.py` and
 /// `models/train_ner.py`): `{"max_len": 128, "inputs": "sentences"}`. Missing fields (or a missing
 /// file) take BioBERT's recipe: 128 tokens, sentences. A model with several heads also names
-/// them there (`"heads"`, [`crate::heads`]); the heads are the model's own, not a setting a user
+/// them there (`"heads"`, [`crate::model::heads`]); the heads are the model's own, not a setting a user
 /// overrides.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NerSettings {
@@ -125,7 +126,7 @@ pub struct NerOptions {
     /// Padded tokens per inference batch (rows × longest row).
     pub batch_tokens: usize,
     /// Largest share of a window's slots that may be padding in its batch (see
-    /// [`crate::batch::batches_within`]); 1.0 batches by the token budget alone.
+    /// [`crate::text::batch::batches_within`]); 1.0 batches by the token budget alone.
     pub max_padding: f64,
     /// The most characters (all passages together) of a document the worker annotates; a
     /// larger one is a dead letter with that reason, so that one document cannot take more
@@ -177,9 +178,9 @@ impl NerOptions {
 #[derive(Debug)]
 pub struct NerModel {
     pub dir: ModelDir,
-    /// One for a single-type model; one per label set for a multi-head one ([`crate::heads`]).
+    /// One for a single-type model; one per label set for a multi-head one ([`crate::model::heads`]).
     pub heads: Vec<NerHead>,
-    session: ModelSession,
+    backend: Box<dyn Backend>,
     /// Text tokens per input ([CLS] and [SEP] aside).
     body: usize,
     stride: usize,
@@ -206,11 +207,24 @@ impl NerModel {
         session: SessionOptions,
         opts: &NerOptions,
     ) -> Result<Self, AnnotateError> {
+        Self::open_with(path, entity_type, opts, |dir| {
+            Ok(Box::new(ModelSession::open(dir, session)?))
+        })
+    }
+
+    /// As [`NerModel::open_typed`], with the backend `backend` makes for the checked directory
+    /// (ONNX Runtime's session for the commands; a [`crate::model::backend::Lexicon`] in tests).
+    pub fn open_with(
+        path: &Path,
+        entity_type: Option<&str>,
+        opts: &NerOptions,
+        backend: impl FnOnce(&ModelDir) -> Result<Box<dyn Backend>, AnnotateError>,
+    ) -> Result<Self, AnnotateError> {
         let (path, only) = split_head(path);
         let path = path.as_path();
         let dir = load(path)?;
         let (own, head_settings) = NerSettings::read(path)?;
-        let heads = crate::heads::heads(
+        let heads = crate::model::heads::heads(
             &dir.name,
             &dir.id2label,
             head_settings.as_deref(),
@@ -218,7 +232,7 @@ impl NerModel {
             only.as_deref(),
         )
         .map_err(|error| match error {
-            crate::heads::HeadError::Labels { error, .. } if head_settings.is_none() => {
+            crate::model::heads::HeadError::Labels { error, .. } if head_settings.is_none() => {
                 AnnotateError::Model(ModelError::Labels {
                     path: path.join("config.json"),
                     error,
@@ -233,11 +247,11 @@ impl NerModel {
         let body = dir.window_body(settings.max_len.unwrap_or(DEFAULT_NER_MAX_LEN));
         let stride = opts.stride.unwrap_or(body / 4).min(body.saturating_sub(1));
         windows(body + 1, body, stride)?; // reject a stride the windows cannot honour
-        let session = ModelSession::open(&dir, session)?;
+        let backend = backend(&dir)?;
         Ok(NerModel {
             dir,
             heads,
-            session,
+            backend,
             body,
             stride,
             inputs: settings.inputs.unwrap_or(NerInputs::Sentences),
@@ -364,7 +378,7 @@ pub(crate) fn run_model(
         .collect();
     let mut p = vec![0f32; n_labels];
     let lens: Vec<usize> = rows.iter().map(|r| r.window.len() + 2).collect();
-    for batch in crate::batch::batches_within(&lens, batch_tokens, max_padding) {
+    for batch in crate::text::batch::batches_within(&lens, batch_tokens, max_padding) {
         let cols = lens[batch[0]];
         let mut ids = vec![i64::from(m.dir.pad_id); batch.len() * cols];
         let mut mask = vec![0i64; batch.len() * cols];
@@ -384,7 +398,7 @@ pub(crate) fn run_model(
         let text: usize = batch.iter().map(|&r| rows[r].window.len()).sum();
         let span = tracing::debug_span!("model", model = %m.dir.name, rows = batch.len(), cols);
         let started = std::time::Instant::now();
-        let logits = span.in_scope(|| m.session.run(ids, mask, batch.len(), cols))?;
+        let logits = span.in_scope(|| m.backend.run(ids, mask, batch.len(), cols))?;
         let took = started.elapsed();
         stats.inference_seconds += took.as_secs_f64();
         crate::metrics::model_run(&m.dir.name, text, batch.len() * cols, took);
@@ -401,7 +415,7 @@ pub(crate) fn run_model(
                     let p = &mut p[..head.range.len()];
                     p.copy_from_slice(&all[head.range.clone()]);
                     softmax(p);
-                    let (label, score) = crate::decode::best(p);
+                    let (label, score) = crate::text::decode::best(p);
                     best[h][row.passage][tok] = (label as u32, score);
                 }
             }
@@ -436,7 +450,7 @@ pub(crate) fn run_model(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sentences::split;
+    use crate::text::sentences::split;
 
     #[test]
     fn sentences_start_at_their_first_token() {

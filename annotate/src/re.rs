@@ -15,12 +15,13 @@ use std::path::{Path, PathBuf};
 use pubmine_stream::record::{Document, Mention, ModelRef, Relation, normalize_entity};
 use serde::Deserialize;
 
-use crate::decode::softmax;
 use crate::error::AnnotateError;
+use crate::model::backend::Backend;
+use crate::model::session::{ModelSession, SessionOptions};
 use crate::model::{ModelDir, load};
-use crate::sentences::{Sentence, merge_around, sentence_of};
-use crate::session::{ModelSession, SessionOptions};
-use crate::tokenize::tokenize;
+use crate::text::decode::softmax;
+use crate::text::sentences::{Sentence, merge_around, sentence_of};
+use crate::text::tokenize::tokenize;
 
 /// The file of an RE model's settings, in its directory.
 pub const SETTINGS_FILE: &str = "re.json";
@@ -195,7 +196,7 @@ pub struct ReModel {
     pub labels: Vec<String>,
     /// The index of the negative label.
     pub negative: usize,
-    session: ModelSession,
+    backend: Box<dyn Backend>,
     /// Input tokens without [CLS] and [SEP].
     body: usize,
 }
@@ -207,6 +208,17 @@ impl ReModel {
         path: &Path,
         settings: Option<ReSettings>,
         session: SessionOptions,
+    ) -> Result<Self, AnnotateError> {
+        Self::open_with(path, settings, |dir| {
+            Ok(Box::new(ModelSession::open(dir, session)?))
+        })
+    }
+
+    /// As [`ReModel::open`], with the backend `backend` makes for the checked directory.
+    pub fn open_with(
+        path: &Path,
+        settings: Option<ReSettings>,
+        backend: impl FnOnce(&ModelDir) -> Result<Box<dyn Backend>, AnnotateError>,
     ) -> Result<Self, AnnotateError> {
         let settings = match settings {
             Some(s) => s,
@@ -263,13 +275,13 @@ impl ReModel {
             .max_len
             .min(dir.config.max_position_embeddings)
             .saturating_sub(2);
-        let session = ModelSession::open(&dir, session)?;
+        let backend = backend(&dir)?;
         Ok(ReModel {
             dir,
             settings,
             labels,
             negative,
-            session,
+            backend,
             body,
         })
     }
@@ -329,7 +341,7 @@ impl ReModel {
         let n_labels = self.labels.len();
         let lens: Vec<usize> = inputs.iter().map(|i| i.len() + 2).collect();
         let mut out = vec![Vec::new(); inputs.len()];
-        for batch in crate::batch::batches(&lens, batch_tokens) {
+        for batch in crate::text::batch::batches(&lens, batch_tokens) {
             let cols = lens[batch[0]];
             let mut ids = vec![i64::from(self.dir.pad_id); batch.len() * cols];
             let mut mask = vec![0i64; batch.len() * cols];
@@ -349,7 +361,7 @@ impl ReModel {
             let span =
                 tracing::debug_span!("model", model = %self.dir.name, rows = batch.len(), cols);
             let started = std::time::Instant::now();
-            let logits = span.in_scope(|| self.session.run(ids, mask, batch.len(), cols))?;
+            let logits = span.in_scope(|| self.backend.run(ids, mask, batch.len(), cols))?;
             let took = started.elapsed();
             stats.inference_seconds += took.as_secs_f64();
             crate::metrics::model_run(&self.dir.name, text, batch.len() * cols, took);

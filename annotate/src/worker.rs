@@ -23,6 +23,7 @@ use pubmine_stream::codec::{decode_document, encode_annotations, encode_dead_let
 use pubmine_stream::error::{Classify, ErrorClass};
 use pubmine_stream::metrics;
 use pubmine_stream::record::{Annotations, DeadLetter, Document, ModelRef, SCHEMA_VERSION};
+use pubmine_stream::retry;
 use pubmine_stream::transport::{
     Consumer, InRecord, Offsets, OutRecord, Producer, TransportError, advance, next_offsets,
 };
@@ -85,14 +86,19 @@ impl Classify for WorkerError {
 }
 
 /// Tries of a transient broker fault before the worker gives up (and exits, uncommitted).
-const TRIES: u32 = 8;
+const TRIES: usize = 8;
 
 /// How often an offset commit that failed is tried again while the input is quiet.
 const OWED_COMMIT_RETRY: Duration = Duration::from_secs(1);
 
-/// The delay before try `n` (1-based) of a transient fault: 100 ms doubling, at most 10 s.
-fn backoff(n: u32) -> Duration {
-    Duration::from_millis(100u64 << n.min(7)).min(Duration::from_secs(10))
+/// The delays between tries of a delivery or a commit (the house's policy): 200 ms doubling to
+/// 10 s, for the `TRIES` tries of a delivery.
+fn retry_policy() -> retry::ExponentialBuilder {
+    retry::policy(
+        Duration::from_millis(200),
+        Duration::from_secs(10),
+        Some(TRIES - 1),
+    )
 }
 
 /// The stage name in dead letters and metrics.
@@ -436,7 +442,7 @@ fn outputs(
 async fn deliver(
     io: Io<'_>,
     batch: &Batch,
-    mut outs: Vec<(usize, OutRecord)>,
+    outs: Vec<(usize, OutRecord)>,
     owed: &mut Offsets,
     stats: &mut WorkerStats,
 ) -> Result<(), WorkerError> {
@@ -446,23 +452,31 @@ async fn deliver(
         cfg,
     } = io;
     let records = &batch.records;
-    let mut tries = 0;
-    loop {
-        let produce = tracing::debug_span!(parent: &batch.span, "produce", outputs = outs.len());
-        match produce_all(producer, cfg, records, &mut outs, stats)
-            .instrument(produce)
-            .await
-        {
-            Ok(()) => break,
-            Err(e) if e.class() == ErrorClass::Transient && tries + 1 < TRIES => {
-                tries += 1;
-                tracing::warn!(error = %e, retry_in = ?backoff(tries), outputs = outs.len(), "delivery failed, producing the batch again");
-                metrics::retry(STAGE, "delivery");
-                tokio::time::sleep(backoff(tries)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let n = outs.len();
+    let mut outgoing = Outgoing {
+        producer,
+        cfg,
+        records,
+        outs,
+        stats,
+    };
+    let on_retry = |e: &TransportError, delay: Duration| {
+        tracing::warn!(error = %e, retry_in = ?delay, outputs = n, "delivery failed, producing the batch again");
+        metrics::retry(STAGE, "delivery");
+    };
+    // The batch in hand is finished before a shutdown takes effect, so no token stops this.
+    retry::transient(
+        &mut outgoing,
+        retry_policy(),
+        &CancellationToken::new(),
+        on_retry,
+        |o| {
+            let produce = tracing::debug_span!(parent: &batch.span, "produce", outputs = n);
+            Box::pin(produce_all(o).instrument(produce))
+        },
+    )
+    .await?;
+    let Outgoing { outs, stats, .. } = outgoing;
     advance(owed, &next_offsets(records));
     commit_owed(consumer, owed, 3).await;
     let dead = outs
@@ -475,15 +489,27 @@ async fn deliver(
     Ok(())
 }
 
-/// Produces `outs` and waits for their acknowledgements. An output refused as too large is
-/// replaced, in `outs`, by a dead letter for its record, which is produced too.
-async fn produce_all(
-    producer: &dyn Producer,
-    cfg: &WorkerConfig,
-    records: &[InRecord],
-    outs: &mut [(usize, OutRecord)],
-    stats: &mut WorkerStats,
-) -> Result<(), TransportError> {
+/// A batch's outputs on their way out: what each try of a delivery works on.
+struct Outgoing<'a> {
+    producer: &'a dyn Producer,
+    cfg: &'a WorkerConfig,
+    records: &'a [InRecord],
+    /// Each output with the index of its input record.
+    outs: Vec<(usize, OutRecord)>,
+    stats: &'a mut WorkerStats,
+}
+
+/// Produces the outputs and waits for their acknowledgements. An output refused as too large
+/// is replaced, in `outs`, by a dead letter for its record, which is produced too.
+async fn produce_all(o: &mut Outgoing<'_>) -> Result<(), TransportError> {
+    let Outgoing {
+        producer,
+        cfg,
+        records,
+        outs,
+        stats,
+    } = o;
+    let (producer, cfg, records) = (*producer, *cfg, *records);
     let mut acks: FuturesUnordered<_> = FuturesUnordered::new();
     let mut too_large = Vec::new();
     for (k, (_, out)) in outs.iter().enumerate() {
@@ -539,6 +565,7 @@ async fn commit_owed(consumer: &dyn Consumer, owed: &mut Offsets, tries: u32) {
     }
     let (_, assigned) = consumer.assignment();
     owed.retain(|tp, _| assigned.contains(tp));
+    let mut delays = retry::delays(retry_policy());
     for n in 1..=tries {
         if owed.is_empty() {
             return;
@@ -551,8 +578,10 @@ async fn commit_owed(consumer: &dyn Consumer, owed: &mut Offsets, tries: u32) {
             Err(e) => {
                 tracing::warn!(error = %e, tries = n, "offset commit failed");
                 metrics::retry(STAGE, "commit");
-                if n < tries {
-                    tokio::time::sleep(backoff(n)).await;
+                if n < tries
+                    && let Some(delay) = delays.next()
+                {
+                    tokio::time::sleep(delay).await;
                 }
             }
         }

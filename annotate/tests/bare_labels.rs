@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::model::session::SessionOptions;
 use pubmine_annotate::ner::{NerModel, NerOptions, split_entity_type};
-use pubmine_annotate::session::SessionOptions;
 use pubmine_stream::record::{Document, Passage, PassageKind, SourceKind};
 
 fn demo_gene() -> PathBuf {

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::model::session::SessionOptions;
 use pubmine_annotate::ner::{NerModel, NerOptions};
-use pubmine_annotate::session::SessionOptions;
 use pubmine_stream::record::{Document, Mention, Passage, PassageKind, SourceKind};
 
 fn multi() -> PathBuf {

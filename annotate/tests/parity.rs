@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::model::session::SessionOptions;
 use pubmine_annotate::ner::{NerInputs, NerModel, NerOptions, NerSettings};
-use pubmine_annotate::session::SessionOptions;
-use pubmine_annotate::tokenize::tokenize;
+use pubmine_annotate::text::tokenize::tokenize;
 use pubmine_stream::record::{Document, Passage, PassageKind, SourceKind};
 use serde::Deserialize;
 
@@ -174,7 +174,7 @@ fn windows_find_boundary_mentions_once_and_whole() {
 
     // Some mention's tokens straddle the end of a window: it was still found once, whole.
     let toks = tokenize(&tokenizer, &d.passages[0].text, unk).unwrap();
-    let wins = pubmine_annotate::windows::windows(toks.len(), 22, 6).unwrap();
+    let wins = pubmine_annotate::text::windows::windows(toks.len(), 22, 6).unwrap();
     let crossing = got.iter().filter(|m| {
         let first = toks
             .offsets

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use pubmine_annotate::annotator::Annotator;
 use pubmine_annotate::eval::{Score, evaluate, read_conll};
+use pubmine_annotate::model::backend::Backend as _;
+use pubmine_annotate::model::session::{ModelSession, SessionOptions};
 use pubmine_annotate::ner::{NerModel, NerOptions};
-use pubmine_annotate::session::{ModelSession, SessionOptions};
 
 /// Largest F1 difference allowed from the float32 model, on each file.
 const F1_TOLERANCE: f64 = 0.01;

@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::model::session::SessionOptions;
 use pubmine_annotate::ner::{NerModel, NerOptions};
 use pubmine_annotate::re::{ReModel, ReStats};
-use pubmine_annotate::session::SessionOptions;
-use pubmine_annotate::tokenize::tokenize;
+use pubmine_annotate::text::tokenize::tokenize;
 use pubmine_stream::record::{Document, Passage, PassageKind, SourceKind};
 use serde::Deserialize;
 

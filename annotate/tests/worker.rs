@@ -273,8 +273,8 @@ async fn an_annotations_record_too_large_for_the_topic_is_dead_lettered_and_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_text_the_tokenizer_refuses_is_dead_lettered_and_the_stream_goes_on() {
     use pubmine_annotate::annotator::Annotator;
+    use pubmine_annotate::model::session::SessionOptions;
     use pubmine_annotate::ner::{NerModel, NerOptions};
-    use pubmine_annotate::session::SessionOptions;
 
     let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
     let dir = std::env::temp_dir().join(unique("refusing-tokenizer"));

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use common::topics;
 use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::model::session::SessionOptions;
 use pubmine_annotate::ner::{NerModel, NerOptions};
 use pubmine_annotate::re::ReModel;
-use pubmine_annotate::session::SessionOptions;
 use pubmine_annotate::worker::{WorkerConfig, run};
 use pubmine_stream::codec::encode_document;
 use pubmine_stream::record::{Annotations, Document, Passage, PassageKind, SourceKind};

@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::model::open::{ModelSpec, open_annotator};
+use pubmine_annotate::model::session::{Device, SessionOptions};
 use pubmine_annotate::ner::{NerInputs, NerOptions, NerSettings};
 use pubmine_annotate::normalize::VocabSpec;
-use pubmine_annotate::open::{ModelSpec, open_annotator};
-use pubmine_annotate::session::{Device, SessionOptions};
 use pubmine_annotate::worker::WorkerConfig;
 use pubmine_stream::{shutdown, topics};
 
@@ -141,7 +141,7 @@ impl FuzzyArgs {
 }
 
 impl ModelArgs {
-    /// Opens the models (pubmine_annotate::open).
+    /// Opens the models (pubmine_annotate::model::open).
     pub fn open(&self) -> anyhow::Result<Annotator> {
         let spec = ModelSpec {
             ner: self.models.clone(),

@@ -9,11 +9,11 @@ use clap::{Args, Subcommand};
 use pubmine_annotate::eval::corpus::read_pubtator;
 use pubmine_annotate::eval::norm::score_norm;
 use pubmine_annotate::eval::{evaluate, evaluate_re, read_conll, read_re_tsv};
+use pubmine_annotate::model::open::{ModelSpec, open_annotator};
+use pubmine_annotate::model::session::{Device, SessionOptions};
 use pubmine_annotate::ner::{NerInputs, NerOptions};
 use pubmine_annotate::normalize::{Normalizer, VocabSpec};
-use pubmine_annotate::open::{ModelSpec, open_annotator};
 use pubmine_annotate::re::{ReModel, ReSettings, ReStats, split_model_arg};
-use pubmine_annotate::session::{Device, SessionOptions};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::labels::{LabelError, LabelSet};
+use crate::text::labels::{LabelError, LabelSet};
 
 /// One head as `ner.json` names it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]

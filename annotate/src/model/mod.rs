@@ -1,6 +1,13 @@
-//! A model directory in the Hugging Face layout, checked at start-up: `model.onnx`, `config.json`
-//! (`id2label`, `max_position_embeddings`, `model_type`), and `tokenizer.json` or a BERT
-//! WordPiece `vocab.txt`. Every problem is reported with the file it is about.
+//! A model: its directory in the Hugging Face layout, checked at start-up (this file:
+//! `model.onnx`, `config.json` with `id2label`, `max_position_embeddings` and `model_type`, and
+//! `tokenizer.json` or a BERT WordPiece `vocab.txt`; every problem is reported with the file it
+//! is about), the [`backend::Backend`] that runs its graph ([`session`]: ONNX Runtime), the heads
+//! of a multi-head model ([`heads`]), and opening every model a command names ([`open`]).
+
+pub mod backend;
+pub mod heads;
+pub mod open;
+pub mod session;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +16,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokenizers::Tokenizer;
 
-use crate::labels::LabelError;
+use crate::text::labels::LabelError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use crate::annotator::Annotator;
 use crate::error::AnnotateError;
+use crate::model::session::SessionOptions;
 use crate::ner::{NerModel, NerOptions, split_entity_type};
 use crate::normalize::VocabSpec;
 use crate::re::{ReModel, ReSettings, split_model_arg};
-use crate::session::SessionOptions;
 
 /// The models to open and how to run them.
 #[derive(Debug, Clone)]
@@ -54,6 +54,14 @@ pub enum OpenError {
         #[source]
         source: AnnotateError,
     },
+}
+
+impl pubmine_stream::error::Classify for OpenError {
+    /// Models and vocabularies that do not open are a configuration to fix, not a fault to wait
+    /// out.
+    fn class(&self) -> pubmine_stream::error::ErrorClass {
+        pubmine_stream::error::ErrorClass::Fatal
+    }
 }
 
 /// Opens every model of `spec`, logging what was loaded; an RE model whose entity types no NER

@@ -191,11 +191,10 @@ impl ModelSession {
             logits_f16,
         })
     }
+}
 
-    /// Runs a batch of `rows` sequences of `cols` token ids each (padded with `pad`; the
-    /// attention mask is 1 up to each row's length). Returns the logits, row-major
-    /// `[rows][cols][..]` for token classification or `[rows][..]` for sequence classification.
-    pub fn run(
+impl crate::model::backend::Backend for ModelSession {
+    fn run(
         &mut self,
         ids: Vec<i64>,
         mask: Vec<i64>,

@@ -10,7 +10,7 @@
 //! Offsets are Unicode-character offsets into the passage (docs/architecture.md, "Records and
 //! topics").
 
-use crate::labels::{LabelSet, Tag};
+use crate::text::labels::{LabelSet, Tag};
 
 /// One token of a passage, after inference: its best label only, so that a passage's tokens
 /// cost a few bytes each however many labels the model has.

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::model::session::SessionOptions;
 use pubmine_annotate::ner::{NerModel, NerOptions};
-use pubmine_annotate::session::SessionOptions;
 use pubmine_annotate::worker::{WorkerConfig, WorkerError, WorkerStats, run};
 use pubmine_stream::codec::encode_document;
 use pubmine_stream::kafka::KafkaConfig;

@@ -1,0 +1,273 @@
+//! The annotator and the worker with a deterministic backend in place of ONNX Runtime
+//! (`model::backend::Lexicon`, which tags exactly the terms it is given), over the channel
+//! transport: the text logic (sentences, windows, first-subtoken decoding, character offsets,
+//! relation pairs and their tags) and the worker's handling of records, tested with neither the
+//! runtime library nor a broker. The same paths against the real runtime and the real broker are
+//! in `worker.rs`, `worker_re.rs` and `parity.rs`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pubmine_annotate::annotator::Annotator;
+use pubmine_annotate::model::backend::Lexicon;
+use pubmine_annotate::ner::{NerModel, NerOptions};
+use pubmine_annotate::re::ReModel;
+use pubmine_annotate::worker::{WorkerConfig, run};
+use pubmine_stream::codec::{decode_annotations, decode_dead_letter, encode_document};
+use pubmine_stream::record::{Document, Mention, Passage, PassageKind, SCHEMA_VERSION, SourceKind};
+use pubmine_stream::transport::{ChannelConsumer, ChannelProducer, OutRecord, Producer};
+use tokio_util::sync::CancellationToken;
+
+fn demo(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../models")
+        .join(name)
+}
+
+/// The terms the NER backend knows, and their types.
+const TERMS: &[(&str, &str)] = &[
+    ("Metformin", "Chemical"),
+    ("type 2 diabetes", "Disease"),
+    ("BRCA1", "Gene"),
+    ("breast cancer", "Disease"),
+];
+
+/// The demo models' directories (their tokenizers and labels), each run by a lexicon: NER over
+/// [`TERMS`], and an RE model that calls a Gene-Disease pair associated when its sentence says
+/// "associated with".
+fn annotator() -> Annotator {
+    let opts = NerOptions::default();
+    let ner = NerModel::open_with(&demo("demo-ner"), None, &opts, |dir| {
+        Ok(Box::new(Lexicon::tokens(dir, TERMS).unwrap()))
+    })
+    .unwrap();
+    let re = ReModel::open_with(&demo("demo-re-gene-disease"), None, |dir| {
+        Ok(Box::new(
+            Lexicon::sequences(dir, "0", &[("associated with", "1")]).unwrap(),
+        ))
+    })
+    .unwrap();
+    Annotator::new(vec![ner], &opts).with_relations(vec![re])
+}
+
+fn document(id: &str, passages: &[&str]) -> Document {
+    let mut d = Document::new(SourceKind::Pubmed, id.into());
+    for (i, text) in passages.iter().enumerate() {
+        let kind = if i == 0 {
+            PassageKind::Title
+        } else {
+            PassageKind::Abstract
+        };
+        d.passages.push(Passage::new(kind, (*text).into()));
+    }
+    d
+}
+
+/// Every occurrence of the terms in `text`, as (start, end, text, type) in characters.
+fn expected(passage: u32, text: &str) -> Vec<(u32, u32, u32, String, String)> {
+    let mut out = Vec::new();
+    for (term, ty) in TERMS {
+        for (byte, _) in text.match_indices(term) {
+            let start = text[..byte].chars().count() as u32;
+            let end = start + term.chars().count() as u32;
+            out.push((passage, start, end, term.to_string(), ty.to_string()));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn found(mentions: &[Mention]) -> Vec<(u32, u32, u32, String, String)> {
+    let mut out: Vec<_> = mentions
+        .iter()
+        .map(|m| (m.passage, m.start, m.end, m.text.clone(), m.ty.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A sentence far longer than the model's 128 tokens is covered by overlapping windows, and each
+/// token is decoded from one of them: every occurrence is found once, with its offsets in
+/// characters (a title with accented letters before a mention shifts bytes, not characters).
+#[test]
+fn every_occurrence_is_found_once_with_its_offsets_across_windows() {
+    let title = "Étude réelle: Metformin and type 2 diabetes";
+    let long: String = (0..40)
+        .map(|i| format!("cohort {i} took Metformin for type 2 diabetes while BRCA1 carriers had breast cancer and"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        + " nothing else.";
+    let doc = document("pmid:1", &[title, &long]);
+    let mut a = annotator();
+    let tokens = a.models[0]
+        .dir
+        .tokenizer
+        .encode(long.as_str(), false)
+        .unwrap()
+        .len();
+    assert!(
+        tokens > 4 * 128,
+        "the sentence needs windows: {tokens} tokens"
+    );
+    let out = a.annotate_all(&[&doc]).unwrap();
+    let mut want = expected(0, title);
+    want.extend(expected(1, &long));
+    want.sort();
+    assert_eq!(want.len(), 2 + 40 * 4);
+    assert_eq!(found(&out[0].mentions), want);
+    for m in &out[0].mentions {
+        assert!(m.score > 0.99, "{m:?}");
+        assert_eq!(m.model, "demo-ner");
+    }
+}
+
+/// Relation candidates are the Gene-Disease pairs of a sentence, tagged and classified: the
+/// sentence that says "associated with" gives its pair the relation, the other none.
+#[test]
+fn relations_come_from_the_pairs_of_a_sentence() {
+    let doc = document(
+        "pmid:2",
+        &[
+            "Two findings",
+            "BRCA1 is associated with breast cancer. BRCA1 was measured in breast cancer tissue.",
+        ],
+    );
+    let mut a = annotator();
+    let out = a.annotate_all(&[&doc]).unwrap();
+    let found = &out[0];
+    assert_eq!(found.mentions.len(), 4, "{:?}", found.mentions);
+    assert_eq!(found.relations.len(), 1, "{:?}", found.relations);
+    let r = &found.relations[0];
+    let (s, o) = (
+        &found.mentions[r.subject as usize],
+        &found.mentions[r.object as usize],
+    );
+    assert_eq!(
+        (s.text.as_str(), o.text.as_str()),
+        ("BRCA1", "breast cancer")
+    );
+    assert!(o.start < 40, "the pair of the first sentence: {o:?}");
+    assert_eq!(r.ty, "association");
+    assert_eq!(r.model, "demo-re-gene-disease");
+}
+
+/// The worker over channels: documents in, annotations out in input order, a tombstone passed
+/// on, undecodable records dead-lettered with their reasons, and every offset committed once
+/// the outputs are accepted; it returns when its input ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_over_channels_annotates_passes_deletions_and_sets_aside_bad_records() {
+    let (input, rx) = ChannelProducer::new(4);
+    let consumer = ChannelConsumer::new(rx);
+    let (output, mut out_rx) = ChannelProducer::new(64);
+    let mut newer = document("pmid:13", &["a record from a newer writer"]);
+    newer.schema_version = SCHEMA_VERSION + 1;
+    let records: Vec<(&str, Option<Vec<u8>>)> = vec![
+        (
+            "pmid:10",
+            Some(encode_document(&document(
+                "pmid:10",
+                &["Metformin in type 2 diabetes"],
+            ))),
+        ),
+        ("pmid:11", None),
+        ("pmid:12", Some(b"{not json".to_vec())),
+        ("pmid:13", Some(encode_document(&newer))),
+        (
+            "pmid:14",
+            Some(encode_document(&document(
+                "pmid:14",
+                &["BRCA1 is associated with breast cancer."],
+            ))),
+        ),
+        (
+            "pmid:15",
+            Some(encode_document(&document("pmid:15", &["No entity here."]))),
+        ),
+    ];
+    let n = records.len();
+    let feed = tokio::spawn(async move {
+        for (key, value) in records {
+            let out = OutRecord {
+                topic: "documents".into(),
+                key: key.into(),
+                value,
+            };
+            input.enqueue(out).await.unwrap().await.unwrap();
+        }
+        // Dropping the producer ends the worker's input.
+    });
+    let cfg = WorkerConfig {
+        output_topic: "annotations".into(),
+        dead_letter_topic: "dead".into(),
+        batch_docs: 2,
+        linger: Duration::from_millis(20),
+        tokens: None,
+    };
+    let stats = tokio::time::timeout(
+        Duration::from_secs(60),
+        run(
+            &consumer,
+            &output,
+            annotator(),
+            &cfg,
+            &CancellationToken::new(),
+        ),
+    )
+    .await
+    .expect("the worker returns when its input ends")
+    .unwrap();
+    feed.await.unwrap();
+    assert_eq!(
+        (stats.documents, stats.tombstones, stats.dead_lettered),
+        (3, 1, 2)
+    );
+    assert_eq!(
+        consumer.committed()[&("documents".to_string(), 0)],
+        n as i64
+    );
+
+    drop(output);
+    let mut annotations = Vec::new();
+    let mut dead = Vec::new();
+    while let Some(r) = out_rx.recv().await {
+        match r.topic.as_str() {
+            "annotations" => annotations.push(r),
+            "dead" => dead.push(r),
+            other => panic!("unexpected topic {other}"),
+        }
+    }
+    let keys: Vec<&str> = annotations.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, ["pmid:10", "pmid:11", "pmid:14", "pmid:15"]);
+    assert!(annotations[1].value.is_none(), "the tombstone passed on");
+    let decoded: Vec<_> = [0, 2, 3]
+        .iter()
+        .map(|&i| decode_annotations(annotations[i].value.as_deref().unwrap()).unwrap())
+        .collect();
+    let texts = |i: usize| -> Vec<&str> {
+        decoded[i]
+            .mentions
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect()
+    };
+    assert_eq!(texts(0), ["Metformin", "type 2 diabetes"]);
+    assert_eq!(texts(1), ["BRCA1", "breast cancer"]);
+    assert_eq!(decoded[1].relations.len(), 1);
+    assert!(texts(2).is_empty());
+    let models: Vec<&str> = decoded[0].models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(models, ["demo-ner", "demo-re-gene-disease"]);
+
+    let reasons: Vec<(String, String)> = dead
+        .iter()
+        .map(|r| {
+            let dl = decode_dead_letter(r.value.as_deref().unwrap()).unwrap();
+            assert_eq!(dl.stage, "annotate");
+            (r.key.clone(), dl.reason)
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(reasons[0].0, "pmid:12");
+    assert!(reasons[0].1.contains("JSON"), "{reasons:?}");
+    assert_eq!(reasons[1].0, "pmid:13");
+    assert!(reasons[1].1.contains("newer"), "{reasons:?}");
+}
