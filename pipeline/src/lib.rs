@@ -48,6 +48,7 @@ use pubmine_stream::transport::{
 };
 use tokio_util::sync::CancellationToken;
 
+#[cfg(feature = "kafka")]
 pub mod consume;
 pub mod display;
 pub mod ledger;

@@ -16,8 +16,10 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use futures::future::BoxFuture;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+#[cfg(feature = "kafka")]
 use pubmine_stream::kafka::{KafkaConfig, KafkaConsumer};
 use pubmine_stream::metrics::{Buckets, Declared, Kind};
+#[cfg(feature = "kafka")]
 use pubmine_stream::transport::TransportError;
 use tokio_util::sync::CancellationToken;
 
@@ -239,7 +241,14 @@ impl Health {
         })
     }
 
+    /// Whether metrics and health are served (the checks that cost something are added only
+    /// then).
+    pub fn serving(&self) -> bool {
+        self.on
+    }
+
     /// Ready only while a broker of `kafka` answers.
+    #[cfg(feature = "kafka")]
     pub fn broker(&self, kafka: &KafkaConfig) -> Result<(), TransportError> {
         if self.on {
             let probe = kafka.probe()?;
@@ -269,6 +278,7 @@ impl Health {
     }
 
     /// Reports the consumer's lag per partition, when metrics are served.
+    #[cfg(feature = "kafka")]
     pub fn lag(&self, consumer: &KafkaConsumer) -> std::io::Result<()> {
         if self.on {
             consumer.report_lag(Duration::from_secs(5))?;

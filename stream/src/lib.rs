@@ -12,6 +12,7 @@ pub mod error;
 #[cfg(feature = "testsuite")]
 pub mod fuzz;
 pub mod jsonl;
+#[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod metrics;
 pub mod record;
