@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use backon::Retryable;
 use futures::future::BoxFuture;
 use md5::{Digest, Md5};
-use pubmine_stream::error::{Classify, ErrorClass};
+use pubmine_stream::error::{Classify, ErrorClass, chain};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
@@ -34,8 +34,17 @@ pub enum ContinuousError {
         #[source]
         source: std::io::Error,
     },
+    /// The server answered, but not with what was asked for (an HTTP error status, an `.md5`
+    /// file without a hash).
     #[error("failed to fetch {url}: {reason}")]
     Http { url: String, reason: String },
+    /// The request or its body failed (the connection refused or cut, a timeout).
+    #[error("failed to fetch {url}")]
+    Fetch {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("{name}: md5 {actual} does not match {expected} from its .md5 file")]
     Checksum {
         name: String,
@@ -51,9 +60,9 @@ impl Classify for ContinuousError {
     fn class(&self) -> ErrorClass {
         match self {
             ContinuousError::Ingest(e) => e.class(),
-            ContinuousError::Http { .. } | ContinuousError::Checksum { .. } => {
-                ErrorClass::Transient
-            }
+            ContinuousError::Http { .. }
+            | ContinuousError::Fetch { .. }
+            | ContinuousError::Checksum { .. } => ErrorClass::Transient,
             ContinuousError::Ledger(_) | ContinuousError::Io { .. } => ErrorClass::Fatal,
         }
     }
@@ -319,15 +328,15 @@ async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, Continu
         url: url.to_string(),
         reason,
     };
-    let resp = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| http(e.to_string()))?;
+    let fetch = |source| ContinuousError::Fetch {
+        url: url.to_string(),
+        source,
+    };
+    let resp = client.get(url).send().await.map_err(fetch)?;
     if !resp.status().is_success() {
         return Err(http(format!("HTTP {}", resp.status())));
     }
-    resp.text().await.map_err(|e| http(e.to_string()))
+    resp.text().await.map_err(fetch)
 }
 
 /// Downloads `url` to `dest` and returns the md5 of what was written.
@@ -340,21 +349,21 @@ async fn download(
         url: url.to_string(),
         reason,
     };
+    let fetch = |source| ContinuousError::Fetch {
+        url: url.to_string(),
+        source,
+    };
     let io = |e: std::io::Error| ContinuousError::Io {
         path: dest.display().to_string(),
         source: e,
     };
-    let mut resp = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| http(e.to_string()))?;
+    let mut resp = client.get(url).send().await.map_err(fetch)?;
     if !resp.status().is_success() {
         return Err(http(format!("HTTP {}", resp.status())));
     }
     let mut file = tokio::fs::File::create(dest).await.map_err(io)?;
     let mut h = Md5::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| http(e.to_string()))? {
+    while let Some(chunk) = resp.chunk().await.map_err(fetch)? {
         h.update(&chunk);
         file.write_all(&chunk).await.map_err(io)?;
     }
@@ -374,9 +383,9 @@ pub async fn sync_into(
         .read_timeout(Duration::from_secs(120))
         .user_agent(concat!("pubmine/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| ContinuousError::Http {
+        .map_err(|source| ContinuousError::Fetch {
             url: String::new(),
-            reason: e.to_string(),
+            source,
         })?;
     tokio::fs::create_dir_all(&scfg.spool)
         .await
@@ -389,7 +398,7 @@ pub async fn sync_into(
         match sync_pass(&client, intake, scfg, shutdown, &mut reports).await {
             Ok(()) => {}
             Err(e) if scfg.interval.is_some() => {
-                tracing::error!(error = %e, "sync pass stopped, will retry");
+                tracing::error!(error = %chain(&e), "sync pass stopped, will retry");
             }
             Err(e) => return Err(e),
         }
@@ -463,7 +472,9 @@ async fn sync_pass(
         let fetched = fetch
             .retry(retry)
             .when(transient)
-            .notify(|e, after| tracing::warn!(error = %e, retry_in = ?after, "download failed"))
+            .notify(
+                |e, after| tracing::warn!(error = %chain(e), retry_in = ?after, "download failed"),
+            )
             .await;
         let md5 = match fetched {
             Ok(md5) => md5,

@@ -38,3 +38,20 @@ impl std::fmt::Display for ErrorClass {
 pub trait Classify {
     fn class(&self) -> ErrorClass;
 }
+
+/// An error and its sources, joined with `: ` (a source whose text the message already holds is
+/// not repeated): the reason a dead letter carries, and the text of a logged error whose
+/// sources say what failed underneath (a refused connection under a failed fetch).
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !out.contains(&s_text) {
+            out.push_str(": ");
+            out.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -326,7 +326,11 @@ async fn write_one_by_one(
                     key: item.key.clone(),
                     value: None,
                 };
-                let reason = format!("refused by the {} sink: {}", cfg.stage, error_chain(&*e));
+                let reason = format!(
+                    "refused by the {} sink: {}",
+                    cfg.stage,
+                    crate::error::chain(&*e)
+                );
                 dead_letter(producer, cfg, &r, "refused", reason)
                     .await?
                     .await?;
@@ -349,21 +353,6 @@ async fn write_one_by_one(
         .await?
         .or(done);
     Ok((done, refused))
-}
-
-/// An error and its sources, joined: the reason a dead letter carries.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !out.contains(&s_text) {
-            out.push_str(": ");
-            out.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 /// Decodes the records; the undecodable ones are dead-lettered and acknowledged here.
