@@ -109,7 +109,7 @@ def find_encoder():
 
 
 def windows(n, body, stride):
-    """pubmine's windows (annotate/src/windows.rs): [(start, end)]."""
+    """pubmine's windows (annotate/src/text/windows.rs): [(start, end)]."""
     if n <= body:
         return [(0, n)] if n else []
     k = -(-(n - stride) // (body - stride))

@@ -96,7 +96,7 @@ def read_pubtator(path):
     return docs
 
 
-# pubmine's sentence splitter (annotate/src/sentences.rs), in its main rule: a sentence ends at
+# pubmine's sentence splitter (annotate/src/text/sentences.rs), in its main rule: a sentence ends at
 # . ! or ? followed by white space and an upper-case letter, a digit or an opening bracket, unless
 # the word before the dot is a known abbreviation or a single capital.
 ABBREVIATIONS = {"e.g", "i.e", "et al", "al", "vs", "fig", "figs", "ref", "refs", "dr", "mr", "mrs", "ms", "prof",
