@@ -1,6 +1,6 @@
 //! The annotator: several NER models over documents, then abbreviations, concepts and relations.
 //! Each passage is tokenized once per tokenizer (models that share one share the tokens) and split
-//! into sentences once ([`Prepared`]); each model runs over them ([`crate::ner::run_model`]); the
+//! into sentences once ([`Prepared`]); each model runs over them (`ner::run_model`); the
 //! mentions of all models are merged (one mention per span and type, the higher score kept),
 //! short forms take their long forms' types ([`crate::abbrev`]), mentions take the vocabularies'
 //! concepts ([`crate::normalize`]), and relation models run on the mentions found

@@ -40,7 +40,7 @@ pub const DECLARED: &[Declared] = &[
     },
 ];
 
-/// One run of `model` over `slots` token slots, `tokens` of them text (the rest [CLS], [SEP]
+/// One run of `model` over `slots` token slots, `tokens` of them text (the rest `[CLS]`, `[SEP]`
 /// and padding), which took `took`.
 pub fn model_run(model: &str, tokens: usize, slots: usize, took: Duration) {
     let model = model.to_owned();

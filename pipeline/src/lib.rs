@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use embedded::{Completion, RouteProducer, TeeProducer};
 use futures::future::BoxFuture;
 use pubmine_annotate::annotator::Annotator;
 use pubmine_annotate::worker::{WorkerConfig, WorkerStats};
@@ -41,7 +42,6 @@ use pubmine_ingest::produce::{FileReport, IngestConfig, IngestError, ingest_file
 use pubmine_store::Pool;
 use pubmine_store::files::IngestedFile;
 use pubmine_store::sink::PgSink;
-use pubmine_stream::embedded::{Completion, RouteProducer, TeeProducer};
 use pubmine_stream::sink::{SinkConfig, SinkStats};
 use pubmine_stream::transport::{
     Ack, ChannelConsumer, ChannelProducer, OutRecord, Producer, TransportError,
@@ -51,6 +51,7 @@ use tokio_util::sync::CancellationToken;
 #[cfg(feature = "kafka")]
 pub mod consume;
 pub mod display;
+pub mod embedded;
 pub mod ledger;
 
 use display::{Display, Progress, Rate};

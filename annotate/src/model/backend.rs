@@ -13,7 +13,7 @@ use crate::model::session::SessionError;
 /// Runs a model's graph over batches of token ids.
 pub trait Backend: Send + std::fmt::Debug {
     /// Runs a batch of `rows` sequences of `cols` token ids each (padded; `mask` is 1 over each
-    /// row's tokens, [CLS] and [SEP] included). Returns the logits, row-major: `[rows][cols][..]`
+    /// row's tokens, `[CLS]` and `[SEP]` included). Returns the logits, row-major: `[rows][cols][..]`
     /// for token classification, `[rows][..]` for sequence classification, the last dimension
     /// being the model's labels (`id2label`).
     fn run(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use crate::transport::{Ack, OutRecord, Producer, TransportError};
+use pubmine_stream::transport::{Ack, OutRecord, Producer, TransportError};
 
 /// Sends each record to the producer of its topic.
 pub struct RouteProducer {
@@ -174,7 +174,7 @@ impl<F> Completion<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::{ChannelConsumer, ChannelProducer, Consumer};
+    use pubmine_stream::transport::{ChannelConsumer, ChannelProducer, Consumer};
     use std::time::Duration;
     use tokio_util::sync::CancellationToken;
 
