@@ -194,6 +194,74 @@ fn facets_count_co_mentioned_entities_per_paper() {
     assert_eq!(chem.entities[0].name, "paracetamol");
 }
 
+/// Over more matching papers than facets count, they are counted over the best-scoring
+/// `FACET_SAMPLE`, and the response says so: the papers that mention the searched entity three
+/// times outrank those that mention it once, so all of their co-mentions are counted and only
+/// the rest of the sample's; with fewer matches, every paper counts and nothing is said.
+#[test]
+fn facets_over_many_papers_are_counted_over_the_best_scoring_ones() {
+    use pubmine_index::search::FACET_SAMPLE;
+    let dir = tempfile::tempdir().unwrap();
+    let strong = 500;
+    let weak = FACET_SAMPLE;
+    let mut papers = Vec::new();
+    for i in 0..strong + weak {
+        let pmid = 1_000 + i as u32;
+        let (text, other) = if i < strong {
+            (
+                "aspirin and aspirin, then aspirin with ibuprofen.",
+                "ibuprofen",
+            )
+        } else {
+            ("aspirin with paracetamol.", "paracetamol")
+        };
+        let mut a = paper(pmid, 2020, text, "ner", &[(other, "Chemical")]);
+        // Each occurrence of aspirin a mention of its own.
+        for (byte, _) in text.match_indices("aspirin") {
+            let mut m = mention(text, "aspirin", "Chemical", "ner");
+            m.start = byte as u32;
+            m.end = (byte + "aspirin".len()) as u32;
+            a.mentions.push(m);
+        }
+        papers.push(up(a));
+    }
+    let mut ix = Indexer::open(dir.path(), config(10_000)).unwrap();
+    ix.write(&batch("t", 0, 0, papers)).unwrap();
+    ix.commit().unwrap();
+    ix.close().unwrap();
+    let s = Searcher::open(dir.path()).unwrap();
+
+    let mut r = SearchRequest::new("aspirin");
+    r.facets = true;
+    let found = s.search(&r).unwrap();
+    assert_eq!(found.total, strong + weak);
+    assert_eq!(found.facets_sampled, Some(FACET_SAMPLE));
+    let chem = found.facets.iter().find(|g| g.ty == "Chemical").unwrap();
+    assert_eq!(chem.papers, FACET_SAMPLE as u64);
+    let names: Vec<(&str, u64)> = chem
+        .entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.papers))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("paracetamol", (FACET_SAMPLE - strong) as u64),
+            ("ibuprofen", strong as u64)
+        ]
+    );
+    // The years still count every matching paper.
+    assert_eq!(found.years[0].papers, (strong + weak) as u64);
+
+    let mut r = SearchRequest::new("ibuprofen");
+    r.facets = true;
+    let found = s.search(&r).unwrap();
+    assert_eq!(found.facets_sampled, None);
+    let chem = found.facets.iter().find(|g| g.ty == "Chemical").unwrap();
+    assert_eq!(chem.entities[0].name, "aspirin");
+    assert_eq!(chem.entities[0].papers, strong as u64);
+}
+
 #[test]
 fn hits_say_whether_the_paper_is_retracted() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,11 +9,11 @@
 //! prefixes, `*` for every paper, and the fields `title:` and `journal:`. Words without a field
 //! search the mention texts (of the requested type only, with `type`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery};
 use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf};
 use tantivy::schema::{Facet, Value as _};
@@ -22,11 +22,11 @@ use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 mod guard;
 mod wire;
 
-use guard::{Limits, as_one_phrase, terms};
 pub use guard::{
-    MAX_DEPTH, MAX_FACETS, MAX_GROUPS, MAX_LIMIT, MAX_NESTING, MAX_QUERY_BYTES, MAX_TERMS,
-    MAX_TYPE_BYTES, check_type,
+    FACET_SAMPLE, MAX_DEPTH, MAX_FACETS, MAX_GROUPS, MAX_LIMIT, MAX_NESTING, MAX_QUERY_BYTES,
+    MAX_TERMS, MAX_TYPE_BYTES, check_type,
 };
+use guard::{Limits, as_one_phrase, terms};
 pub use wire::*;
 
 use crate::IndexError;
@@ -258,7 +258,7 @@ impl Searcher {
             let doc: TantivyDocument = searcher.doc(address)?;
             hits.push(self.hit(&doc, score, &wanted)?);
         }
-        let (facets, years) = if req.facets {
+        let (facets, facets_sampled, years) = if req.facets {
             let mut searched: HashSet<String> = HashSet::new();
             for p in main
                 .phrases
@@ -270,15 +270,16 @@ impl Searcher {
             if let Some(c) = concept {
                 searched.insert(c.to_owned());
             }
-            let facets = self.facets(
+            let (facets, counted) = facets(
                 &searcher,
                 &query,
                 req.facet_limit.clamp(1, MAX_FACETS),
                 &searched,
             )?;
-            (facets, years(&searcher, &query)?)
+            let sampled = (counted < total).then_some(counted);
+            (facets, sampled, years(&searcher, &query)?)
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), None, Vec::new())
         };
         Ok(SearchResponse {
             total,
@@ -286,6 +287,7 @@ impl Searcher {
             limit,
             hits,
             facets,
+            facets_sampled,
             years,
         })
     }
@@ -475,62 +477,100 @@ impl Searcher {
             mentions,
         })
     }
+}
 
-    fn facets(
-        &self,
-        searcher: &tantivy::Searcher,
-        query: &dyn Query,
-        k: usize,
-        searched: &HashSet<String>,
-    ) -> Result<Vec<FacetGroup>, SearchError> {
-        let mut by_type = FacetCollector::for_field("entity_facet");
-        by_type.add_facet(Facet::root());
-        let counts = searcher.search(query, &by_type)?;
-        let mut types: Vec<(String, u64)> = counts
-            .get(Facet::root())
-            .filter_map(|(facet, n)| facet.to_path().first().map(|t| ((*t).to_owned(), n)))
-            .collect();
-        if types.is_empty() {
-            return Ok(Vec::new());
-        }
-        types.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let mut per_entity = FacetCollector::for_field("entity_facet");
-        for (ty, _) in &types {
-            per_entity.add_facet(Facet::from_path([ty.as_str()]));
-        }
-        let counts = searcher.search(query, &per_entity)?;
-        let mut groups = Vec::with_capacity(types.len());
-        for (ty, papers) in types {
-            let top = counts.top_k(Facet::from_path([ty.as_str()]), k + searched.len());
-            let mut entities: Vec<FacetEntity> = top
-                .into_iter()
-                .filter_map(|(facet, n)| {
+/// The top co-mentioned entities per type in the best-scoring [`FACET_SAMPLE`] papers that match
+/// `query` (all of them when fewer match), `k` per type, the `searched` entities left out; and
+/// how many papers were counted. Each paper counts once per entity and once per type.
+fn facets(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    k: usize,
+    searched: &HashSet<String>,
+) -> Result<(Vec<FacetGroup>, usize), SearchError> {
+    let top = searcher.search(query, &TopDocs::with_limit(FACET_SAMPLE).order_by_score())?;
+    let counted = top.len();
+    let mut by_segment: BTreeMap<u32, Vec<tantivy::DocId>> = BTreeMap::new();
+    for (_, address) in top {
+        by_segment
+            .entry(address.segment_ord)
+            .or_default()
+            .push(address.doc_id);
+    }
+    // Papers per type, and per (type, entity facet segment).
+    let mut per_type: HashMap<String, u64> = HashMap::new();
+    let mut per_entity: HashMap<(String, String), u64> = HashMap::new();
+    for (segment, docs) in by_segment {
+        let reader = searcher
+            .segment_reader(segment)
+            .facet_reader("entity_facet")?;
+        // A facet ordinal's (type, entity), resolved once per segment.
+        let mut resolved: HashMap<u64, Option<(String, String)>> = HashMap::new();
+        let mut facet = Facet::root();
+        for doc in docs {
+            let mut ords: Vec<u64> = reader.facet_ords(doc).collect();
+            ords.sort_unstable();
+            ords.dedup();
+            let mut types: Vec<String> = Vec::new();
+            for ord in ords {
+                if let std::collections::hash_map::Entry::Vacant(v) = resolved.entry(ord) {
+                    reader.facet_from_ord(ord, &mut facet)?;
                     let path = facet.to_path();
-                    let (concept, name) = schema::facet_entity(path.get(1)?);
-                    // The searched entity itself is left out: by its concept, or by its name
-                    // where the query names it.
-                    let searched_for = match concept {
-                        Some(c) => searched.contains(c) || searched.contains(&normalize(name)),
-                        None => searched.contains(name),
-                    };
-                    let shown = !searched_for;
-                    shown.then(|| FacetEntity {
-                        name: name.to_owned(),
-                        concept: concept.map(str::to_owned),
-                        papers: n,
-                    })
-                })
-                .collect();
-            entities.sort_by(|a, b| b.papers.cmp(&a.papers).then_with(|| a.name.cmp(&b.name)));
+                    v.insert(match path.as_slice() {
+                        [ty, entity, ..] => Some(((*ty).to_owned(), (*entity).to_owned())),
+                        _ => None,
+                    });
+                }
+                if let Some((ty, entity)) = &resolved[&ord] {
+                    *per_entity.entry((ty.clone(), entity.clone())).or_default() += 1;
+                    if !types.contains(ty) {
+                        types.push(ty.clone());
+                    }
+                }
+            }
+            for ty in types {
+                *per_type.entry(ty).or_default() += 1;
+            }
+        }
+    }
+    let mut entities_of: HashMap<String, Vec<FacetEntity>> = HashMap::new();
+    for ((ty, entity), papers) in per_entity {
+        let (concept, name) = schema::facet_entity(&entity);
+        // The searched entity itself is left out: by its concept, or by its name where the
+        // query names it.
+        let searched_for = match concept {
+            Some(c) => searched.contains(c) || searched.contains(&normalize(name)),
+            None => searched.contains(name),
+        };
+        if !searched_for {
+            entities_of.entry(ty).or_default().push(FacetEntity {
+                name: name.to_owned(),
+                concept: concept.map(str::to_owned),
+                papers,
+            });
+        }
+    }
+    let mut types: Vec<(String, u64)> = per_type.into_iter().collect();
+    types.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let groups = types
+        .into_iter()
+        .map(|(ty, papers)| {
+            let mut entities = entities_of.remove(&ty).unwrap_or_default();
+            entities.sort_by(|a, b| {
+                b.papers
+                    .cmp(&a.papers)
+                    .then_with(|| a.name.cmp(&b.name))
+                    .then_with(|| a.concept.cmp(&b.concept))
+            });
             entities.truncate(k);
-            groups.push(FacetGroup {
+            FacetGroup {
                 ty,
                 papers,
                 entities,
-            });
-        }
-        Ok(groups)
-    }
+            }
+        })
+        .collect();
+    Ok((groups, counted))
 }
 
 /// What a hit's mentions are matched against.

@@ -81,6 +81,11 @@ pub struct SearchResponse {
     /// entities themselves left out), most papers first; types with most papers first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub facets: Vec<FacetGroup>,
+    /// When more papers match than facets count ([`FACET_SAMPLE`](super::FACET_SAMPLE)): the
+    /// number of best-scoring papers the facets were counted over. Absent when they count every
+    /// matching paper.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facets_sampled: Option<usize>,
     /// With facets: the matching papers per publication year, earliest first (years without a
     /// paper and papers without a year left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

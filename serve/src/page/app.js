@@ -474,7 +474,7 @@ function renderResults(state, resp) {
   renderFilters(state);
   $('hits').replaceChildren(...resp.hits.map((hit) => renderHit(hit, state)));
   renderPager(state, resp);
-  renderFacets(state, resp.facets ?? []);
+  renderFacets(state, resp.facets ?? [], resp.facets_sampled);
   renderYears(state, resp.years ?? []);
 }
 
@@ -630,10 +630,14 @@ function goPage(delta) {
 // ---------------------------------------------------------------------------------------------
 // Facets and the year histogram
 
-function renderFacets(state, groups) {
+function renderFacets(state, groups, sampled) {
   const panel = $('facets-panel');
   const withEntities = groups.filter((g) => g.entities.length);
   panel.hidden = withEntities.length === 0;
+  // Over many matching papers the server counts the best-scoring ones only, and says how many.
+  const note = $('facets-sampled');
+  note.hidden = !sampled;
+  note.textContent = sampled ? `Counted in the ${sampled.toLocaleString('en')} best-matching papers.` : '';
   $('facets').replaceChildren(...withEntities.map((g) => el('section', { class: 'facet-group', dataset: { type: g.type } },
     el('h3', {},
       el('span', { class: 'swatch', style: colourStyle(g.type) }), g.type,
