@@ -16,7 +16,7 @@ use std::path::Path;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery};
 use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf};
-use tantivy::schema::{Facet, Value as _};
+use tantivy::schema::Value as _;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 mod guard;
@@ -504,32 +504,53 @@ fn facets(
         let reader = searcher
             .segment_reader(segment)
             .facet_reader("entity_facet")?;
-        // A facet ordinal's (type, entity), resolved once per segment.
-        let mut resolved: HashMap<u64, Option<(String, String)>> = HashMap::new();
-        let mut facet = Facet::root();
-        for doc in docs {
-            let mut ords: Vec<u64> = reader.facet_ords(doc).collect();
-            ords.sort_unstable();
-            ords.dedup();
-            let mut types: Vec<String> = Vec::new();
-            for ord in ords {
-                if let std::collections::hash_map::Entry::Vacant(v) = resolved.entry(ord) {
-                    reader.facet_from_ord(ord, &mut facet)?;
-                    let path = facet.to_path();
-                    v.insert(match path.as_slice() {
-                        [ty, entity, ..] => Some(((*ty).to_owned(), (*entity).to_owned())),
-                        _ => None,
-                    });
-                }
-                if let Some((ty, entity)) = &resolved[&ord] {
+        let per_doc: Vec<Vec<u64>> = docs
+            .into_iter()
+            .map(|doc| {
+                let mut ords: Vec<u64> = reader.facet_ords(doc).collect();
+                ords.sort_unstable();
+                ords.dedup();
+                ords
+            })
+            .collect();
+        // Each distinct ordinal's (type, entity), resolved in one pass over the sorted facet
+        // dictionary: a look-up per ordinal would decode a dictionary block each time.
+        let mut ords: Vec<u64> = per_doc.iter().flatten().copied().collect();
+        ords.sort_unstable();
+        ords.dedup();
+        let mut resolved: Vec<Option<(String, String)>> = Vec::with_capacity(ords.len());
+        let complete = reader.facet_dict().sorted_ords_to_term_cb(&ords, |bytes| {
+            // A facet's bytes are its path's segments joined by 0: type, then entity.
+            let mut parts = bytes.split(|&b| b == 0);
+            let (ty, entity) = (parts.next(), parts.next());
+            resolved.push(ty.zip(entity).map(|(t, e)| {
+                (
+                    String::from_utf8_lossy(t).into_owned(),
+                    String::from_utf8_lossy(e).into_owned(),
+                )
+            }));
+        });
+        if !complete.map_err(|e| IndexError::Tantivy(e.into()))? || resolved.len() != ords.len() {
+            return Err(IndexError::Tantivy(tantivy::TantivyError::InternalError(
+                "a facet ordinal is missing from its segment's dictionary".into(),
+            ))
+            .into());
+        }
+        for doc_ords in per_doc {
+            let mut types: Vec<&str> = Vec::new();
+            for ord in doc_ords {
+                let Ok(at) = ords.binary_search(&ord) else {
+                    continue;
+                };
+                if let Some((ty, entity)) = &resolved[at] {
                     *per_entity.entry((ty.clone(), entity.clone())).or_default() += 1;
-                    if !types.contains(ty) {
-                        types.push(ty.clone());
+                    if !types.contains(&ty.as_str()) {
+                        types.push(ty);
                     }
                 }
             }
             for ty in types {
-                *per_type.entry(ty).or_default() += 1;
+                *per_type.entry(ty.to_owned()).or_default() += 1;
             }
         }
     }
