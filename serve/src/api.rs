@@ -136,17 +136,7 @@ impl From<PathRejection> for ApiError {
 
 /// A failure of the server: logged with its causes; the client learns only that it happened.
 fn internal(e: &(dyn std::error::Error + 'static)) -> ApiError {
-    let mut detail = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        // Many errors print their source in their own message already.
-        let text = s.to_string();
-        if !detail.ends_with(&text) {
-            detail.push_str(": ");
-            detail.push_str(&text);
-        }
-        source = s.source();
-    }
+    let detail = pubmine_stream::error::chain(e);
     tracing::error!(error = %detail, "request failed");
     ApiError(
         StatusCode::INTERNAL_SERVER_ERROR,
