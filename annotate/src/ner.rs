@@ -1,6 +1,6 @@
 //! A named-entity recognition model and how it runs: its settings ([`NerSettings`], `ner.json`;
 //! [`NerOptions`]), the model ([`NerModel`]: one session, one head or several), and one model's
-//! pass over tokenized passages ([`run_model`]): each model is shown inputs shaped like its
+//! pass over tokenized passages (`run_model`): each model is shown inputs shaped like its
 //! training data (by default each sentence an input of at most 128 tokens; a longer text is cut
 //! into overlapping windows: [`NerInputs`]), inputs from all documents are batched by a token
 //! budget (longest first, so padding stays small), and each token takes its scores from the
@@ -60,7 +60,7 @@ pub const DEFAULT_NER_MAX_LEN: usize = 128;
 /// overrides.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NerSettings {
-    /// Tokens per input, [CLS] and [SEP] included: the length the model was fine-tuned on.
+    /// Tokens per input, `[CLS]` and `[SEP]` included: the length the model was fine-tuned on.
     pub max_len: Option<usize>,
     pub inputs: Option<NerInputs>,
 }
@@ -181,7 +181,7 @@ pub struct NerModel {
     /// One for a single-type model; one per label set for a multi-head one ([`crate::model::heads`]).
     pub heads: Vec<NerHead>,
     backend: Box<dyn Backend>,
-    /// Text tokens per input ([CLS] and [SEP] aside).
+    /// Text tokens per input (`[CLS]` and `[SEP]` aside).
     body: usize,
     stride: usize,
     pub inputs: NerInputs,
@@ -258,7 +258,7 @@ impl NerModel {
         })
     }
 
-    /// Tokens per input, [CLS] and [SEP] included.
+    /// Tokens per input, `[CLS]` and `[SEP]` included.
     pub fn max_len(&self) -> usize {
         self.body + 2
     }

@@ -71,7 +71,7 @@ pub struct ReSettings {
     /// Least probability of the relation's label for it to be emitted.
     #[serde(default = "half")]
     pub threshold: f32,
-    /// Tokens per input, [CLS] and [SEP] included (BioBERT's RE default, 128); longer
+    /// Tokens per input, `[CLS]` and `[SEP]` included (BioBERT's RE default, 128); longer
     /// sentences are cut around the pair.
     #[serde(default = "max_len")]
     pub max_len: usize,
@@ -180,7 +180,7 @@ pub struct ReStats {
     /// Pairs whose two mentions lie further apart than the model's length.
     pub pairs_too_long: u64,
     pub relations: u64,
-    /// Tokens of the inputs, [CLS] and [SEP] included, and token slots with padding.
+    /// Tokens of the inputs, `[CLS]` and `[SEP]` included, and token slots with padding.
     pub tokens: u64,
     pub padded_tokens: u64,
     pub batches: u64,
@@ -197,7 +197,7 @@ pub struct ReModel {
     /// The index of the negative label.
     pub negative: usize,
     backend: Box<dyn Backend>,
-    /// Input tokens without [CLS] and [SEP].
+    /// Input tokens without `[CLS]` and `[SEP]`.
     body: usize,
 }
 
@@ -308,7 +308,7 @@ impl ReModel {
             .unwrap_or_else(|| l.clone())
     }
 
-    /// The token ids of a tagged text (no [CLS]/[SEP]), cut to the model's length around the
+    /// The token ids of a tagged text (no `[CLS]`/`[SEP]`), cut to the model's length around the
     /// characters `first..last` (the two tags); `None` when those alone do not fit.
     pub fn input_ids(
         &self,
@@ -330,7 +330,7 @@ impl ReModel {
         Ok(window_around(t.len(), first, last, self.body).map(|(s, e)| t.ids[s..e].to_vec()))
     }
 
-    /// Label probabilities of each input (token ids without [CLS]/[SEP]), batched by
+    /// Label probabilities of each input (token ids without `[CLS]`/`[SEP]`), batched by
     /// `batch_tokens`.
     pub fn classify(
         &mut self,

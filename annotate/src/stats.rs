@@ -10,7 +10,7 @@ pub struct AnnotatorStats {
     /// Passage tokens (per model run).
     pub tokens: u64,
     pub windows: u64,
-    /// Token slots sent to the model, padding and [CLS]/[SEP] included.
+    /// Token slots sent to the model, padding and `[CLS]`/`[SEP]` included.
     pub padded_tokens: u64,
     pub batches: u64,
     pub inference_seconds: f64,

@@ -311,7 +311,7 @@ impl<S: Source> Xml<S> {
 
     /// Skips the rest of the element whose start tag was just read. In a clean chunk in memory,
     /// the bytes up to its end tag are passed over without reading their events (their
-    /// characters are known to be allowed, and [`find_end_tag`] checks the nesting and the
+    /// characters are known to be allowed, and `find_end_tag` checks the nesting and the
     /// references as the reader does, or leaves the element to it), and the end tag is read as
     /// an event, so that the reader checks it closes the element.
     pub fn skip(&mut self) -> Result<(), RecordError> {

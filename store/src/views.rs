@@ -1,5 +1,5 @@
 //! The dashboards (migrations/20261207000001_incremental_dashboards.sql): counters that the
-//! store sink keeps in the transaction of each batch ([`collect`], [`merge`]), and their rebuild
+//! store sink keeps in the transaction of each batch (`collect`, `merge`), and their rebuild
 //! from scratch ([`refresh`]).
 
 use sqlx::{PgPool, Postgres, Transaction};

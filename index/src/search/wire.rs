@@ -28,7 +28,7 @@ pub struct SearchRequest {
     /// A second entity the papers must mention too (any type; same syntax as `query`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with: Option<String>,
-    /// Papers to return, capped at [`MAX_LIMIT`].
+    /// Papers to return, capped at [`MAX_LIMIT`](super::MAX_LIMIT).
     #[serde(default = "default_limit")]
     pub limit: usize,
     /// Papers to skip (paging).
@@ -37,7 +37,7 @@ pub struct SearchRequest {
     /// Count the entities co-mentioned in the matching papers, per type, and the papers per year.
     #[serde(default)]
     pub facets: bool,
-    /// Entities listed per type, capped at [`MAX_FACETS`].
+    /// Entities listed per type, capped at [`MAX_FACETS`](super::MAX_FACETS).
     #[serde(default = "default_facet_limit")]
     pub facet_limit: usize,
 }
