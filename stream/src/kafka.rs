@@ -421,6 +421,24 @@ impl KafkaConsumer {
             })
     }
 
+    /// The partition's low watermark, asked of its leader (within 10 s).
+    pub async fn low_watermark(&self, topic: &str, partition: i32) -> Result<i64, TransportError> {
+        use rdkafka::consumer::Consumer as _;
+        let c = self.inner.clone();
+        let t = topic.to_string();
+        tokio::task::spawn_blocking(move || {
+            c.fetch_watermarks(&t, partition, Duration::from_secs(10))
+        })
+        .await
+        .map_err(|e| TransportError::Fatal(format!("the watermark query failed: {e}")))?
+        .map(|(low, _)| low)
+        .map_err(|e| {
+            TransportError::Delivery(format!(
+                "failed to fetch the watermarks of {topic}/{partition}: {e}"
+            ))
+        })
+    }
+
     /// Commits these next-to-read offsets to the group.
     pub fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
         use rdkafka::consumer::{CommitMode, Consumer as _};
@@ -495,6 +513,14 @@ impl Consumer for KafkaConsumer {
 
     fn seek(&self, topic: &str, partition: i32, offset: Option<i64>) -> Result<(), TransportError> {
         KafkaConsumer::seek(self, topic, partition, offset)
+    }
+
+    fn low_watermark<'a>(
+        &'a self,
+        topic: &'a str,
+        partition: i32,
+    ) -> BoxFuture<'a, Result<i64, TransportError>> {
+        Box::pin(KafkaConsumer::low_watermark(self, topic, partition))
     }
 
     fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {

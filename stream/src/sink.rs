@@ -4,9 +4,13 @@
 //! truth. Partitions start at the group's committed offsets, which mirror the sink's (they are
 //! committed only after the sink's write is durable): on every assignment the runner asks the
 //! sink for its offsets and skips the records below them (those written before a crash, for
-//! example); when the first record of a partition is past the sink's offset (the sink was
-//! reset or restored, or the group reused), it seeks back to where the sink stands
-//! (exactly-once, docs/architecture.md).
+//! example). It takes a record only when it is the one the sink needs next: the topic's offsets
+//! follow one another (idempotent, non-transactional producers; no compaction), so a record past
+//! that offset means records were not handed over (the group ahead of a reset or restored sink,
+//! or a consumer position moved by a seek or an offset fetch lost in a rebalance or a broker
+//! restart), and the runner seeks back to where the sink stands and takes nothing of that
+//! partition until the records come in order; only records the topic's retention removed are
+//! passed over, with a warning (exactly-once, docs/architecture.md).
 //!
 //! A record that cannot be decoded goes to the dead-letter topic (acknowledged before the batch
 //! that covers its offset is written), is counted, and the stream goes on.
@@ -149,6 +153,9 @@ pub struct SinkStats {
     pub dead_lettered: u64,
     /// Records read again after a restart or rebalance and skipped: already written.
     pub skipped: u64,
+    /// Times a partition was read again from the sink's offset because records before the
+    /// one received had not been handed over.
+    pub rewinds: u64,
     pub batches: u64,
 }
 
@@ -180,9 +187,9 @@ pub async fn run(
 ) -> Result<SinkStats, RunError> {
     let mut stats = SinkStats::default();
     let mut epoch = 0;
-    // Per assigned partition: the sink's next offset (`None`: it holds nothing), and whether
-    // the first record since the assignment is still to be checked against it.
-    let mut position: BTreeMap<(String, i32), (Option<i64>, bool)> = BTreeMap::new();
+    // Per assigned partition: the sink's next offset (`None`: it holds nothing), the record
+    // each partition must hand over next.
+    let mut position: BTreeMap<(String, i32), Option<i64>> = BTreeMap::new();
     let mut durable_writes = 0u64;
     loop {
         if shutdown.is_cancelled() {
@@ -217,7 +224,7 @@ pub async fn run(
             for tp in assigned {
                 let at = stored.get(&tp).copied();
                 tracing::info!(stage = %cfg.stage, topic = %tp.0, partition = tp.1, offset = ?at, "the sink's offset");
-                position.insert(tp, (at, true));
+                position.insert(tp, at);
             }
             epoch = now;
         }
@@ -230,25 +237,56 @@ pub async fn run(
             continue;
         }
         let mut fresh = Vec::with_capacity(records.len());
-        let mut realigned: Vec<(String, i32)> = Vec::new();
+        let mut rewound: Vec<(String, i32)> = Vec::new();
         for r in records {
             let tp = (r.topic.clone(), r.partition);
-            if realigned.contains(&tp) {
+            if rewound.contains(&tp) {
                 continue;
             }
-            let (next, first) = position.entry(tp.clone()).or_insert((None, false));
-            if std::mem::take(first) && r.offset > next.unwrap_or(0) {
-                // The group's offset is past the sink's (the sink was reset or restored, or
-                // the group is reused): go back to where the sink stands. The records after
-                // this one in the batch come again after the seek.
-                tracing::warn!(stage = %cfg.stage, topic = %tp.0, partition = tp.1, group_at = r.offset, sink_at = ?next, "the group is ahead of the sink, seeking back");
-                consumer.seek(&tp.0, tp.1, *next)?;
-                realigned.push(tp);
-                continue;
+            if !position.contains_key(&tp) {
+                // A partition the last assignment did not list: ask the sink where it stands.
+                let one = [tp.clone()];
+                let stored = retried(&mut (&mut *sink, &one[..]), cfg, shutdown, |(s, tps)| {
+                    s.stored_offsets(tps)
+                })
+                .await?;
+                position.insert(tp.clone(), stored.get(&tp).copied());
             }
-            if next.is_some_and(|n| r.offset < n) {
+            let next = position.get_mut(&tp).expect("looked up above");
+            let expected = next.unwrap_or(0);
+            if r.offset < expected {
                 stats.skipped += 1;
                 continue;
+            }
+            if r.offset > expected {
+                // Records between the sink's offset and this one were not delivered: the
+                // group's offset is past the sink's (the sink was reset or restored, the group
+                // reused), or the consumer's position moved past records it did not hand over
+                // (a seek or an offset fetch lost in a rebalance or a broker restart). Offsets
+                // of the topic follow one another (the producers are idempotent and not
+                // transactional, the topic not compacted), so only the topic's retention
+                // explains a gap; anything else is read again from the sink's offset.
+                match consumer.low_watermark(&tp.0, tp.1).await {
+                    Ok(low) if low >= r.offset => {
+                        tracing::warn!(stage = %cfg.stage, topic = %tp.0, partition = tp.1, from = expected, to = r.offset, "records the sink never took were removed by the topic's retention; going on after them");
+                    }
+                    held => {
+                        tracing::warn!(stage = %cfg.stage, topic = %tp.0, partition = tp.1, expected, got = r.offset, low_watermark = ?held, "records were skipped before the sink had them; reading again from the sink's offset");
+                        stats.rewinds += 1;
+                        crate::metrics::retry(&cfg.stage, "rewind");
+                        match consumer.seek(&tp.0, tp.1, *next) {
+                            Ok(()) => {}
+                            // The records after this one are dropped all the same: while the
+                            // sink's offset is not reached, no later record is taken.
+                            Err(e) if e.class() == ErrorClass::Transient => {
+                                tracing::warn!(stage = %cfg.stage, error = %e, "the seek failed; trying again at the next record");
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                        rewound.push(tp);
+                        continue;
+                    }
+                }
             }
             *next = Some(r.offset + 1);
             fresh.push(r);
@@ -534,6 +572,187 @@ mod tests {
         assert!(!sink.written[6].2, "offset 7 is a tombstone");
         assert_eq!(consumer.committed()[&("annotations".to_string(), 0)], 10);
         assert_eq!(dead_rx.recv().await.unwrap().key, "pmid:3");
+    }
+
+    fn annotations_of(n: i64) -> Vec<u8> {
+        crate::codec::encode_annotations(&Annotations {
+            schema_version: crate::record::SCHEMA_VERSION,
+            id: format!("pmid:{n}"),
+            models: Vec::new(),
+            mentions: Vec::new(),
+            abbreviations: Vec::new(),
+            relations: Vec::new(),
+            document: None,
+        })
+    }
+
+    /// One partition's log (offsets `low..end`, one after another), read in order from a
+    /// position that seeks move. It can be told to move its position past records once without
+    /// handing them over (as a seek or an offset fetch lost in a rebalance does), and to ignore
+    /// some seeks; it ends with [`TransportError::Closed`] at the end of the log.
+    struct ScriptedConsumer {
+        state: std::sync::Mutex<Scripted>,
+    }
+
+    struct Scripted {
+        low: i64,
+        end: i64,
+        at: i64,
+        /// On reaching the first offset, the position moves to the second.
+        jump: Option<(i64, i64)>,
+        ignore_seeks: usize,
+        seeks: Vec<Option<i64>>,
+    }
+
+    impl ScriptedConsumer {
+        fn new(low: i64, end: i64, at: i64) -> Self {
+            ScriptedConsumer {
+                state: std::sync::Mutex::new(Scripted {
+                    low,
+                    end,
+                    at,
+                    jump: None,
+                    ignore_seeks: 0,
+                    seeks: Vec::new(),
+                }),
+            }
+        }
+    }
+
+    impl Consumer for ScriptedConsumer {
+        fn recv_batch<'a>(
+            &'a self,
+            max: usize,
+            _linger: Duration,
+            _idle: Option<Duration>,
+            _cancel: &'a CancellationToken,
+        ) -> BoxFuture<'a, Result<Vec<InRecord>, TransportError>> {
+            let mut st = self.state.lock().unwrap();
+            let mut out = Vec::new();
+            while out.len() < max && st.at < st.end {
+                if let Some((from, to)) = st.jump
+                    && st.at == from
+                {
+                    st.at = to;
+                    st.jump = None;
+                    continue;
+                }
+                out.push(InRecord {
+                    topic: "annotations".into(),
+                    partition: 0,
+                    offset: st.at,
+                    key: format!("pmid:{}", st.at),
+                    value: Some(annotations_of(st.at)),
+                });
+                st.at += 1;
+            }
+            let got = if out.is_empty() {
+                Err(TransportError::Closed)
+            } else {
+                Ok(out)
+            };
+            Box::pin(async move { got })
+        }
+
+        fn assignment(&self) -> (u64, Vec<(String, i32)>) {
+            (1, vec![("annotations".into(), 0)])
+        }
+
+        fn seek(&self, _: &str, _: i32, offset: Option<i64>) -> Result<(), TransportError> {
+            let mut st = self.state.lock().unwrap();
+            st.seeks.push(offset);
+            if st.ignore_seeks > 0 {
+                st.ignore_seeks -= 1;
+            } else {
+                st.at = offset.unwrap_or(st.low).max(st.low);
+            }
+            Ok(())
+        }
+
+        fn low_watermark<'a>(
+            &'a self,
+            _: &'a str,
+            _: i32,
+        ) -> BoxFuture<'a, Result<i64, TransportError>> {
+            let low = self.state.lock().unwrap().low;
+            Box::pin(async move { Ok(low) })
+        }
+
+        fn commit_offsets(&self, _: &Offsets) -> Result<(), TransportError> {
+            Ok(())
+        }
+    }
+
+    fn gap_cfg() -> SinkConfig {
+        SinkConfig {
+            stage: "test".into(),
+            dead_letter_topic: "dead".into(),
+            batch_records: 3,
+            linger: Duration::from_millis(1),
+            idle_flush: Duration::from_millis(10),
+            crash: None,
+        }
+    }
+
+    async fn run_scripted(consumer: &ScriptedConsumer, sink: &mut MemorySink) -> SinkStats {
+        let (dead, _dead_rx) = ChannelProducer::new(16);
+        run(consumer, &dead, sink, &gap_cfg(), &CancellationToken::new())
+            .await
+            .unwrap()
+    }
+
+    fn written(sink: &MemorySink) -> Vec<i64> {
+        sink.written.iter().map(|w| w.0).collect()
+    }
+
+    /// A consumer whose position moves past records without handing them over loses nothing:
+    /// the runner seeks back to the sink's offset, again when a seek is not honoured, and the
+    /// sink gets every record once, in order.
+    #[tokio::test]
+    async fn records_skipped_by_the_consumer_are_read_again() {
+        let consumer = ScriptedConsumer::new(0, 20, 0);
+        {
+            let mut st = consumer.state.lock().unwrap();
+            st.jump = Some((5, 9));
+            st.ignore_seeks = 1;
+        }
+        let mut sink = MemorySink::default();
+        let stats = run_scripted(&consumer, &mut sink).await;
+        assert_eq!(written(&sink), (0..20).collect::<Vec<_>>());
+        assert_eq!(stats.documents, 20);
+        // The jump, then the ignored seek.
+        assert_eq!(stats.rewinds, 2);
+        assert_eq!(consumer.state.lock().unwrap().seeks, [Some(5), Some(5)]);
+    }
+
+    /// The group ahead of the sink (a sink restored from a backup): the runner goes back to
+    /// where the sink stands and skips what it holds.
+    #[tokio::test]
+    async fn a_group_ahead_of_its_sink_is_taken_back() {
+        let consumer = ScriptedConsumer::new(0, 12, 8);
+        let mut sink = MemorySink::default();
+        sink.offsets.insert(("annotations".into(), 0), 3);
+        let stats = run_scripted(&consumer, &mut sink).await;
+        assert_eq!(written(&sink), (3..12).collect::<Vec<_>>());
+        assert_eq!((stats.rewinds, stats.skipped), (1, 0));
+        // A sink that holds nothing goes back to the partition's start.
+        let consumer = ScriptedConsumer::new(0, 6, 4);
+        let mut sink = MemorySink::default();
+        run_scripted(&consumer, &mut sink).await;
+        assert_eq!(written(&sink), (0..6).collect::<Vec<_>>());
+        assert_eq!(consumer.state.lock().unwrap().seeks, [None]);
+    }
+
+    /// Records the topic's retention removed before the sink read them cannot be read again:
+    /// the runner goes on from the first the partition holds, without seeking.
+    #[tokio::test]
+    async fn records_removed_by_retention_are_passed_over() {
+        let consumer = ScriptedConsumer::new(4, 10, 4);
+        let mut sink = MemorySink::default();
+        let stats = run_scripted(&consumer, &mut sink).await;
+        assert_eq!(written(&sink), (4..10).collect::<Vec<_>>());
+        assert_eq!(stats.rewinds, 0);
+        assert!(consumer.state.lock().unwrap().seeks.is_empty());
     }
 
     #[test]

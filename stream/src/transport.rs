@@ -155,6 +155,14 @@ pub trait Consumer: Send + Sync {
     /// Moves the read position of an assigned partition: to `offset`, or to its start (`None`).
     fn seek(&self, topic: &str, partition: i32, offset: Option<i64>) -> Result<(), TransportError>;
 
+    /// The first offset the partition still holds: the records before it were removed (a
+    /// topic's retention), and a reader that wanted them cannot have them.
+    fn low_watermark<'a>(
+        &'a self,
+        topic: &'a str,
+        partition: i32,
+    ) -> BoxFuture<'a, Result<i64, TransportError>>;
+
     /// Records that every record before these next-to-read offsets is done.
     fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError>;
 
@@ -293,6 +301,15 @@ impl Consumer for ChannelConsumer {
             )));
         }
         Ok(())
+    }
+
+    /// A channel keeps every record it was given until it is read.
+    fn low_watermark<'a>(
+        &'a self,
+        _topic: &'a str,
+        _partition: i32,
+    ) -> BoxFuture<'a, Result<i64, TransportError>> {
+        Box::pin(async { Ok(0) })
     }
 
     fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
