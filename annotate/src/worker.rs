@@ -120,6 +120,9 @@ fn dead_letter(cfg: &WorkerConfig, r: &InRecord, class: &'static str, reason: St
 struct Batch {
     /// The batch's trace span: its decode, tokenize, annotate and produce spans are children.
     span: tracing::Span,
+    /// The consumer's assignment epoch when the batch was received: if it changes before the
+    /// batch is delivered, the batch is left to the partitions' owners ([`still_ours`]).
+    epoch: u64,
     records: Vec<InRecord>,
     slots: Vec<Slot>,
     docs: Vec<Document>,
@@ -159,6 +162,8 @@ pub async fn run(
     let mut inflight: Option<(Batch, tokio::task::JoinHandle<Annotated>)> = None;
     // Offsets of finished batches whose commit failed: tried again until it succeeds.
     let mut owed = Offsets::new();
+    // The assignment epoch of the last batch left to the partitions' owners.
+    let mut left: Option<u64> = None;
     let mut ended = false;
     loop {
         let stopping = ended || shutdown.is_cancelled();
@@ -184,11 +189,13 @@ pub async fn run(
                 other => other?,
             }
         };
+        let epoch = consumer.assignment().0;
         metrics::records_in(STAGE, records.len());
         if records.is_empty() && inflight.is_none() {
             commit_owed(consumer, &mut owed, 1).await;
         }
-        let next = (!records.is_empty()).then(|| decode(cfg, records, max_chars, &mut stats));
+        let next =
+            (!records.is_empty()).then(|| decode(cfg, records, epoch, max_chars, &mut stats));
         let prepared = next.as_ref().map(|b| {
             let tokenizers = tokenizers.clone();
             let docs = b.docs.clone();
@@ -213,7 +220,17 @@ pub async fn run(
                 producer,
                 cfg,
             };
-            finish(io, &models, batch, docs, results, &mut owed, &mut stats).await?;
+            let batch_epoch = batch.epoch;
+            if left == Some(batch_epoch) {
+                // An earlier batch of the same assignment was left: so is this one, or its
+                // offsets would be committed past the records left.
+                tracing::info!(
+                    records = batch.records.len(),
+                    "a batch after one left to the partitions' owners is left too"
+                );
+            } else if !finish(io, &models, batch, docs, results, &mut owed, &mut stats).await? {
+                left = Some(batch_epoch);
+            }
         }
         if let (Some(mut batch), Some(prepared)) = (next, prepared) {
             let prepared = prepared.await.map_err(WorkerError::Thread)?;
@@ -236,16 +253,47 @@ pub async fn run(
 }
 
 /// The next batch of records; a failed receive is retried with backoff for as long as the
-/// broker is away.
+/// broker is away. When the partitions were assigned anew during the receive, the records of
+/// partitions no longer assigned are dropped: they were taken before the rebalance, and their
+/// new owner reads them again.
 async fn receive(
     consumer: &dyn Consumer,
     cfg: &WorkerConfig,
     wait: Option<Duration>,
     shutdown: &CancellationToken,
 ) -> Result<Vec<InRecord>, WorkerError> {
-    Ok(consumer
+    let before = consumer.assignment().0;
+    let mut records = consumer
         .recv_batch(cfg.batch_docs.max(1), cfg.linger, wait, shutdown)
-        .await?)
+        .await?;
+    let (after, assigned) = consumer.assignment();
+    if after != before {
+        let taken = records.len();
+        records.retain(|r| assigned.contains(&(r.topic.clone(), r.partition)));
+        if records.len() < taken {
+            tracing::info!(
+                dropped = taken - records.len(),
+                "records of partitions revoked during the receive are left to their new owner"
+            );
+        }
+    }
+    Ok(records)
+}
+
+/// Whether the batch's records are still this worker's to answer: no assignment since the
+/// batch was received, and each record's partition still assigned. A worker whose partitions
+/// were revoked (a rebalance, or its session lost while the broker was away) must not produce
+/// for them: their new owner reads the same records from the committed offsets and produces
+/// in order, and a late output of the old owner (a tombstoned document's annotations after
+/// its tombstone) would undo what came after it. After a new assignment the records come
+/// again from the committed offsets, so nothing is lost by leaving them.
+fn still_ours(consumer: &dyn Consumer, batch: &Batch) -> bool {
+    let (epoch, assigned) = consumer.assignment();
+    epoch == batch.epoch
+        && batch
+            .records
+            .iter()
+            .all(|r| assigned.contains(&(r.topic.clone(), r.partition)))
 }
 
 /// Decodes the records; tombstones pass through, undecodable records and documents longer than
@@ -253,6 +301,7 @@ async fn receive(
 fn decode(
     cfg: &WorkerConfig,
     records: Vec<InRecord>,
+    epoch: u64,
     max_chars: usize,
     stats: &mut WorkerStats,
 ) -> Batch {
@@ -260,6 +309,7 @@ fn decode(
     let _decoding = tracing::debug_span!(parent: &span, "decode").entered();
     let mut batch = Batch {
         span: span.clone(),
+        epoch,
         slots: Vec::with_capacity(records.len()),
         docs: Vec::new(),
         doc_records: Vec::new(),
@@ -359,7 +409,8 @@ struct Io<'a> {
 }
 
 /// Produces a batch's outputs in input order, waits for every acknowledgement, then commits
-/// its offsets ([`outputs`], then [`deliver`]).
+/// its offsets ([`outputs`], then [`deliver`]); `false` when the batch was left to the
+/// partitions' owners instead ([`still_ours`]).
 async fn finish(
     io: Io<'_>,
     models: &[ModelRef],
@@ -368,7 +419,7 @@ async fn finish(
     results: Vec<Result<Found, AnnotateError>>,
     owed: &mut Offsets,
     stats: &mut WorkerStats,
-) -> Result<(), WorkerError> {
+) -> Result<bool, WorkerError> {
     let outs = outputs(io.cfg, models, &mut batch, docs, results, stats)?;
     deliver(io, &batch, outs, owed, stats).await
 }
@@ -438,14 +489,16 @@ fn outputs(
 /// Produces `outs`, waits for every acknowledgement, then commits the batch's offsets. An output
 /// the topic refuses as too large is replaced by a dead letter; when a delivery fails for a
 /// reason that may pass, every output of the batch is produced again (the sinks are idempotent
-/// per key, and the order of a key's records is kept), with backoff.
+/// per key, and the order of a key's records is kept), with backoff. Before each try the batch
+/// is checked to be still this worker's ([`still_ours`]); when it is not, nothing more is
+/// produced or committed and `false` is returned.
 async fn deliver(
     io: Io<'_>,
     batch: &Batch,
     outs: Vec<(usize, OutRecord)>,
     owed: &mut Offsets,
     stats: &mut WorkerStats,
-) -> Result<(), WorkerError> {
+) -> Result<bool, WorkerError> {
     let Io {
         consumer,
         producer,
@@ -459,6 +512,7 @@ async fn deliver(
         records,
         outs,
         stats,
+        left: false,
     };
     let on_retry = |e: &TransportError, delay: Duration| {
         tracing::warn!(error = %e, retry_in = ?delay, outputs = n, "delivery failed, producing the batch again");
@@ -472,11 +526,30 @@ async fn deliver(
         on_retry,
         |o| {
             let produce = tracing::debug_span!(parent: &batch.span, "produce", outputs = n);
-            Box::pin(produce_all(o).instrument(produce))
+            Box::pin(
+                async move {
+                    if !still_ours(consumer, batch) {
+                        o.left = true;
+                        return Ok(());
+                    }
+                    produce_all(o).await
+                }
+                .instrument(produce),
+            )
         },
     )
     .await?;
-    let Outgoing { outs, stats, .. } = outgoing;
+    let Outgoing {
+        outs, stats, left, ..
+    } = outgoing;
+    if left {
+        tracing::warn!(
+            records = records.len(),
+            "the batch's partitions were assigned anew before its outputs were delivered; leaving its records to their owners"
+        );
+        metrics::retry(STAGE, "revoked");
+        return Ok(false);
+    }
     advance(owed, &next_offsets(records));
     commit_owed(consumer, owed, 3).await;
     let dead = outs
@@ -486,7 +559,7 @@ async fn deliver(
     metrics::records_out(STAGE, outs.len() - dead);
     stats.batches += 1;
     tracing::debug!(records = records.len(), "batch committed");
-    Ok(())
+    Ok(true)
 }
 
 /// A batch's outputs on their way out: what each try of a delivery works on.
@@ -497,6 +570,8 @@ struct Outgoing<'a> {
     /// Each output with the index of its input record.
     outs: Vec<(usize, OutRecord)>,
     stats: &'a mut WorkerStats,
+    /// The batch was found to be no longer this worker's: nothing more is produced.
+    left: bool,
 }
 
 /// Produces the outputs and waits for their acknowledgements. An output refused as too large
@@ -508,6 +583,7 @@ async fn produce_all(o: &mut Outgoing<'_>) -> Result<(), TransportError> {
         records,
         outs,
         stats,
+        ..
     } = o;
     let (producer, cfg, records) = (*producer, *cfg, *records);
     let mut acks: FuturesUnordered<_> = FuturesUnordered::new();

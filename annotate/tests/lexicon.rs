@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use pubmine_annotate::annotator::Annotator;
 use pubmine_annotate::model::backend::Lexicon;
 use pubmine_annotate::ner::{NerModel, NerOptions};
@@ -15,7 +16,10 @@ use pubmine_annotate::re::ReModel;
 use pubmine_annotate::worker::{WorkerConfig, run};
 use pubmine_stream::codec::{decode_annotations, decode_dead_letter, encode_document};
 use pubmine_stream::record::{Document, Mention, Passage, PassageKind, SCHEMA_VERSION, SourceKind};
-use pubmine_stream::transport::{ChannelConsumer, ChannelProducer, OutRecord, Producer};
+use pubmine_stream::transport::{
+    ChannelConsumer, ChannelProducer, Consumer, InRecord, Offsets, OutRecord, Producer,
+    TransportError,
+};
 use tokio_util::sync::CancellationToken;
 
 fn demo(name: &str) -> PathBuf {
@@ -270,4 +274,124 @@ async fn the_worker_over_channels_annotates_passes_deletions_and_sets_aside_bad_
     assert!(reasons[0].1.contains("JSON"), "{reasons:?}");
     assert_eq!(reasons[1].0, "pmid:13");
     assert!(reasons[1].1.contains("newer"), "{reasons:?}");
+}
+
+/// A partition read from its committed offset, assigned anew (a rebalance: the epoch moves and
+/// the reading starts again from the committed offset, as a Kafka assignment does) during the
+/// `rebalance_on`-th receive.
+struct Rebalancing {
+    records: Vec<InRecord>,
+    state: std::sync::Mutex<(usize, u64, i64, usize)>, // position, epoch, committed, receives
+    rebalance_on: usize,
+}
+
+impl Consumer for Rebalancing {
+    fn recv_batch<'a>(
+        &'a self,
+        max: usize,
+        _linger: Duration,
+        _idle: Option<Duration>,
+        _cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<Vec<InRecord>, TransportError>> {
+        let mut st = self.state.lock().unwrap();
+        st.3 += 1;
+        if st.3 == self.rebalance_on {
+            st.1 += 1;
+            st.0 = st.2 as usize;
+        }
+        let from = st.0;
+        let to = (from + max).min(self.records.len());
+        st.0 = to;
+        let got = if from == to {
+            Err(TransportError::Closed)
+        } else {
+            Ok(self.records[from..to].to_vec())
+        };
+        Box::pin(async move { got })
+    }
+
+    fn assignment(&self) -> (u64, Vec<(String, i32)>) {
+        (self.state.lock().unwrap().1, vec![("documents".into(), 0)])
+    }
+
+    fn seek(&self, _: &str, _: i32, _: Option<i64>) -> Result<(), TransportError> {
+        Ok(())
+    }
+
+    fn low_watermark<'a>(
+        &'a self,
+        _: &'a str,
+        _: i32,
+    ) -> BoxFuture<'a, Result<i64, TransportError>> {
+        Box::pin(async { Ok(0) })
+    }
+
+    fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
+        let mut st = self.state.lock().unwrap();
+        if let Some(&o) = next.get(&("documents".to_string(), 0)) {
+            st.2 = st.2.max(o);
+        }
+        Ok(())
+    }
+}
+
+/// A worker whose partition is assigned anew between receiving a batch and delivering it
+/// leaves the batch: the records come again from the committed offset (to whichever member owns
+/// the partition), and an output of the old assignment delivered after them could undo a later
+/// record (a document's annotations after its tombstone). Each document is answered once, in
+/// order, and the offsets end committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
+    let records: Vec<InRecord> = (0..5)
+        .map(|n| InRecord {
+            topic: "documents".into(),
+            partition: 0,
+            offset: n,
+            key: format!("pmid:{n}"),
+            value: Some(encode_document(&document(
+                &format!("pmid:{n}"),
+                &["Metformin in type 2 diabetes"],
+            ))),
+        })
+        .collect();
+    // The first batch is in hand (being annotated) when the second receive brings the
+    // rebalance.
+    let consumer = Rebalancing {
+        records,
+        state: std::sync::Mutex::new((0, 1, 0, 0)),
+        rebalance_on: 2,
+    };
+    let (output, mut out_rx) = ChannelProducer::new(64);
+    let cfg = WorkerConfig {
+        output_topic: "annotations".into(),
+        dead_letter_topic: "dead".into(),
+        batch_docs: 2,
+        linger: Duration::from_millis(20),
+        tokens: None,
+    };
+    let stats = tokio::time::timeout(
+        Duration::from_secs(60),
+        run(
+            &consumer,
+            &output,
+            annotator(),
+            &cfg,
+            &CancellationToken::new(),
+        ),
+    )
+    .await
+    .expect("the worker returns when its input ends")
+    .unwrap();
+    drop(output);
+    let mut keys = Vec::new();
+    while let Some(r) = out_rx.recv().await {
+        keys.push(r.key);
+    }
+    assert_eq!(keys, ["pmid:0", "pmid:1", "pmid:2", "pmid:3", "pmid:4"]);
+    assert_eq!(
+        consumer.state.lock().unwrap().2,
+        5,
+        "every offset committed"
+    );
+    assert_eq!(stats.batches, 3);
 }
