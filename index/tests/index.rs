@@ -262,6 +262,94 @@ fn facets_over_many_papers_are_counted_over_the_best_scoring_ones() {
     assert_eq!(chem.entities[0].papers, strong as u64);
 }
 
+/// Facets resolve only each segment's leading entities of a type when that cannot change the
+/// list, and every entity of the type when it can: either way the list is the one a count of
+/// every paper gives. Papers in six segments: chemicals with a long tail (a few in many papers),
+/// each segment's leaders a little different, so that an entity leading in one segment is
+/// counted in the others; diseases that lead only in their own segment, and one in fewer papers
+/// of each segment but more papers in all, which only a count of every entity finds; species
+/// from a handful.
+#[test]
+fn facets_over_many_segments_equal_a_count_of_every_paper() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut unit = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut truth: BTreeMap<(&str, String), BTreeSet<u32>> = BTreeMap::new();
+    let mut ix = Indexer::open(dir.path(), config(100_000)).unwrap();
+    let mut offset = 0;
+    for segment in 0..6u32 {
+        let mut papers = Vec::new();
+        for i in 0..200u32 {
+            let pmid = 10_000 + segment * 200 + i;
+            let mut ents: Vec<(String, &str)> = Vec::new();
+            for _ in 0..4 {
+                // Rank r in about 1/r of the draws (log-uniform), shifted by the segment.
+                let rank = 1000f64.powf(unit()) as u32 - 1 + 3 * segment;
+                ents.push((format!("chem{rank}"), "Chemical"));
+            }
+            ents.push((format!("loc{segment}x{}", i % 25), "Disease"));
+            ents.push((format!("loc{segment}x{}", (i + 7) % 25), "Disease"));
+            if i < 10 {
+                ents.push(("spread".into(), "Disease"));
+            }
+            ents.push((format!("sp{}", (unit() * 4.0) as u32), "Species"));
+            ents.sort();
+            ents.dedup();
+            let text = format!(
+                "aspirin with {}.",
+                ents.iter()
+                    .map(|e| e.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let refs: Vec<(&str, &str)> = ents.iter().map(|(e, t)| (e.as_str(), *t)).collect();
+            let mut a = paper(pmid, 2020, &text, "ner", &refs);
+            a.mentions
+                .push(mention(&text, "aspirin", "Chemical", "ner"));
+            for (e, t) in &ents {
+                truth.entry((t, e.clone())).or_default().insert(pmid);
+            }
+            papers.push(up(a));
+        }
+        let n = papers.len() as i64;
+        ix.write(&batch("t", 0, offset, papers)).unwrap();
+        ix.commit().unwrap();
+        offset += n;
+    }
+    ix.close().unwrap();
+    let s = Searcher::open(dir.path()).unwrap();
+    for k in [3, 5, 10] {
+        let mut r = SearchRequest::new("aspirin");
+        r.facets = true;
+        r.facet_limit = k;
+        let found = s.search(&r).unwrap();
+        assert_eq!((found.total, found.facets_sampled), (1_200, None));
+        for ty in ["Chemical", "Disease", "Species"] {
+            let mut expected: Vec<(u64, String)> = truth
+                .iter()
+                .filter(|((t, e), _)| *t == ty && e != "aspirin")
+                .map(|((_, e), p)| (p.len() as u64, e.clone()))
+                .collect();
+            expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            expected.truncate(k);
+            let group = found.facets.iter().find(|g| g.ty == ty).unwrap();
+            let got: Vec<(u64, String)> = group
+                .entities
+                .iter()
+                .map(|e| (e.papers, e.name.clone()))
+                .collect();
+            assert_eq!(got, expected, "{ty}, {k} per type");
+            assert_eq!(group.papers, 1_200);
+        }
+    }
+}
+
 #[test]
 fn hits_say_whether_the_paper_is_retracted() {
     let dir = tempfile::tempdir().unwrap();

@@ -533,6 +533,96 @@ async fn reference(batches: &[SinkBatch], docs: usize) {
     db.drop_db().await;
 }
 
+/// `SCALE_ONLY=search`: the index alone (no database), and the searches, their entities drawn
+/// as often as papers mention them; for working on search without the store's hours.
+fn search_only(steps: &[usize], csv_path: &str) {
+    let index_dir = tempfile::tempdir().unwrap();
+    let mut indexer = Indexer::open(index_dir.path(), IndexConfig::default()).unwrap();
+    let mut generator = Generator::new(0x9E37_79B9_7F4A_7C15);
+    let (mut offset, mut written) = (0i64, 0usize);
+    let searches = &READS[4..7];
+    let mut csv = String::from("documents,index_docs_per_s,index_bytes_per_doc");
+    for r in searches {
+        csv.push_str(&format!(",{r} p50_ms,{r} p99_ms"));
+    }
+    csv.push('\n');
+    println!(
+        "{:>9} {:>8} {:>9}  p50/p99 ms: {}",
+        "documents",
+        "index/s",
+        "ix B/doc",
+        searches.join(" | ")
+    );
+    for &to in steps {
+        if to <= written {
+            continue;
+        }
+        let batches = batches(&mut generator, written, to, &mut offset);
+        let docs: usize = batches.iter().map(|b| b.items.len()).sum();
+        let start = Instant::now();
+        for b in &batches {
+            indexer.write(b).unwrap();
+        }
+        indexer.commit().unwrap();
+        let index_s = start.elapsed().as_secs_f64();
+        written = to;
+        let searcher = Searcher::open(index_dir.path()).unwrap();
+        let mut rng = Rng(0x5eed);
+        let mut out = vec![Vec::new(); searches.len()];
+        let pick = |rng: &mut Rng| {
+            let ty = rng.below(TYPES.len());
+            (ty, generator.zipf[ty].draw(rng))
+        };
+        for _ in 0..QUERIES {
+            let (ty, rank) = pick(&mut rng);
+            let (oty, orank) = pick(&mut rng);
+            for (k, facets, with) in [
+                (0, false, None),
+                (1, true, None),
+                (2, true, Some(entity_name(oty, orank))),
+            ] {
+                let req = SearchRequest {
+                    query: entity_name(ty, rank),
+                    concept: None,
+                    entity_type: Some(TYPES[ty].0.into()),
+                    year_from: None,
+                    year_to: None,
+                    with,
+                    limit: 20,
+                    offset: 0,
+                    facets,
+                    facet_limit: 10,
+                };
+                let start = Instant::now();
+                searcher.search(&req).unwrap();
+                out[k].push(start.elapsed());
+            }
+        }
+        let ix_bytes = dir_bytes(index_dir.path()) as f64 / to as f64;
+        let mut cells = Vec::new();
+        let mut line = vec![
+            to.to_string(),
+            format!("{:.3}", docs as f64 / index_s),
+            format!("{ix_bytes:.3}"),
+        ];
+        for v in &mut out {
+            v.sort();
+            let (p50, p99) = (percentile(v, 0.5), percentile(v, 0.99));
+            cells.push(format!("{p50:.1}/{p99:.1}"));
+            line.push(format!("{p50:.3},{p99:.3}"));
+        }
+        println!(
+            "{to:>9} {:>8.0} {ix_bytes:>9.0}  {}",
+            docs as f64 / index_s,
+            cells.join(" | ")
+        );
+        csv.push_str(&line.join(","));
+        csv.push('\n');
+        std::fs::write(csv_path, &csv).unwrap();
+    }
+    indexer.close().unwrap();
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args()
@@ -551,6 +641,10 @@ async fn main() {
         .get(1)
         .cloned()
         .unwrap_or_else(|| "target/scale.csv".into());
+    if std::env::var("SCALE_ONLY").is_ok_and(|v| v == "search") {
+        search_only(&steps, &csv_path);
+        return;
+    }
     let db = TestDb::new().await;
     // Postgres counts the time spent in the dashboards' functions (a superuser setting; the
     // sink's connections, opened after, take it from the database).
