@@ -9,7 +9,7 @@
 //! prefixes, `*` for every paper, and the fields `title:` and `journal:`. Words without a field
 //! search the mention texts (of the requested type only, with `type`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Bound;
 use std::path::Path;
 
@@ -19,6 +19,7 @@ use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf};
 use tantivy::schema::Value as _;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
+mod facets;
 mod guard;
 mod wire;
 
@@ -270,7 +271,7 @@ impl Searcher {
             if let Some(c) = concept {
                 searched.insert(c.to_owned());
             }
-            let (facets, counted) = facets(
+            let (facets, counted) = facets::facets(
                 &searcher,
                 &query,
                 req.facet_limit.clamp(1, MAX_FACETS),
@@ -477,121 +478,6 @@ impl Searcher {
             mentions,
         })
     }
-}
-
-/// The top co-mentioned entities per type in the best-scoring [`FACET_SAMPLE`] papers that match
-/// `query` (all of them when fewer match), `k` per type, the `searched` entities left out; and
-/// how many papers were counted. Each paper counts once per entity and once per type.
-fn facets(
-    searcher: &tantivy::Searcher,
-    query: &dyn Query,
-    k: usize,
-    searched: &HashSet<String>,
-) -> Result<(Vec<FacetGroup>, usize), SearchError> {
-    let top = searcher.search(query, &TopDocs::with_limit(FACET_SAMPLE).order_by_score())?;
-    let counted = top.len();
-    let mut by_segment: BTreeMap<u32, Vec<tantivy::DocId>> = BTreeMap::new();
-    for (_, address) in top {
-        by_segment
-            .entry(address.segment_ord)
-            .or_default()
-            .push(address.doc_id);
-    }
-    // Papers per type, and per (type, entity facet segment).
-    let mut per_type: HashMap<String, u64> = HashMap::new();
-    let mut per_entity: HashMap<(String, String), u64> = HashMap::new();
-    for (segment, docs) in by_segment {
-        let reader = searcher
-            .segment_reader(segment)
-            .facet_reader("entity_facet")?;
-        let per_doc: Vec<Vec<u64>> = docs
-            .into_iter()
-            .map(|doc| {
-                let mut ords: Vec<u64> = reader.facet_ords(doc).collect();
-                ords.sort_unstable();
-                ords.dedup();
-                ords
-            })
-            .collect();
-        // Each distinct ordinal's (type, entity), resolved in one pass over the sorted facet
-        // dictionary: a look-up per ordinal would decode a dictionary block each time.
-        let mut ords: Vec<u64> = per_doc.iter().flatten().copied().collect();
-        ords.sort_unstable();
-        ords.dedup();
-        let mut resolved: Vec<Option<(String, String)>> = Vec::with_capacity(ords.len());
-        let complete = reader.facet_dict().sorted_ords_to_term_cb(&ords, |bytes| {
-            // A facet's bytes are its path's segments joined by 0: type, then entity.
-            let mut parts = bytes.split(|&b| b == 0);
-            let (ty, entity) = (parts.next(), parts.next());
-            resolved.push(ty.zip(entity).map(|(t, e)| {
-                (
-                    String::from_utf8_lossy(t).into_owned(),
-                    String::from_utf8_lossy(e).into_owned(),
-                )
-            }));
-        });
-        if !complete.map_err(|e| IndexError::Tantivy(e.into()))? || resolved.len() != ords.len() {
-            return Err(IndexError::Tantivy(tantivy::TantivyError::InternalError(
-                "a facet ordinal is missing from its segment's dictionary".into(),
-            ))
-            .into());
-        }
-        for doc_ords in per_doc {
-            let mut types: Vec<&str> = Vec::new();
-            for ord in doc_ords {
-                let Ok(at) = ords.binary_search(&ord) else {
-                    continue;
-                };
-                if let Some((ty, entity)) = &resolved[at] {
-                    *per_entity.entry((ty.clone(), entity.clone())).or_default() += 1;
-                    if !types.contains(&ty.as_str()) {
-                        types.push(ty);
-                    }
-                }
-            }
-            for ty in types {
-                *per_type.entry(ty.to_owned()).or_default() += 1;
-            }
-        }
-    }
-    let mut entities_of: HashMap<String, Vec<FacetEntity>> = HashMap::new();
-    for ((ty, entity), papers) in per_entity {
-        let (concept, name) = schema::facet_entity(&entity);
-        // The searched entity itself is left out: by its concept, or by its name where the
-        // query names it.
-        let searched_for = match concept {
-            Some(c) => searched.contains(c) || searched.contains(&normalize(name)),
-            None => searched.contains(name),
-        };
-        if !searched_for {
-            entities_of.entry(ty).or_default().push(FacetEntity {
-                name: name.to_owned(),
-                concept: concept.map(str::to_owned),
-                papers,
-            });
-        }
-    }
-    let mut types: Vec<(String, u64)> = per_type.into_iter().collect();
-    types.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let groups = types
-        .into_iter()
-        .map(|(ty, papers)| {
-            let mut entities = entities_of.remove(&ty).unwrap_or_default();
-            entities.sort_by(|a, b| {
-                b.papers
-                    .cmp(&a.papers)
-                    .then_with(|| a.name.cmp(&b.name))
-                    .then_with(|| a.concept.cmp(&b.concept))
-            });
-            entities.truncate(k);
-            FacetGroup {
-                ty,
-                papers,
-                entities,
-            }
-        })
-        .collect();
-    Ok((groups, counted))
 }
 
 /// What a hit's mentions are matched against.
