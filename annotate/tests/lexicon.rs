@@ -13,7 +13,7 @@ use pubmine_annotate::annotator::Annotator;
 use pubmine_annotate::model::backend::Lexicon;
 use pubmine_annotate::ner::{NerModel, NerOptions};
 use pubmine_annotate::re::ReModel;
-use pubmine_annotate::worker::{WorkerConfig, run};
+use pubmine_annotate::worker::{WorkerConfig, WorkerStats, run};
 use pubmine_stream::codec::{decode_annotations, decode_dead_letter, encode_document};
 use pubmine_stream::record::{Document, Mention, Passage, PassageKind, SCHEMA_VERSION, SourceKind};
 use pubmine_stream::transport::{
@@ -52,6 +52,30 @@ fn annotator() -> Annotator {
     })
     .unwrap();
     Annotator::new(vec![ner], &opts).with_relations(vec![re])
+}
+
+/// The worker with the lexicon annotator, two documents a batch, until its input ends.
+async fn run_to_end(consumer: &dyn Consumer, output: &ChannelProducer) -> WorkerStats {
+    let cfg = WorkerConfig {
+        output_topic: "annotations".into(),
+        dead_letter_topic: "dead".into(),
+        batch_docs: 2,
+        linger: Duration::from_millis(20),
+        tokens: None,
+    };
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        run(
+            consumer,
+            output,
+            annotator(),
+            &cfg,
+            &CancellationToken::new(),
+        ),
+    )
+    .await
+    .expect("the worker returns when its input ends")
+    .unwrap()
 }
 
 fn document(id: &str, passages: &[&str]) -> Document {
@@ -200,26 +224,7 @@ async fn the_worker_over_channels_annotates_passes_deletions_and_sets_aside_bad_
         }
         // Dropping the producer ends the worker's input.
     });
-    let cfg = WorkerConfig {
-        output_topic: "annotations".into(),
-        dead_letter_topic: "dead".into(),
-        batch_docs: 2,
-        linger: Duration::from_millis(20),
-        tokens: None,
-    };
-    let stats = tokio::time::timeout(
-        Duration::from_secs(60),
-        run(
-            &consumer,
-            &output,
-            annotator(),
-            &cfg,
-            &CancellationToken::new(),
-        ),
-    )
-    .await
-    .expect("the worker returns when its input ends")
-    .unwrap();
+    let stats = run_to_end(&consumer, &output).await;
     feed.await.unwrap();
     assert_eq!(
         (stats.documents, stats.tombstones, stats.dead_lettered),
@@ -362,26 +367,7 @@ async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
         rebalance_on: 2,
     };
     let (output, mut out_rx) = ChannelProducer::new(64);
-    let cfg = WorkerConfig {
-        output_topic: "annotations".into(),
-        dead_letter_topic: "dead".into(),
-        batch_docs: 2,
-        linger: Duration::from_millis(20),
-        tokens: None,
-    };
-    let stats = tokio::time::timeout(
-        Duration::from_secs(60),
-        run(
-            &consumer,
-            &output,
-            annotator(),
-            &cfg,
-            &CancellationToken::new(),
-        ),
-    )
-    .await
-    .expect("the worker returns when its input ends")
-    .unwrap();
+    let stats = run_to_end(&consumer, &output).await;
     drop(output);
     let mut keys = Vec::new();
     while let Some(r) = out_rx.recv().await {

@@ -464,21 +464,7 @@ async fn reads(db: &TestDb, searcher: &Searcher, stored: usize) -> Vec<Vec<Durat
             (5, true, None),
             (6, true, Some(other_name)),
         ] {
-            let req = SearchRequest {
-                query: name.clone(),
-                concept: None,
-                entity_type: Some(ty.clone()),
-                year_from: None,
-                year_to: None,
-                with,
-                limit: 20,
-                offset: 0,
-                facets,
-                facet_limit: 10,
-            };
-            let start = Instant::now();
-            searcher.search(&req).unwrap();
-            out[k].push(start.elapsed());
+            out[k].push(timed_search(searcher, &name, ty, facets, with));
         }
         let id = format!("pmid:{}", 20_000_000 + rng.below(stored));
         let start = Instant::now();
@@ -489,6 +475,32 @@ async fn reads(db: &TestDb, searcher: &Searcher, stored: usize) -> Vec<Vec<Durat
         v.sort();
     }
     out
+}
+
+/// How long a search for `query` as an entity of type `ty` takes (the first page of 20; the
+/// top 10 entities per type when `facets`; only papers that also mention `with`).
+fn timed_search(
+    searcher: &Searcher,
+    query: &str,
+    ty: &str,
+    facets: bool,
+    with: Option<String>,
+) -> Duration {
+    let req = SearchRequest {
+        query: query.to_owned(),
+        concept: None,
+        entity_type: Some(ty.to_owned()),
+        year_from: None,
+        year_to: None,
+        with,
+        limit: 20,
+        offset: 0,
+        facets,
+        facet_limit: 10,
+    };
+    let start = Instant::now();
+    searcher.search(&req).unwrap();
+    start.elapsed()
 }
 
 /// The documents stored, and the database's size once vacuumed.
@@ -581,21 +593,8 @@ fn search_only(steps: &[usize], csv_path: &str) {
                 (1, true, None),
                 (2, true, Some(entity_name(oty, orank))),
             ] {
-                let req = SearchRequest {
-                    query: entity_name(ty, rank),
-                    concept: None,
-                    entity_type: Some(TYPES[ty].0.into()),
-                    year_from: None,
-                    year_to: None,
-                    with,
-                    limit: 20,
-                    offset: 0,
-                    facets,
-                    facet_limit: 10,
-                };
-                let start = Instant::now();
-                searcher.search(&req).unwrap();
-                out[k].push(start.elapsed());
+                let query = entity_name(ty, rank);
+                out[k].push(timed_search(&searcher, &query, TYPES[ty].0, facets, with));
             }
         }
         let ix_bytes = dir_bytes(index_dir.path()) as f64 / to as f64;

@@ -531,15 +531,7 @@ mod tests {
                 let value = match n {
                     3 => Some(b"not annotations".to_vec()),
                     7 => None,
-                    _ => Some(crate::codec::encode_annotations(&Annotations {
-                        schema_version: crate::record::SCHEMA_VERSION,
-                        id: format!("pmid:{n}"),
-                        models: Vec::new(),
-                        mentions: Vec::new(),
-                        abbreviations: Vec::new(),
-                        relations: Vec::new(),
-                        document: None,
-                    })),
+                    _ => Some(annotations_of(n)),
                 };
                 let out = OutRecord {
                     topic: "annotations".into(),
