@@ -173,8 +173,9 @@ pub async fn run(
         // With a batch in flight, wait for the next one no longer than a linger, so the batch
         // in flight is never held back by a quiet topic; with a commit owed, no longer than a
         // second, so that it is tried again while the topic is quiet.
-        let records = if stopping {
-            Vec::new()
+        // The records, and the assignment epoch they were received in.
+        let (records, epoch) = if stopping {
+            (Vec::new(), 0)
         } else {
             let wait = match (&inflight, owed.is_empty()) {
                 (Some(_), _) => Some(cfg.linger),
@@ -184,12 +185,11 @@ pub async fn run(
             match receive(consumer, cfg, wait, shutdown).await {
                 Err(WorkerError::Transport(TransportError::Closed)) => {
                     ended = true;
-                    Vec::new()
+                    (Vec::new(), 0)
                 }
                 other => other?,
             }
         };
-        let epoch = consumer.assignment().0;
         metrics::records_in(STAGE, records.len());
         if records.is_empty() && inflight.is_none() {
             commit_owed(consumer, &mut owed, 1).await;
@@ -252,8 +252,9 @@ pub async fn run(
     Ok(stats)
 }
 
-/// The next batch of records; a failed receive is retried with backoff for as long as the
-/// broker is away. When the partitions were assigned anew during the receive, the records of
+/// The next batch of records, and the assignment epoch after the receive; a failed receive is
+/// retried with backoff for as long as the broker is away. When the partitions were assigned
+/// anew during the receive, the records of
 /// partitions no longer assigned are dropped: they were taken before the rebalance, and their
 /// new owner reads them again.
 async fn receive(
@@ -261,7 +262,7 @@ async fn receive(
     cfg: &WorkerConfig,
     wait: Option<Duration>,
     shutdown: &CancellationToken,
-) -> Result<Vec<InRecord>, WorkerError> {
+) -> Result<(Vec<InRecord>, u64), WorkerError> {
     let before = consumer.assignment().0;
     let mut records = consumer
         .recv_batch(cfg.batch_docs.max(1), cfg.linger, wait, shutdown)
@@ -277,7 +278,7 @@ async fn receive(
             );
         }
     }
-    Ok(records)
+    Ok((records, after))
 }
 
 /// Whether the batch's records are still this worker's to answer: no assignment since the
