@@ -58,13 +58,18 @@ pub(super) fn facets(
         let mut ords: Vec<u64> = per_doc.iter().flatten().copied().collect();
         ords.sort_unstable();
         ords.dedup();
+        // Each paper's entities as indices into `ords`.
+        let per_doc: Vec<Vec<usize>> = per_doc
+            .iter()
+            .map(|d| {
+                d.iter()
+                    .filter_map(|o| ords.binary_search(o).ok())
+                    .collect()
+            })
+            .collect();
         let mut papers = vec![0u64; ords.len()];
-        for doc_ords in &per_doc {
-            for ord in doc_ords {
-                if let Ok(at) = ords.binary_search(ord) {
-                    papers[at] += 1;
-                }
-            }
+        for &at in per_doc.iter().flatten() {
+            papers[at] += 1;
         }
         // Each ordinal's type, as an index into `types`, from the same pass.
         let mut types: Vec<Vec<u8>> = Vec::new();
@@ -101,10 +106,10 @@ pub(super) fn facets(
             .into());
         }
         let mut seen: Vec<usize> = Vec::new();
-        for doc_ords in &per_doc {
+        for doc in &per_doc {
             seen.clear();
-            for ord in doc_ords {
-                if let Some(t) = ords.binary_search(ord).ok().and_then(|i| type_of[i])
+            for &at in doc {
+                if let Some(t) = type_of[at]
                     && !seen.contains(&t)
                 {
                     seen.push(t);
