@@ -286,8 +286,16 @@ async fn the_worker_over_channels_annotates_passes_deletions_and_sets_aside_bad_
 /// `rebalance_on`-th receive.
 struct Rebalancing {
     records: Vec<InRecord>,
-    state: std::sync::Mutex<(usize, u64, i64, usize)>, // position, epoch, committed, receives
+    state: std::sync::Mutex<Reading>,
     rebalance_on: usize,
+}
+
+#[derive(Default)]
+struct Reading {
+    position: usize,
+    epoch: u64,
+    committed: usize,
+    receives: usize,
 }
 
 impl Consumer for Rebalancing {
@@ -299,14 +307,14 @@ impl Consumer for Rebalancing {
         _cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<Vec<InRecord>, TransportError>> {
         let mut st = self.state.lock().unwrap();
-        st.3 += 1;
-        if st.3 == self.rebalance_on {
-            st.1 += 1;
-            st.0 = st.2 as usize;
+        st.receives += 1;
+        if st.receives == self.rebalance_on {
+            st.epoch += 1;
+            st.position = st.committed;
         }
-        let from = st.0;
+        let from = st.position;
         let to = (from + max).min(self.records.len());
-        st.0 = to;
+        st.position = to;
         let got = if from == to {
             Err(TransportError::Closed)
         } else {
@@ -316,7 +324,10 @@ impl Consumer for Rebalancing {
     }
 
     fn assignment(&self) -> (u64, Vec<(String, i32)>) {
-        (self.state.lock().unwrap().1, vec![("documents".into(), 0)])
+        (
+            self.state.lock().unwrap().epoch,
+            vec![("documents".into(), 0)],
+        )
     }
 
     fn seek(&self, _: &str, _: i32, _: Option<i64>) -> Result<(), TransportError> {
@@ -334,7 +345,7 @@ impl Consumer for Rebalancing {
     fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
         let mut st = self.state.lock().unwrap();
         if let Some(&o) = next.get(&("documents".to_string(), 0)) {
-            st.2 = st.2.max(o);
+            st.committed = st.committed.max(o as usize);
         }
         Ok(())
     }
@@ -363,7 +374,10 @@ async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
     // rebalance.
     let consumer = Rebalancing {
         records,
-        state: std::sync::Mutex::new((0, 1, 0, 0)),
+        state: std::sync::Mutex::new(Reading {
+            epoch: 1,
+            ..Reading::default()
+        }),
         rebalance_on: 2,
     };
     let (output, mut out_rx) = ChannelProducer::new(64);
@@ -375,7 +389,7 @@ async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
     }
     assert_eq!(keys, ["pmid:0", "pmid:1", "pmid:2", "pmid:3", "pmid:4"]);
     assert_eq!(
-        consumer.state.lock().unwrap().2,
+        consumer.state.lock().unwrap().committed,
         5,
         "every offset committed"
     );
