@@ -503,6 +503,16 @@ fn timed_search(
     start.elapsed()
 }
 
+/// Seconds to write `batches` through the index sink's writer and commit them.
+fn index_all(indexer: &mut Indexer, batches: &[SinkBatch]) -> f64 {
+    let start = Instant::now();
+    for b in batches {
+        indexer.write(b).unwrap();
+    }
+    indexer.commit().unwrap();
+    start.elapsed().as_secs_f64()
+}
+
 /// The documents stored, and the database's size once vacuumed.
 async fn stored_and_bytes(pool: &sqlx::PgPool) -> (i64, i64) {
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
@@ -571,12 +581,7 @@ fn search_only(steps: &[usize], csv_path: &str) {
         }
         let batches = batches(&mut generator, written, to, &mut offset);
         let docs: usize = batches.iter().map(|b| b.items.len()).sum();
-        let start = Instant::now();
-        for b in &batches {
-            indexer.write(b).unwrap();
-        }
-        indexer.commit().unwrap();
-        let index_s = start.elapsed().as_secs_f64();
+        let index_s = index_all(&mut indexer, &batches);
         written = to;
         let searcher = Searcher::open(index_dir.path()).unwrap();
         let mut rng = Rng(0x5eed);
@@ -695,12 +700,7 @@ async fn main() {
             sink.write_batch(b).await.unwrap();
         }
         let store_s = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        for b in &batches {
-            indexer.write(b).unwrap();
-        }
-        indexer.commit().unwrap();
-        let index_s = start.elapsed().as_secs_f64();
+        let index_s = index_all(&mut indexer, &batches);
         written = to;
         let dash_now = dashboard_ms(&sink_pool).await;
         let dash_per_batch = (dash_now - dash_before) / batches.len() as f64;
