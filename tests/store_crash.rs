@@ -80,22 +80,18 @@ async fn produce(kafka: &KafkaConfig, topic: &str) -> (BTreeMap<String, usize>, 
         let value = a.as_ref().map(encode_annotations);
         acks.push(
             producer
-                .enqueue(OutRecord {
-                    topic: topic.into(),
-                    key,
-                    value,
-                })
+                .enqueue(OutRecord::new(topic, key, value))
                 .await
                 .unwrap(),
         );
         if i == 50 {
             acks.push(
                 producer
-                    .enqueue(OutRecord {
-                        topic: topic.into(),
-                        key: "pmid:999".into(),
-                        value: Some(b"{not json".to_vec()),
-                    })
+                    .enqueue(OutRecord::new(
+                        topic,
+                        "pmid:999",
+                        Some(b"{not json".to_vec()),
+                    ))
                     .await
                     .unwrap(),
             );

@@ -107,12 +107,12 @@ const STAGE: &str = "annotate";
 fn dead_letter(cfg: &WorkerConfig, r: &InRecord, class: &'static str, reason: String) -> OutRecord {
     metrics::dead_letter(STAGE, class);
     tracing::warn!(record = %r.position(), key = %r.key, %reason, "record dead-lettered");
-    let dl = DeadLetter::new(STAGE, r.position(), reason).with_id(Some(r.key.clone()));
-    OutRecord {
-        topic: cfg.dead_letter_topic.clone(),
-        key: r.key.clone(),
-        value: Some(encode_dead_letter(&dl)),
-    }
+    let dl = DeadLetter::new(STAGE, r.position().to_string(), reason).with_id(Some(r.key.clone()));
+    OutRecord::new(
+        cfg.dead_letter_topic.clone(),
+        r.key.clone(),
+        Some(encode_dead_letter(&dl)),
+    )
 }
 
 /// A batch of records, decoded; its documents are annotated while the next batch is received,
@@ -320,11 +320,10 @@ fn decode(
         match &r.value {
             None => {
                 stats.tombstones += 1;
-                batch.slots.push(Slot::Out(OutRecord {
-                    topic: cfg.output_topic.clone(),
-                    key: r.key.clone(),
-                    value: None,
-                }));
+                batch.slots.push(Slot::Out(
+                    OutRecord::new(cfg.output_topic.clone(), r.key.clone(), None)
+                        .made_from(r.as_origin()),
+                ));
             }
             Some(bytes) => match decode_document(bytes) {
                 Ok(d) if let Some(chars) = too_long(&d, max_chars) => {
@@ -457,11 +456,12 @@ fn outputs(
                     abbreviations,
                     document: Some(Box::new(doc)),
                 };
-                OutRecord {
-                    topic: cfg.output_topic.clone(),
-                    key: records[ri].key.clone(),
-                    value: Some(encode_annotations(&a)),
-                }
+                OutRecord::new(
+                    cfg.output_topic.clone(),
+                    records[ri].key.clone(),
+                    Some(encode_annotations(&a)),
+                )
+                .made_from(records[ri].as_origin())
             }
             Err(e) => {
                 stats.dead_lettered += 1;

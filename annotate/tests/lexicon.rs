@@ -215,11 +215,7 @@ async fn the_worker_over_channels_annotates_passes_deletions_and_sets_aside_bad_
     let n = records.len();
     let feed = tokio::spawn(async move {
         for (key, value) in records {
-            let out = OutRecord {
-                topic: "documents".into(),
-                key: key.into(),
-                value,
-            };
+            let out = OutRecord::new("documents", key, value);
             input.enqueue(out).await.unwrap().await.unwrap();
         }
         // Dropping the producer ends the worker's input.
@@ -247,6 +243,20 @@ async fn the_worker_over_channels_annotates_passes_deletions_and_sets_aside_bad_
     }
     let keys: Vec<&str> = annotations.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["pmid:10", "pmid:11", "pmid:14", "pmid:15"]);
+    // Each output names the input record it was made from, the tombstone too.
+    let origins: Vec<String> = annotations
+        .iter()
+        .map(|r| r.origin.as_ref().expect("an origin").to_string())
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            "documents/0@0",
+            "documents/0@1",
+            "documents/0@4",
+            "documents/0@5"
+        ]
+    );
     assert!(annotations[1].value.is_none(), "the tombstone passed on");
     let decoded: Vec<_> = [0, 2, 3]
         .iter()
@@ -368,6 +378,8 @@ async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
                 &format!("pmid:{n}"),
                 &["Metformin in type 2 diabetes"],
             ))),
+            timestamp: None,
+            origin: None,
         })
         .collect();
     // The first batch is in hand (being annotated) when the second receive brings the

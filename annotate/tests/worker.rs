@@ -67,11 +67,11 @@ async fn documents_in_annotations_out_and_offsets_committed() {
     inputs.push(("pmid:302".into(), Some(encode_document(&newer))));
     for (key, value) in &inputs {
         let ack = producer
-            .enqueue(OutRecord {
-                topic: docs_topic.clone(),
-                key: key.clone(),
-                value: value.clone(),
-            })
+            .enqueue(OutRecord::new(
+                docs_topic.clone(),
+                key.clone(),
+                value.clone(),
+            ))
             .await
             .unwrap();
         ack.await.unwrap();
@@ -159,11 +159,11 @@ async fn documents_in_annotations_out_and_offsets_committed() {
     // document is all it receives.
     let fresh = Document::new(SourceKind::Pubmed, "pmid:400".into());
     producer
-        .enqueue(OutRecord {
-            topic: docs_topic.clone(),
-            key: fresh.id.clone(),
-            value: Some(encode_document(&fresh)),
-        })
+        .enqueue(OutRecord::new(
+            docs_topic.clone(),
+            fresh.id.clone(),
+            Some(encode_document(&fresh)),
+        ))
         .await
         .unwrap()
         .await

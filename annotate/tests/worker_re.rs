@@ -52,11 +52,11 @@ async fn the_worker_emits_relations() {
     ));
     let producer = kafka.producer().unwrap();
     producer
-        .enqueue(OutRecord {
-            topic: docs_topic.clone(),
-            key: d.id.clone(),
-            value: Some(encode_document(&d)),
-        })
+        .enqueue(OutRecord::new(
+            docs_topic.clone(),
+            d.id.clone(),
+            Some(encode_document(&d)),
+        ))
         .await
         .unwrap()
         .await

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use pubmine_stream::record::{Annotations, Document};
+use pubmine_stream::transport::Origin;
 use serde::{Deserialize, Serialize};
 use tantivy::TantivyDocument;
 use tantivy::schema::{Facet, OwnedValue};
@@ -143,6 +144,19 @@ fn snippet(text: &str, bounds: &[usize], start: usize, end: usize) -> Option<(St
         (offset + end - from) as u32,
     ))
 }
+
+/// The entry of a deleted document: its id, the origin of its tombstone, and the `deleted`
+/// mark, so that a version made before the deletion and delivered after it is refused.
+pub fn tombstone(fields: &Fields, id: &str, origin: &Origin) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    d.add_text(fields.id, id);
+    d.add_text(fields.origin, origin.to_string());
+    d.add_text(fields.deleted, DELETED);
+    d
+}
+
+/// The value of [`Fields::deleted`] on the entry of a deleted document.
+pub const DELETED: &str = "true";
 
 /// The tantivy document of `id` holding `mentions`, with `document`'s metadata when the record
 /// carried it.

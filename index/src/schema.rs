@@ -58,6 +58,12 @@ pub struct Fields {
     /// The mentions as JSON (stored only), with snippets: what search shows and what a partial
     /// re-annotation keeps.
     pub mentions: Field,
+    /// The record the entry was made from (an [`pubmine_stream::transport::Origin`] as written,
+    /// stored), when its record named one: a record made from an earlier record is refused.
+    pub origin: Field,
+    /// `true` on the entry that stands for a deleted document: its id and the origin of its
+    /// tombstone, nothing to find; every search leaves these out.
+    pub deleted: Field,
 }
 
 /// The schema, and its fields. The only place the schema is defined.
@@ -94,6 +100,8 @@ pub fn build() -> (Schema, Fields) {
         facet: b.add_facet_field("entity_facet", tantivy::schema::FacetOptions::default()),
         model: b.add_text_field("model", STRING),
         mentions: b.add_text_field("mentions", STORED),
+        origin: b.add_text_field("origin", STRING | STORED),
+        deleted: b.add_text_field("deleted", STRING),
     };
     (b.build(), fields)
 }

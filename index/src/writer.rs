@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pubmine_stream::sink::SinkBatch;
-use pubmine_stream::transport::Offsets;
+use pubmine_stream::transport::{Offsets, Origin};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::TermQuery;
@@ -56,6 +56,9 @@ pub struct IndexStats {
     pub mentions_kept: u64,
     /// Records below the offsets already indexed.
     pub skipped: u64,
+    /// Records made from an earlier documents record than the version of their document (or
+    /// its deletion) the index holds: left unwritten.
+    pub superseded: u64,
     pub commits: u64,
 }
 
@@ -75,6 +78,14 @@ struct PartitionOffset {
 
 const PAYLOAD_VERSION: u32 = 1;
 
+/// What the index holds of one document: the origin of the record it was made from, and its
+/// mentions (`None`: the document is deleted).
+#[derive(Debug, Clone)]
+struct Held {
+    origin: Option<Origin>,
+    mentions: Option<Vec<StoredMention>>,
+}
+
 /// The writer side of an index directory.
 pub struct Indexer {
     index: Index,
@@ -88,8 +99,8 @@ pub struct Indexer {
     buffered: Offsets,
     /// Partitions whose offsets moved since the last commit.
     touched: BTreeSet<(String, i32)>,
-    /// Documents changed since the last commit: their mentions now, `None` once deleted.
-    pending: HashMap<String, Option<Vec<StoredMention>>>,
+    /// Documents changed since the last commit, as they are now.
+    pending: HashMap<String, Held>,
     pending_docs: usize,
     oldest_pending: Option<Instant>,
     stats: IndexStats,
@@ -148,9 +159,11 @@ impl Indexer {
 
     /// Applies a batch: each upsert replaces the document's entry (keeping the mentions of models
     /// the new record does not name), each tombstone deletes it; items below the offsets already
-    /// indexed or buffered are skipped. Commits when the buffer is full or old enough, and then
-    /// returns the offsets made durable.
+    /// indexed or buffered are skipped, and so are items made from an earlier documents record
+    /// than the version (or deletion) of their document the index holds. Commits when the
+    /// buffer is full or old enough, and then returns the offsets made durable.
     pub fn write(&mut self, batch: &SinkBatch) -> Result<Option<Offsets>, IndexError> {
+        let superseded = self.stats.superseded;
         for item in &batch.items {
             let key = (item.topic.clone(), item.partition);
             if self
@@ -161,12 +174,31 @@ impl Indexer {
                 self.stats.skipped += 1;
                 continue;
             }
-            match &item.annotations {
-                Some(a) => self.upsert(&item.key, a)?,
-                None => self.delete(&item.key),
+            let held = self.held(&item.key)?;
+            let older = match (&item.origin, held.as_ref().and_then(|h| h.origin.as_ref())) {
+                (Some(o), Some(h)) => o.is_before(h),
+                _ => false,
+            };
+            if older {
+                tracing::debug!(document = %item.key, origin = ?item.origin, "older version left unwritten");
+                self.stats.superseded += 1;
+            } else {
+                match &item.annotations {
+                    Some(a) => self.upsert(&item.key, a, item.origin.as_ref(), held)?,
+                    None => self.delete(&item.key, item.origin.as_ref())?,
+                }
             }
             self.buffered.insert(key.clone(), item.offset + 1);
             self.touched.insert(key);
+        }
+        let superseded = self.stats.superseded - superseded;
+        if superseded > 0 {
+            pubmine_stream::metrics::superseded("index", superseded);
+            tracing::warn!(
+                records = superseded,
+                "older versions delivered late left unwritten: the index holds newer versions of \
+                 their documents, or their deletions"
+            );
         }
         for (key, &next) in &batch.next {
             let at = self.buffered.entry(key.clone()).or_insert(next);
@@ -229,15 +261,18 @@ impl Indexer {
         Ok(())
     }
 
+    /// Replaces the entry of `id`; `held` is what the index holds of it now.
     fn upsert(
         &mut self,
         id: &str,
         a: &pubmine_stream::record::Annotations,
+        origin: Option<&Origin>,
+        held: Option<Held>,
     ) -> Result<(), IndexError> {
         let mut mentions = doc::mentions_of(a);
         let fresh = mentions.len();
         let replaced: BTreeSet<&str> = a.models.iter().map(|m| m.name.as_str()).collect();
-        if let Some(old) = self.current_mentions(id)? {
+        if let Some(old) = held.and_then(|h| h.mentions) {
             let kept: Vec<StoredMention> = old
                 .into_iter()
                 .filter(|m| !replaced.contains(m.model.as_str()))
@@ -245,29 +280,51 @@ impl Indexer {
             self.stats.mentions_kept += kept.len() as u64;
             mentions.extend(kept);
         }
-        let document = doc::build(&self.fields, id, a.document.as_deref(), &mentions);
+        let mut document = doc::build(&self.fields, id, a.document.as_deref(), &mentions);
+        if let Some(o) = origin {
+            document.add_text(self.fields.origin, o.to_string());
+        }
         self.writer
             .delete_term(Term::from_field_text(self.fields.id, id));
         self.writer.add_document(document)?;
         self.stats.documents += 1;
         self.stats.mentions += fresh as u64;
-        self.pending.insert(id.to_owned(), Some(mentions));
+        self.pending.insert(
+            id.to_owned(),
+            Held {
+                origin: origin.cloned(),
+                mentions: Some(mentions),
+            },
+        );
         self.pending_docs += 1;
         Ok(())
     }
 
-    fn delete(&mut self, id: &str) {
+    /// Deletes the entry of `id`; with the tombstone's origin, an entry that stands for the
+    /// deletion takes its place.
+    fn delete(&mut self, id: &str, origin: Option<&Origin>) -> Result<(), IndexError> {
         self.writer
             .delete_term(Term::from_field_text(self.fields.id, id));
+        if let Some(o) = origin {
+            self.writer
+                .add_document(doc::tombstone(&self.fields, id, o))?;
+        }
         self.stats.deletions += 1;
-        self.pending.insert(id.to_owned(), None);
+        self.pending.insert(
+            id.to_owned(),
+            Held {
+                origin: origin.cloned(),
+                mentions: None,
+            },
+        );
         self.pending_docs += 1;
+        Ok(())
     }
 
-    /// The mentions the index holds for `id`, buffered changes included.
-    fn current_mentions(&self, id: &str) -> Result<Option<Vec<StoredMention>>, IndexError> {
+    /// What the index holds of `id`, buffered changes included; `None` when it holds nothing.
+    fn held(&self, id: &str) -> Result<Option<Held>, IndexError> {
         if let Some(p) = self.pending.get(id) {
-            return Ok(p.clone());
+            return Ok(Some(p.clone()));
         }
         let searcher = self.reader.searcher();
         let term = Term::from_field_text(self.fields.id, id);
@@ -280,9 +337,13 @@ impl Indexer {
             return Ok(None);
         };
         let stored: TantivyDocument = searcher.doc(*address)?;
-        let json = schema::stored_str(&stored, self.fields.mentions).unwrap_or_default();
-        let mentions = serde_json::from_str(&json).map_err(IndexError::Payload)?;
-        Ok(Some(mentions))
+        let origin = schema::stored_str(&stored, self.fields.origin).and_then(|o| o.parse().ok());
+        let mentions = match schema::stored_str(&stored, self.fields.mentions) {
+            Some(json) => Some(serde_json::from_str(&json).map_err(IndexError::Payload)?),
+            // The entry of a deleted document.
+            None => None,
+        };
+        Ok(Some(Held { origin, mentions }))
     }
 
     /// The index, for tests and benchmarks that read what was written.

@@ -148,11 +148,11 @@ fn dead_letter_record(cfg: &IngestConfig, dl: &DeadLetter) -> OutRecord {
         id = dl.id.as_deref().unwrap_or(""), reason = %dl.reason,
         "record dead-lettered"
     );
-    OutRecord {
-        topic: cfg.dead_letter_topic.clone(),
-        key: dl.id.clone().unwrap_or_else(|| dl.source.clone()),
-        value: Some(encode_dead_letter(dl)),
-    }
+    OutRecord::new(
+        cfg.dead_letter_topic.clone(),
+        dl.id.clone().unwrap_or_else(|| dl.source.clone()),
+        Some(encode_dead_letter(dl)),
+    )
 }
 
 /// The dead letter of a document the cluster refused for its size; it no longer counts as sent.
@@ -237,11 +237,7 @@ async fn send_file(
                 } else {
                     report.deletions += 1;
                 }
-                OutRecord {
-                    topic: cfg.topic.clone(),
-                    key,
-                    value,
-                }
+                OutRecord::new(cfg.topic.clone(), key, value)
             }
             Item::Dead(dl) => {
                 report.dead_lettered += 1;

@@ -179,11 +179,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     fn rec(topic: &str, key: &str) -> OutRecord {
-        OutRecord {
-            topic: topic.into(),
-            key: key.into(),
-            value: None,
-        }
+        OutRecord::new(topic, key, None)
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ async fn pubmine(db: &TestDb, papers: &[Annotations], batch: usize, run: usize) 
     let sink = PgSink::new(db.pool.clone(), format!("bench-{run}"));
     sqlx::raw_sql(
         "TRUNCATE documents, passages, mentions, relations, mentions_by_type_year, entity_counts,
-                  entity_forms, entity_years, co_mention_counts, relation_counts",
+                  entity_forms, entity_years, co_mention_counts, relation_counts, deleted_documents",
     )
     .execute(&db.pool)
     .await

@@ -1,18 +1,21 @@
 //! The Postgres sink: each batch of annotation records is written in one transaction together with
 //! the Kafka offsets it covers (exactly-once, docs/architecture.md). The transaction first locks
 //! the sink's offset rows and drops the records below them, so a consumer that lost its partitions
-//! without knowing it (a zombie) cannot write anything twice. Writing a document again replaces
+//! without knowing it (a zombie) cannot write anything twice. Then it drops the records made from
+//! an earlier documents record than the version of their document it holds, or its deletion
+//! (`origin` columns, `deleted_documents`): an older version delivered late by an annotate worker
+//! that had lost its partitions never replaces a newer one. Writing a document again replaces
 //! its passages and, for each model its record names, that model's mentions and relations (and the
 //! relations that pointed at them); a tombstone deletes the document and everything about it. Rows
 //! go in as arrays (`UNNEST`), one statement per table per batch, never a statement per row. The
 //! dashboards' counters change in the same transaction ([`crate::views`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use futures::future::BoxFuture;
 use pubmine_stream::record::{Annotations, Document, ModelRef, normalize_entity};
 use pubmine_stream::sink::{Sink, SinkBatch, SinkError, SinkItem};
-use pubmine_stream::transport::Offsets;
+use pubmine_stream::transport::{Offsets, Origin, Position};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::StoreError;
@@ -34,6 +37,8 @@ pub struct Written {
     pub abbreviations: u64,
     /// Records below the stored offsets: written before, skipped.
     pub skipped: u64,
+    /// Records made from an earlier documents record than the version held: left unwritten.
+    pub superseded: u64,
 }
 
 impl PgSink {
@@ -81,6 +86,7 @@ impl PgSink {
                 !below
             })
             .collect();
+        let fresh = drop_superseded(&mut tx, fresh, &mut written).await?;
         // A document named twice in one batch: its records apply in order, one round each.
         let mut round: Vec<&SinkItem> = Vec::new();
         let mut keys: HashSet<&str> = HashSet::new();
@@ -133,12 +139,21 @@ impl Sink for PgSink {
             ] {
                 pubmine_stream::metrics::sink_rows("store", table, n);
             }
+            if w.superseded > 0 {
+                pubmine_stream::metrics::superseded("store", w.superseded);
+                tracing::warn!(
+                    records = w.superseded,
+                    "older versions delivered late left unwritten: the store holds newer versions \
+                     of their documents, or their deletions"
+                );
+            }
             tracing::debug!(
                 documents = w.documents,
                 deletions = w.deletions,
                 mentions = w.mentions,
                 relations = w.relations,
                 skipped = w.skipped,
+                superseded = w.superseded,
                 "batch stored"
             );
             Ok(Some(done))
@@ -215,6 +230,70 @@ async fn store_offsets(
     Ok(())
 }
 
+/// The items that are not older versions of what the store holds: an item whose origin comes
+/// before the origin of the document's stored version, or of its deletion, or of an earlier item
+/// of the batch about the same document, is counted in `written.superseded` and left out.
+async fn drop_superseded<'a>(
+    tx: &mut Transaction<'_, Postgres>,
+    items: Vec<&'a SinkItem>,
+    written: &mut Written,
+) -> Result<Vec<&'a SinkItem>, StoreError> {
+    let ids: Vec<String> = items
+        .iter()
+        .filter(|i| i.origin.is_some())
+        .map(|i| i.key.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if ids.is_empty() {
+        return Ok(items);
+    }
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id!", origin_topic AS "topic!", origin_partition AS "partition!",
+                  origin_offset AS "offset!", origin_timestamp
+           FROM documents WHERE id = ANY($1) AND origin_offset IS NOT NULL
+           UNION ALL
+           SELECT id, origin_topic, origin_partition, origin_offset, origin_timestamp
+           FROM deleted_documents WHERE id = ANY($1)"#,
+        &ids
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut held: HashMap<String, Origin> = HashMap::new();
+    for r in rows {
+        let at = Origin {
+            position: Position {
+                topic: r.topic,
+                partition: r.partition,
+                offset: r.offset,
+            },
+            timestamp: r.origin_timestamp,
+        };
+        match held.get(&r.id) {
+            Some(h) if !h.is_before(&at) => {}
+            _ => {
+                held.insert(r.id, at);
+            }
+        }
+    }
+    let mut kept = Vec::with_capacity(items.len());
+    for item in items {
+        if let (Some(o), Some(h)) = (&item.origin, held.get(&item.key))
+            && o.is_before(h)
+        {
+            tracing::debug!(document = %item.key, origin = %o, held = %h, "older version left unwritten");
+            written.superseded += 1;
+            continue;
+        }
+        match &item.origin {
+            Some(o) => held.insert(item.key.clone(), o.clone()),
+            None => held.remove(&item.key),
+        };
+        kept.push(item);
+    }
+    Ok(kept)
+}
+
 /// Applies records about distinct documents.
 async fn apply(
     tx: &mut Transaction<'_, Postgres>,
@@ -225,11 +304,22 @@ async fn apply(
         return Ok(());
     }
     let mut deleted: Vec<String> = Vec::new();
+    let mut tombstones = Origins::default();
     let mut upserts: Vec<&Annotations> = Vec::new();
+    let mut origins = Origins::default();
     for item in items {
         match &item.annotations {
-            Some(a) => upserts.push(a),
-            None => deleted.push(item.key.clone()),
+            Some(a) => {
+                upserts.push(a);
+                origins.push(item.origin.as_ref());
+            }
+            None => {
+                deleted.push(item.key.clone());
+                if item.origin.is_some() {
+                    tombstones.id.push(item.key.clone());
+                    tombstones.push(item.origin.as_ref());
+                }
+            }
         }
     }
     // The dashboards lose what these documents contribute now and gain what they will.
@@ -238,13 +328,14 @@ async fn apply(
     crate::views::collect(tx, &touched, -1).await?;
     if !deleted.is_empty() {
         delete_documents(tx, &deleted).await?;
+        remember_deletions(tx, &tombstones).await?;
         written.deletions += deleted.len() as u64;
     }
     if upserts.is_empty() {
         return Ok(());
     }
     let model_ids = register_models(tx, &upserts).await?;
-    write_documents(tx, &upserts).await?;
+    write_documents(tx, &upserts, &origins).await?;
     written.abbreviations += replace_abbreviations(tx, &upserts).await?;
     replace_model_rows(tx, &upserts).await?;
     let rows = Rows::build(&upserts, &model_ids);
@@ -276,6 +367,53 @@ async fn delete_documents(
     sqlx::query!("DELETE FROM documents WHERE id = ANY($1)", ids)
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+/// Origins as columns: the id of each (for deletions), and each one's topic, partition, offset
+/// and timestamp, all `None` for a record that names no origin.
+#[derive(Default)]
+struct Origins {
+    id: Vec<String>,
+    topic: Vec<Option<String>>,
+    partition: Vec<Option<i32>>,
+    offset: Vec<Option<i64>>,
+    timestamp: Vec<Option<i64>>,
+}
+
+impl Origins {
+    fn push(&mut self, origin: Option<&Origin>) {
+        let at = origin.map(|o| &o.position);
+        self.topic.push(at.map(|p| p.topic.clone()));
+        self.partition.push(at.map(|p| p.partition));
+        self.offset.push(at.map(|p| p.offset));
+        self.timestamp.push(origin.and_then(|o| o.timestamp));
+    }
+}
+
+/// Remembers each deletion with the origin of its tombstone.
+async fn remember_deletions(
+    tx: &mut Transaction<'_, Postgres>,
+    t: &Origins,
+) -> Result<(), StoreError> {
+    if t.id.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        "INSERT INTO deleted_documents (id, origin_topic, origin_partition, origin_offset,
+                                        origin_timestamp)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[])
+         ON CONFLICT (id) DO UPDATE SET origin_topic = EXCLUDED.origin_topic,
+             origin_partition = EXCLUDED.origin_partition, origin_offset = EXCLUDED.origin_offset,
+             origin_timestamp = EXCLUDED.origin_timestamp, deleted_at = now()",
+        &t.id,
+        &t.topic as &[Option<String>],
+        &t.partition as &[Option<i32>],
+        &t.offset as &[Option<i64>],
+        &t.timestamp as &[Option<i64>]
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -315,10 +453,12 @@ fn model_key(name: &str, hash: &str) -> String {
     format!("{name}\u{0}{hash}")
 }
 
-/// Upserts the documents' rows and replaces their passages.
+/// Upserts the documents' rows (with their `origins`, one per upsert) and replaces their
+/// passages; a document written again is no longer a deleted one.
 async fn write_documents(
     tx: &mut Transaction<'_, Postgres>,
     upserts: &[&Annotations],
+    origins: &Origins,
 ) -> Result<(), StoreError> {
     let mut d = DocumentRows::default();
     for a in upserts {
@@ -326,24 +466,30 @@ async fn write_documents(
     }
     sqlx::query!(
         "INSERT INTO documents (id, source, pmid, pmcid, doi, title, journal, pub_year, pub_month,
-                                retracted, publication_types, mesh, languages, metadata)
+                                retracted, publication_types, mesh, languages, metadata,
+                                origin_topic, origin_partition, origin_offset, origin_timestamp)
          SELECT x.id, x.source, x.pmid, x.pmcid, x.doi, x.title, x.journal, x.pub_year,
                 x.pub_month, x.retracted,
                 ARRAY(SELECT jsonb_array_elements(x.metadata::jsonb -> 'publication_types') ->> 'name'),
                 ARRAY(SELECT jsonb_array_elements(x.metadata::jsonb -> 'mesh') -> 'descriptor' ->> 'name'),
                 ARRAY(SELECT jsonb_array_elements_text(x.metadata::jsonb -> 'languages')),
-                x.metadata::jsonb
+                x.metadata::jsonb, x.origin_topic, x.origin_partition, x.origin_offset,
+                x.origin_timestamp
          FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::text[], $8::int[], $9::smallint[], $10::bool[], $11::text[])
+                     $7::text[], $8::int[], $9::smallint[], $10::bool[], $11::text[],
+                     $12::text[], $13::int[], $14::bigint[], $15::bigint[])
               AS x(id, source, pmid, pmcid, doi, title, journal, pub_year, pub_month, retracted,
-                   metadata)
+                   metadata, origin_topic, origin_partition, origin_offset, origin_timestamp)
          ON CONFLICT (id) DO UPDATE SET
              source = EXCLUDED.source, pmid = EXCLUDED.pmid, pmcid = EXCLUDED.pmcid,
              doi = EXCLUDED.doi, title = EXCLUDED.title, journal = EXCLUDED.journal,
              pub_year = EXCLUDED.pub_year, pub_month = EXCLUDED.pub_month,
              retracted = EXCLUDED.retracted, publication_types = EXCLUDED.publication_types,
              mesh = EXCLUDED.mesh, languages = EXCLUDED.languages,
-             metadata = EXCLUDED.metadata, updated_at = now()",
+             metadata = EXCLUDED.metadata, origin_topic = EXCLUDED.origin_topic,
+             origin_partition = EXCLUDED.origin_partition,
+             origin_offset = EXCLUDED.origin_offset,
+             origin_timestamp = EXCLUDED.origin_timestamp, updated_at = now()",
         &d.id,
         &d.source,
         &d.pmid as &[Option<String>],
@@ -354,10 +500,17 @@ async fn write_documents(
         &d.pub_year as &[Option<i32>],
         &d.pub_month as &[Option<i16>],
         &d.retracted,
-        &d.metadata
+        &d.metadata,
+        &origins.topic as &[Option<String>],
+        &origins.partition as &[Option<i32>],
+        &origins.offset as &[Option<i64>],
+        &origins.timestamp as &[Option<i64>]
     )
     .execute(&mut **tx)
     .await?;
+    sqlx::query!("DELETE FROM deleted_documents WHERE id = ANY($1)", &d.id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query!("DELETE FROM passages WHERE document_id = ANY($1)", &d.id)
         .execute(&mut **tx)
         .await?;

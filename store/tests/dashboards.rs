@@ -220,6 +220,7 @@ async fn counters_kept_by_the_sink_equal_a_rebuild_after_revisions_and_deletions
                 offset,
                 key: id,
                 annotations: annotations.map(Box::new),
+                origin: None,
             });
             offset += 1;
         }
@@ -345,6 +346,7 @@ async fn counters_kept_by_the_sink_equal_a_rebuild_after_revisions_and_deletions
                 offset: offset - 1,
                 key: id,
                 annotations: None,
+                origin: None,
             }
         })
         .collect();

@@ -47,11 +47,11 @@ async fn a_record_postgres_refuses_is_dead_lettered_and_the_rest_is_stored() {
     ];
     for a in &records {
         producer
-            .enqueue(OutRecord {
-                topic: topic.clone(),
-                key: a.id.clone(),
-                value: Some(encode_annotations(a)),
-            })
+            .enqueue(OutRecord::new(
+                topic.clone(),
+                a.id.clone(),
+                Some(encode_annotations(a)),
+            ))
             .await
             .unwrap()
             .await

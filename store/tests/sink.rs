@@ -7,7 +7,7 @@ use pubmine_stream::record::{
     SCHEMA_VERSION, SourceKind,
 };
 use pubmine_stream::sink::{SinkBatch, SinkItem};
-use pubmine_stream::transport::Offsets;
+use pubmine_stream::transport::{Offsets, Origin, Position};
 
 const TOPIC: &str = "pubmed.annotations";
 
@@ -86,6 +86,7 @@ fn item(partition: i32, offset: i64, key: &str, a: Option<Annotations>) -> SinkI
         offset,
         key: key.into(),
         annotations: a.map(Box::new),
+        origin: None,
     }
 }
 
@@ -298,6 +299,109 @@ async fn a_document_twice_in_one_batch_ends_as_its_last_record() {
     .unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM mentions").await, 1);
     assert_eq!(count(&db, "SELECT count(*) FROM documents").await, 1);
+    db.drop_db().await;
+}
+
+/// `item` made from the documents record at `docs_partition@docs_offset`, written at
+/// `docs_offset` seconds (an offset, later, of a topic made again under the same name).
+fn made_from(mut i: SinkItem, docs_partition: i32, docs_offset: i64) -> SinkItem {
+    i.origin = Some(Origin {
+        position: Position {
+            topic: "pubmed.documents".into(),
+            partition: docs_partition,
+            offset: docs_offset,
+        },
+        timestamp: Some(docs_offset * 1000),
+    });
+    i
+}
+
+/// A version of pmid:1 whose title says which.
+fn version(title: &str) -> Option<Annotations> {
+    let mut a = annotations("pmid:1", 2020);
+    if let Some(d) = a.document.as_mut() {
+        d.title = title.into();
+    }
+    Some(a)
+}
+
+async fn title(db: &TestDb) -> Option<String> {
+    sqlx::query_scalar("SELECT title FROM documents WHERE id = 'pmid:1'")
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// An annotate worker that lost its partitions may deliver what it made from older documents
+/// records after their new owner delivered what it made from newer ones: the store keeps the
+/// version made from the latest record, and a deletion stays a deletion.
+#[tokio::test]
+async fn an_older_version_delivered_late_never_replaces_a_newer_one() {
+    let db = TestDb::new().await;
+    let sink = PgSink::new(db.pool.clone(), "store-test");
+    let write = |items: Vec<SinkItem>| {
+        let sink = sink.clone();
+        async move { sink.write_batch(&batch(items)).await.unwrap().1 }
+    };
+    // Version 2 (documents offset 20) lands, then version 1 (offset 10): refused.
+    write(vec![made_from(item(0, 0, "pmid:1", version("v2")), 3, 20)]).await;
+    let w = write(vec![made_from(item(0, 1, "pmid:1", version("v1")), 3, 10)]).await;
+    assert_eq!((w.documents, w.superseded), (0, 1));
+    assert_eq!(title(&db).await.as_deref(), Some("v2"));
+    // The same record again (another model's pass over it, a replay) is written.
+    let w = write(vec![made_from(
+        item(0, 2, "pmid:1", version("v2 again")),
+        3,
+        20,
+    )])
+    .await;
+    assert_eq!((w.documents, w.superseded), (1, 0));
+    assert_eq!(title(&db).await.as_deref(), Some("v2 again"));
+    // Within one batch, the order of origins decides, not the order of arrival.
+    let w = write(vec![
+        made_from(item(0, 3, "pmid:1", version("v4")), 3, 40),
+        made_from(item(0, 4, "pmid:1", version("v3")), 3, 30),
+    ])
+    .await;
+    assert_eq!((w.documents, w.superseded), (1, 1));
+    assert_eq!(title(&db).await.as_deref(), Some("v4"));
+    // A deletion (offset 50), then a version made before it: the document stays deleted, with
+    // nothing of it in the dashboards.
+    write(vec![made_from(item(0, 5, "pmid:1", None), 3, 50)]).await;
+    let w = write(vec![made_from(
+        item(0, 6, "pmid:1", version("v4 late")),
+        3,
+        40,
+    )])
+    .await;
+    assert_eq!((w.documents, w.superseded), (0, 1));
+    assert_eq!(title(&db).await, None);
+    for table in ["passages", "mentions", "relations", "entity_counts"] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        assert_eq!(count(&db, &sql).await, 0, "{table}");
+    }
+    // A later version brings it back and ends its record of deletion.
+    write(vec![made_from(item(0, 7, "pmid:1", version("v6")), 3, 60)]).await;
+    assert_eq!(title(&db).await.as_deref(), Some("v6"));
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM deleted_documents").await,
+        0
+    );
+    // A documents topic made again under its name: offset 1, written after the record held.
+    let mut again = made_from(item(0, 8, "pmid:1", version("topic made again")), 3, 1);
+    if let Some(o) = again.origin.as_mut() {
+        o.timestamp = Some(70_000);
+    }
+    let w = write(vec![again]).await;
+    assert_eq!((w.documents, w.superseded), (1, 0));
+    assert_eq!(title(&db).await.as_deref(), Some("topic made again"));
+    // Origins of another partition or topic are not ordered against it, and a record that
+    // names no origin is ordered by its arrival alone: both are written.
+    let w = write(vec![made_from(item(0, 9, "pmid:1", version("p4")), 4, 1)]).await;
+    assert_eq!((w.documents, w.superseded), (1, 0));
+    let w = write(vec![item(0, 10, "pmid:1", version("none"))]).await;
+    assert_eq!((w.documents, w.superseded), (1, 0));
+    assert_eq!(title(&db).await.as_deref(), Some("none"));
     db.drop_db().await;
 }
 

@@ -78,6 +78,8 @@ impl JsonLinesConsumer {
                             offset: n as i64 + 1,
                             key,
                             value,
+                            timestamp: None,
+                            origin: None,
                         })
                     }
                     Err(e) => Err(format!("failed to read {t} at line {}: {e}", n + 1)),
@@ -277,7 +279,7 @@ mod tests {
             seen,
             [(1, "pmid:1", true), (3, "pmid:2", false), (4, "", true)]
         );
-        assert_eq!(got[2].position(), "in.jsonl/0@4");
+        assert_eq!(got[2].position().to_string(), "in.jsonl/0@4");
         let end = c.recv_batch(10, Duration::ZERO, None, &never).await;
         assert!(matches!(end, Err(TransportError::Closed)));
 
@@ -300,21 +302,13 @@ mod tests {
         );
         let dl = crate::record::DeadLetter::new("annotate", "in.jsonl/0@4", "not a document");
         for r in [
-            OutRecord {
-                topic: "out".into(),
-                key: "pmid:1".into(),
-                value: Some(b"{\"id\":\"pmid:1\"}".to_vec()),
-            },
-            OutRecord {
-                topic: "out".into(),
-                key: "pmid:2".into(),
-                value: None,
-            },
-            OutRecord {
-                topic: "dl".into(),
-                key: String::new(),
-                value: Some(crate::codec::encode_dead_letter(&dl)),
-            },
+            OutRecord::new("out", "pmid:1", Some(b"{\"id\":\"pmid:1\"}".to_vec())),
+            OutRecord::new("out", "pmid:2", None),
+            OutRecord::new(
+                "dl",
+                String::new(),
+                Some(crate::codec::encode_dead_letter(&dl)),
+            ),
         ] {
             p.enqueue(r).await.unwrap().await.unwrap();
         }

@@ -11,9 +11,10 @@ use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Headers as _, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 
-use crate::transport::{Ack, Consumer, OutRecord, Producer, TransportError};
+use crate::transport::{Ack, Consumer, Origin, OutRecord, Producer, TransportError};
 pub use crate::transport::{InRecord, Offsets, next_offsets};
 
 /// How to reach the cluster.
@@ -344,6 +345,8 @@ impl KafkaConsumer {
                 offset: m.offset(),
                 key: String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
                 value: m.payload().map(<[u8]>::to_vec),
+                timestamp: m.timestamp().to_millis(),
+                origin: origin_of(&m),
             });
         }
         Ok(out)
@@ -543,11 +546,18 @@ impl std::fmt::Debug for KafkaProducer {
 impl Producer for KafkaProducer {
     fn enqueue(&self, record: OutRecord) -> BoxFuture<'_, Result<Ack, TransportError>> {
         Box::pin(async move {
+            let origin = record.origin.as_ref().map(ToString::to_string);
             loop {
                 let mut fr: FutureRecord<'_, str, [u8]> =
                     FutureRecord::to(&record.topic).key(record.key.as_str());
                 if let Some(v) = &record.value {
                     fr = fr.payload(v.as_slice());
+                }
+                if let Some(origin) = &origin {
+                    fr = fr.headers(OwnedHeaders::new().insert(Header {
+                        key: ORIGIN_HEADER,
+                        value: Some(origin.as_str()),
+                    }));
                 }
                 match self.inner.send_result(fr) {
                     Ok(delivery) => {
@@ -578,6 +588,29 @@ impl Producer for KafkaProducer {
                 .map_err(|e| TransportError::Fatal(e.to_string()))?
                 .map_err(|e| TransportError::Delivery(format!("flush failed: {e}")))
         })
+    }
+}
+
+/// The header that carries a record's [`OutRecord::origin`], as `topic/partition@offset` and
+/// the origin's timestamp (see [`Origin`]).
+pub const ORIGIN_HEADER: &str = "pubmine-origin";
+
+/// The origin a message's header names; a header that does not read as a position is ignored
+/// with a warning (the record is then ordered by its arrival alone, as one without a header).
+fn origin_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Option<Origin> {
+    use rdkafka::Message as _;
+    let header = m
+        .headers()?
+        .iter()
+        .filter(|h| h.key == ORIGIN_HEADER)
+        .last()?;
+    let text = String::from_utf8_lossy(header.value.unwrap_or_default());
+    match text.parse() {
+        Ok(p) => Some(p),
+        Err(reason) => {
+            tracing::warn!(topic = m.topic(), partition = m.partition(), offset = m.offset(), %reason, "origin header ignored");
+            None
+        }
     }
 }
 

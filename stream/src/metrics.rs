@@ -71,6 +71,7 @@ pub const RETRIES: &str = "pubmine_retries_total";
 pub const CONSUMER_LAG: &str = "pubmine_consumer_lag";
 pub const SINK_COMMIT_SECONDS: &str = "pubmine_sink_commit_seconds";
 pub const SINK_ROWS: &str = "pubmine_sink_rows_total";
+pub const SUPERSEDED: &str = "pubmine_superseded_total";
 
 /// The metrics of this crate.
 pub const DECLARED: &[Declared] = &[
@@ -121,6 +122,14 @@ pub const DECLARED: &[Declared] = &[
         labels: &["stage", "table"],
         help: "Rows written by a sink, per table (Postgres) or documents (index).",
     },
+    Declared {
+        name: SUPERSEDED,
+        kind: Kind::Counter,
+        labels: &["stage"],
+        help: "Records a sink left unwritten because it holds a newer version of their \
+               document (made from a later record of the same documents partition): an older \
+               version delivered late, by a worker that had lost its partitions.",
+    },
 ];
 
 /// `n` records taken from the input of `stage`.
@@ -158,4 +167,9 @@ pub fn sink_commit(stage: &str, took: Duration) {
 /// `n` rows written by `stage` to `table`.
 pub fn sink_rows(stage: &str, table: &'static str, n: u64) {
     metrics::counter!(SINK_ROWS, "stage" => stage.to_owned(), "table" => table).increment(n);
+}
+
+/// `n` records `stage` left unwritten: it holds a newer version of their documents.
+pub fn superseded(stage: &str, n: u64) {
+    metrics::counter!(SUPERSEDED, "stage" => stage.to_owned()).increment(n);
 }

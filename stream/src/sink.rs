@@ -27,7 +27,7 @@ use crate::error::{Classify, ErrorClass};
 
 use crate::record::{Annotations, DeadLetter};
 use crate::transport::{
-    Consumer, InRecord, Offsets, OutRecord, Producer, TransportError, next_offsets,
+    Consumer, InRecord, Offsets, Origin, OutRecord, Producer, TransportError, next_offsets,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -83,6 +83,10 @@ pub struct SinkItem {
     pub key: String,
     /// `None`: a tombstone; the sink deletes the document and everything about it.
     pub annotations: Option<Box<Annotations>>,
+    /// The record this one was made from ([`crate::transport::OutRecord::origin`]): a sink
+    /// keeps, per document, the origin of what it holds, and refuses a record made from an
+    /// older record of the same partition ([`Origin::is_before`]).
+    pub origin: Option<Origin>,
 }
 
 /// Records to write, and the offsets the write covers (dead-lettered records included).
@@ -363,6 +367,8 @@ async fn write_one_by_one(
                     offset: item.offset,
                     key: item.key.clone(),
                     value: None,
+                    timestamp: None,
+                    origin: item.origin.clone(),
                 };
                 let reason = format!(
                     "refused by the {} sink: {}",
@@ -426,6 +432,7 @@ async fn decode_batch(
             offset: r.offset,
             key: r.key.clone(),
             annotations,
+            origin: r.origin.clone(),
         });
     }
     for ack in acks {
@@ -446,13 +453,14 @@ async fn dead_letter(
 ) -> Result<crate::transport::Ack, TransportError> {
     crate::metrics::dead_letter(&cfg.stage, class);
     tracing::warn!(stage = %cfg.stage, record = %r.position(), key = %r.key, %reason, "record dead-lettered");
-    let dl = DeadLetter::new(cfg.stage.clone(), r.position(), reason).with_id(Some(r.key.clone()));
+    let dl = DeadLetter::new(cfg.stage.clone(), r.position().to_string(), reason)
+        .with_id(Some(r.key.clone()));
     producer
-        .enqueue(OutRecord {
-            topic: cfg.dead_letter_topic.clone(),
-            key: r.key.clone(),
-            value: Some(encode_dead_letter(&dl)),
-        })
+        .enqueue(OutRecord::new(
+            cfg.dead_letter_topic.clone(),
+            r.key.clone(),
+            Some(encode_dead_letter(&dl)),
+        ))
         .await
 }
 
@@ -533,11 +541,7 @@ mod tests {
                     7 => None,
                     _ => Some(annotations_of(n)),
                 };
-                let out = OutRecord {
-                    topic: "annotations".into(),
-                    key: format!("pmid:{n}"),
-                    value,
-                };
+                let out = OutRecord::new("annotations", format!("pmid:{n}"), value);
                 tx.enqueue(out).await.unwrap().await.unwrap();
             }
         });
@@ -635,6 +639,8 @@ mod tests {
                     offset: st.at,
                     key: format!("pmid:{}", st.at),
                     value: Some(annotations_of(st.at)),
+                    timestamp: None,
+                    origin: None,
                 });
                 st.at += 1;
             }

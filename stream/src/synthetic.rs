@@ -178,6 +178,7 @@ pub fn batches(papers: &[Annotations], size: usize, topic: &str) -> Vec<SinkBatc
                     offset: first + i as i64,
                     key: a.id.clone(),
                     annotations: Some(Box::new(a.clone())),
+                    origin: None,
                 })
                 .collect();
             let mut next = Offsets::new();

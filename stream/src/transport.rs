@@ -20,6 +20,63 @@ pub struct OutRecord {
     pub topic: String,
     pub key: String,
     pub value: Option<Vec<u8>>,
+    /// The input record this one was made from, when it was made from one: carried beside the
+    /// value (a Kafka header), on tombstones too, so that a later stage can tell an older
+    /// version of a key from a newer one whatever order they arrive in.
+    pub origin: Option<Origin>,
+}
+
+impl OutRecord {
+    /// A record made from no other record.
+    pub fn new(topic: impl Into<String>, key: impl Into<String>, value: Option<Vec<u8>>) -> Self {
+        OutRecord {
+            topic: topic.into(),
+            key: key.into(),
+            value,
+            origin: None,
+        }
+    }
+
+    /// The same record, naming `origin` as the record it was made from.
+    pub fn made_from(self, origin: Origin) -> Self {
+        OutRecord {
+            origin: Some(origin),
+            ..self
+        }
+    }
+}
+
+/// Where a record sits: its topic, partition and offset, written `topic/partition@offset`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Position {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}@{}", self.topic, self.partition, self.offset)
+    }
+}
+
+impl std::str::FromStr for Position {
+    type Err = String;
+
+    /// Reads `topic/partition@offset` (the topic may itself hold `/` or `@`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("not a position (topic/partition@offset): {s:?}");
+        let (rest, offset) = s.rsplit_once('@').ok_or_else(bad)?;
+        let (topic, partition) = rest.rsplit_once('/').ok_or_else(bad)?;
+        if topic.is_empty() {
+            return Err(bad());
+        }
+        Ok(Position {
+            topic: topic.to_owned(),
+            partition: partition.parse().map_err(|_| bad())?,
+            offset: offset.parse().map_err(|_| bad())?,
+        })
+    }
 }
 
 /// Resolves when the record is durably accepted, or with why it was not.
@@ -101,6 +158,63 @@ impl Producer for ChannelProducer {
     }
 }
 
+/// The record another was made from: its position, and its timestamp (milliseconds since the
+/// epoch, Kafka's `CreateTime` or `LogAppendTime`) when the transport gives one. Written
+/// `topic/partition@offset` or `topic/partition@offset timestamp`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub position: Position,
+    pub timestamp: Option<i64>,
+}
+
+impl Origin {
+    /// True when `self` is an earlier record than `other`: the same partition of the same topic,
+    /// a smaller offset, and (when both have one) a timestamp no later. Records of different
+    /// partitions or topics are not ordered: neither is earlier. The timestamps keep a topic
+    /// deleted and made again under the same name (its offsets starting over) from passing for
+    /// the past of the old one.
+    pub fn is_before(&self, other: &Origin) -> bool {
+        let (a, b) = (&self.position, &other.position);
+        a.topic == b.topic
+            && a.partition == b.partition
+            && a.offset < b.offset
+            && match (self.timestamp, other.timestamp) {
+                (Some(x), Some(y)) => x <= y,
+                _ => true,
+            }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.timestamp {
+            Some(t) => write!(f, "{} {t}", self.position),
+            None => write!(f, "{}", self.position),
+        }
+    }
+}
+
+impl std::str::FromStr for Origin {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (position, timestamp) = match s.rsplit_once(' ') {
+            Some((p, t)) => (
+                p,
+                Some(
+                    t.parse()
+                        .map_err(|_| format!("not a timestamp after the position: {s:?}"))?,
+                ),
+            ),
+            None => (s, None),
+        };
+        Ok(Origin {
+            position: position.parse()?,
+            timestamp,
+        })
+    }
+}
+
 /// A record as a consumer receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InRecord {
@@ -110,12 +224,29 @@ pub struct InRecord {
     pub key: String,
     /// `None`: a tombstone.
     pub value: Option<Vec<u8>>,
+    /// When the record was written (milliseconds since the epoch), when the transport says.
+    pub timestamp: Option<i64>,
+    /// What the producer named as the record this one was made from ([`OutRecord::origin`]).
+    pub origin: Option<Origin>,
 }
 
 impl InRecord {
-    /// `topic/partition@offset`, for dead letters and logs.
-    pub fn position(&self) -> String {
-        format!("{}/{}@{}", self.topic, self.partition, self.offset)
+    /// Where this record sits (`topic/partition@offset` when written), for dead letters and
+    /// logs.
+    pub fn position(&self) -> Position {
+        Position {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            offset: self.offset,
+        }
+    }
+
+    /// This record as the origin of what is made from it.
+    pub fn as_origin(&self) -> Origin {
+        Origin {
+            position: self.position(),
+            timestamp: self.timestamp,
+        }
     }
 }
 
@@ -265,6 +396,8 @@ impl ChannelConsumer {
             offset,
             key: r.key,
             value: r.value,
+            timestamp: None,
+            origin: r.origin,
         }
     }
 }
@@ -326,29 +459,93 @@ mod tests {
     async fn channel_carries_records_and_tombstones_in_order() {
         let (p, mut rx) = ChannelProducer::new(4);
         for (key, value) in [("pmid:1", Some(b"{}".to_vec())), ("pmid:2", None)] {
-            let ack = p
-                .enqueue(OutRecord {
-                    topic: "t".into(),
-                    key: key.into(),
-                    value,
-                })
-                .await
-                .unwrap();
+            let ack = p.enqueue(OutRecord::new("t", key, value)).await.unwrap();
             ack.await.unwrap();
         }
         assert_eq!(rx.recv().await.unwrap().key, "pmid:1");
         assert_eq!(rx.recv().await.unwrap().value, None);
         drop(rx);
         let err = p
-            .enqueue(OutRecord {
-                topic: "t".into(),
-                key: "k".into(),
-                value: None,
-            })
+            .enqueue(OutRecord::new("t", "k", None))
             .await
             .err()
             .unwrap();
         assert!(matches!(err, TransportError::Closed));
+    }
+
+    fn at(topic: &str, partition: i32, offset: i64, timestamp: Option<i64>) -> Origin {
+        Origin {
+            position: Position {
+                topic: topic.into(),
+                partition,
+                offset,
+            },
+            timestamp,
+        }
+    }
+
+    #[test]
+    fn origins_read_back_as_written_and_order_only_within_a_partition() {
+        for o in [
+            at("pubmed.documents", 3, 1234, Some(1_765_000_000_000)),
+            at("pubmed.documents", 3, 1234, None),
+            at("in/x@y.jsonl", 0, 7, None),
+        ] {
+            assert_eq!(o.to_string().parse::<Origin>(), Ok(o));
+        }
+        assert_eq!(at("docs", 3, 12, None).to_string(), "docs/3@12");
+        assert_eq!(at("docs", 3, 12, Some(5)).to_string(), "docs/3@12 5");
+        for bad in [
+            "",
+            "docs",
+            "docs/3",
+            "docs@3",
+            "/3@4",
+            "docs/x@4",
+            "docs/3@",
+            "docs/3@4 x",
+        ] {
+            assert!(bad.parse::<Origin>().is_err(), "{bad:?}");
+        }
+        let t = Some(100);
+        assert!(at("d", 0, 1, t).is_before(&at("d", 0, 2, t)));
+        assert!(at("d", 0, 1, None).is_before(&at("d", 0, 2, t)));
+        assert!(!at("d", 0, 2, t).is_before(&at("d", 0, 2, t)));
+        assert!(!at("d", 0, 2, t).is_before(&at("d", 0, 1, t)));
+        assert!(
+            !at("d", 0, 1, t).is_before(&at("d", 1, 2, t)),
+            "another partition"
+        );
+        assert!(
+            !at("d", 0, 1, t).is_before(&at("e", 0, 2, t)),
+            "another topic"
+        );
+        // A topic made again under its name: a smaller offset, written later.
+        assert!(!at("d", 0, 1, Some(200)).is_before(&at("d", 0, 2, t)));
+    }
+
+    #[tokio::test]
+    async fn a_channel_carries_each_records_origin() {
+        let (p, rx) = ChannelProducer::new(4);
+        let c = ChannelConsumer::new(rx);
+        let origin = at("docs", 2, 40, Some(7));
+        for r in [
+            OutRecord::new("out", "pmid:1", None).made_from(origin.clone()),
+            OutRecord::new("out", "pmid:2", None),
+        ] {
+            p.enqueue(r).await.unwrap().await.unwrap();
+        }
+        let got = c
+            .recv_batch(
+                2,
+                Duration::from_millis(10),
+                None,
+                &CancellationToken::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(got[0].origin, Some(origin));
+        assert_eq!(got[1].origin, None);
     }
 
     #[tokio::test]
@@ -356,11 +553,7 @@ mod tests {
         let (p, rx) = ChannelProducer::new(8);
         let c = ChannelConsumer::new(rx);
         for k in ["a", "b", "c"] {
-            let out = OutRecord {
-                topic: "docs".into(),
-                key: k.into(),
-                value: Some(k.as_bytes().to_vec()),
-            };
+            let out = OutRecord::new("docs", k, Some(k.as_bytes().to_vec()));
             p.enqueue(out).await.unwrap().await.unwrap();
         }
         let never = CancellationToken::new();

@@ -1,12 +1,13 @@
 //! What later stages rely on from the broker, checked against the real one the test script
-//! starts (see docs/operations.md, "The local broker"): keyed records keep their order per key, tombstones
-//! arrive as null values, and a consumer group that commits offsets resumes after them.
+//! starts (see docs/operations.md, "The local broker"): keyed records keep their order per key,
+//! tombstones arrive as null values, a consumer group that commits offsets resumes after them,
+//! and each record's origin (a header) travels with it.
 
 use std::time::Duration;
 
 use pubmine_stream::kafka::KafkaConfig;
 use pubmine_stream::testing::{brokers, unique};
-use pubmine_stream::transport::{OutRecord, Producer};
+use pubmine_stream::transport::{Origin, OutRecord, Position, Producer};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
@@ -31,11 +32,7 @@ async fn a_group_resumes_after_its_committed_offset() {
     for i in 0..10 {
         let value = (i != 7).then(|| format!("v{i}").into_bytes());
         let ack = producer
-            .enqueue(OutRecord {
-                topic: topic.clone(),
-                key: format!("pmid:{i}"),
-                value,
-            })
+            .enqueue(OutRecord::new(topic.clone(), format!("pmid:{i}"), value))
             .await
             .unwrap();
         ack.await.unwrap();
@@ -72,5 +69,62 @@ async fn a_group_resumes_after_its_committed_offset() {
         (key.as_str(), value),
         ("pmid:7", None),
         "a tombstone is a null value"
+    );
+}
+
+/// The origin a producer names travels with the record, on a tombstone too (a Kafka header),
+/// and a record that names none arrives with none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_records_origin_travels_with_it_tombstones_included() {
+    let kafka = KafkaConfig::new(brokers());
+    let topic = unique("origin");
+    kafka.ensure_topics(&[&topic], 1, 1).await.unwrap();
+    let producer = kafka.producer().unwrap();
+    let at = |offset| Origin {
+        position: Position {
+            topic: "pubmed.documents".into(),
+            partition: 3,
+            offset,
+        },
+        timestamp: Some(1_765_000_000_000 + offset),
+    };
+    let sent = [
+        OutRecord::new(topic.clone(), "pmid:1", Some(b"v".to_vec())).made_from(at(41)),
+        OutRecord::new(topic.clone(), "pmid:2", None).made_from(at(42)),
+        OutRecord::new(topic.clone(), "pmid:3", Some(b"w".to_vec())),
+    ];
+    for r in sent.clone() {
+        producer.enqueue(r).await.unwrap().await.unwrap();
+    }
+    let consumer = kafka.consumer(&unique("group"), &[&topic]).unwrap();
+    let never = tokio_util::sync::CancellationToken::new();
+    let mut got = Vec::new();
+    while got.len() < sent.len() {
+        let batch = tokio::time::timeout(
+            Duration::from_secs(30),
+            consumer.recv_batch(10, Duration::from_millis(50), &never),
+        )
+        .await
+        .expect("records within 30 s")
+        .unwrap();
+        got.extend(batch);
+    }
+    // The broker gives each record's timestamp, which annotate passes on in its outputs'
+    // origins.
+    assert!(
+        got.iter().all(|r| r.timestamp.is_some_and(|t| t > 0)),
+        "{got:?}"
+    );
+    let seen: Vec<_> = got
+        .iter()
+        .map(|r| (r.key.as_str(), r.value.is_some(), r.origin.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("pmid:1", true, Some(at(41))),
+            ("pmid:2", false, Some(at(42))),
+            ("pmid:3", true, None)
+        ]
     );
 }

@@ -523,7 +523,7 @@ pub async fn outcome_of(
         passages,
         mentions,
         relations,
-        index_docs: searcher.num_docs(),
+        index_docs: searcher.num_docs().unwrap(),
         index_hits,
         dead_letters,
     }

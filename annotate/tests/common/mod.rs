@@ -51,11 +51,7 @@ pub async fn send(kafka: &KafkaConfig, topic: &str, docs: &[(String, Vec<u8>)]) 
     let producer = kafka.producer().unwrap();
     for (key, value) in docs {
         let ack = producer
-            .enqueue(OutRecord {
-                topic: topic.into(),
-                key: key.clone(),
-                value: Some(value.clone()),
-            })
+            .enqueue(OutRecord::new(topic, key.clone(), Some(value.clone())))
             .await
             .unwrap();
         ack.await.unwrap();

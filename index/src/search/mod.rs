@@ -149,9 +149,19 @@ impl Searcher {
         Ok(self.reader.reload()?)
     }
 
-    /// Papers in the index.
-    pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
+    /// Papers in the index (the entries that stand for deleted documents left out).
+    pub fn num_docs(&self) -> Result<u64, SearchError> {
+        let searcher = self.reader.searcher();
+        let deleted = searcher.search(&self.deleted(), &Count)?;
+        Ok(searcher.num_docs() - deleted as u64)
+    }
+
+    /// The entries that stand for deleted documents ([`crate::doc::tombstone`]).
+    fn deleted(&self) -> tantivy::query::TermQuery {
+        tantivy::query::TermQuery::new(
+            Term::from_field_text(self.fields.deleted, crate::doc::DELETED),
+            tantivy::schema::IndexRecordOption::Basic,
+        )
     }
 
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
@@ -236,6 +246,8 @@ impl Searcher {
                 Box::new(RangeQuery::new(bound(req.year_from), bound(req.year_to))),
             ));
         }
+        // `*`, a year range or a negation alone would match the entries of deleted documents.
+        clauses.push((Occur::MustNot, Box::new(self.deleted())));
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let (top, total) = searcher.search(
@@ -555,6 +567,7 @@ mod tests {
                 offset: 0,
                 key: "pmid:1".into(),
                 annotations: Some(Box::new(a)),
+                origin: None,
             }],
             next,
         };

@@ -87,6 +87,7 @@ pub fn batch(topic: &str, partition: i32, first: i64, records: Vec<Record>) -> S
                 offset: first + i as i64,
                 key,
                 annotations,
+                origin: None,
             }
         })
         .collect();
