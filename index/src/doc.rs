@@ -145,6 +145,19 @@ fn snippet(text: &str, bounds: &[usize], start: usize, end: usize) -> Option<(St
     ))
 }
 
+/// The facet a mention counts under: `/<type>/<entity>`, the entity its concept where it has
+/// one (see [`concept_facet`]), else its normal form.
+pub fn facet_of(m: &StoredMention) -> Facet {
+    match &m.concept {
+        Some(id) => {
+            let name = m.concept_name.as_deref().unwrap_or(&m.normalized);
+            let entity = concept_facet(id, name);
+            Facet::from_path([m.ty.as_str(), entity.as_str()])
+        }
+        None => Facet::from_path([m.ty.as_str(), m.normalized.as_str()]),
+    }
+}
+
 /// The entry of a deleted document: its id, the origin of its tombstone, and the `deleted`
 /// mark, so that a version made before the deletion and delivered after it is refused.
 pub fn tombstone(fields: &Fields, id: &str, origin: &Origin) -> TantivyDocument {
@@ -197,7 +210,7 @@ pub fn build(
     }
     let mut by_type: BTreeMap<String, Vec<OwnedValue>> = BTreeMap::new();
     let mut entities: HashSet<(&str, &str)> = HashSet::new();
-    let mut facets: BTreeSet<(&str, String)> = BTreeSet::new();
+    let mut facets: BTreeSet<Facet> = BTreeSet::new();
     let mut concepts: BTreeSet<&str> = BTreeSet::new();
     let mut models: BTreeSet<&str> = BTreeSet::new();
     for m in mentions {
@@ -214,16 +227,10 @@ pub fn build(
                 .push(OwnedValue::Str(text.clone()));
         }
         entities.insert((&m.ty, &m.normalized));
-        match (&m.concept, &m.concept_name) {
-            (Some(id), name) => {
-                concepts.insert(id);
-                let name = name.as_deref().unwrap_or(&m.normalized);
-                facets.insert((&m.ty, concept_facet(id, name)));
-            }
-            (None, _) => {
-                facets.insert((&m.ty, m.normalized.clone()));
-            }
+        if let Some(id) = &m.concept {
+            concepts.insert(id);
         }
+        facets.insert(facet_of(m));
         models.insert(&m.model);
     }
     let mut forms: BTreeSet<String> = BTreeSet::new();
@@ -231,8 +238,12 @@ pub fn build(
         forms.insert((*norm).to_owned());
         forms.insert(format!("{}:{norm}", type_key(ty)));
     }
-    for (ty, entity) in &facets {
-        d.add_facet(fields.facet, Facet::from_path([*ty, entity.as_str()]));
+    for facet in facets {
+        d.add_u64(
+            fields.entity_id,
+            crate::schema::facet_id(facet.encoded_str().as_bytes()),
+        );
+        d.add_facet(fields.facet, facet);
     }
     for c in concepts {
         d.add_text(fields.concept, c);

@@ -53,6 +53,8 @@ pub struct Fields {
     /// One facet per distinct entity, `/<Type>/<entity>`: co-mention counts. The entity is the
     /// concept (see [`concept_facet`]) where the mention has one, else its normal form.
     pub facet: Field,
+    /// The [`facet_id`] of each facet, fast: what search counts facets by, with no dictionary.
+    pub entity_id: Field,
     /// Names of the models whose mentions the document holds, raw.
     pub model: Field,
     /// The mentions as JSON (stored only), with snippets: what search shows and what a partial
@@ -98,6 +100,7 @@ pub fn build() -> (Schema, Fields) {
         entity_type: b.add_text_field("type", STRING),
         concept: b.add_text_field("concept", STRING),
         facet: b.add_facet_field("entity_facet", tantivy::schema::FacetOptions::default()),
+        entity_id: b.add_u64_field("entity_id", FAST),
         model: b.add_text_field("model", STRING),
         mentions: b.add_text_field("mentions", STORED),
         origin: b.add_text_field("origin", STRING | STORED),
@@ -160,6 +163,36 @@ const CONCEPT_SEPARATOR: char = '\u{1f}';
 /// The facet segment of a concept: its id and its name, so that facet counts carry both.
 pub fn concept_facet(id: &str, name: &str) -> String {
     format!("{id}{CONCEPT_SEPARATOR}{name}")
+}
+
+/// A facet's id, the same in every segment and every index: the 16-bit [`facet_type_bits`] of
+/// its type in the top bits, a 48-bit hash of its whole term (`type \0 entity`, as the facet
+/// dictionary holds it) below. Search counts facets by these ids without reading any dictionary;
+/// two terms of one type share an id with odds of about n² / 2⁴⁹ among n terms counted together
+/// (3 in 100,000 for the 140,000 of a large sample).
+pub fn facet_id(term: &[u8]) -> u64 {
+    let ty = &term[..term.iter().position(|&b| b == 0).unwrap_or(term.len())];
+    (facet_type_bits(ty) << 48) | (hash64(term) >> 16)
+}
+
+/// The 16 bits a type gives the ids of its facets ([`facet_id`]).
+pub fn facet_type_bits(ty: &[u8]) -> u64 {
+    hash64(ty) >> 48
+}
+
+/// FNV-1a, then MurmurHash3's 64-bit finalizer, which spreads every input bit over the high
+/// bits; fixed here, so that ids stay the same across builds and Rust releases.
+fn hash64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 /// A facet's entity segment read back: `(concept id, name)` for a concept, `(None, normal
