@@ -160,8 +160,9 @@ pub async fn run(
     let max_chars = annotator.max_document_chars();
     let mut idle = Some(annotator);
     let mut inflight: Option<(Batch, tokio::task::JoinHandle<Annotated>)> = None;
-    // Offsets of finished batches whose commit failed: tried again until it succeeds.
-    let mut owed = Offsets::new();
+    // Offsets of finished batches whose commit failed: tried again until it succeeds, or until
+    // a new assignment makes them another member's.
+    let mut owed = Owed::default();
     // The assignment epoch of the last batch left to the partitions' owners.
     let mut left: Option<u64> = None;
     let mut ended = false;
@@ -177,7 +178,7 @@ pub async fn run(
         let (records, epoch) = if stopping {
             (Vec::new(), 0)
         } else {
-            let wait = match (&inflight, owed.is_empty()) {
+            let wait = match (&inflight, owed.offsets.is_empty()) {
                 (Some(_), _) => Some(cfg.linger),
                 (None, false) => Some(OWED_COMMIT_RETRY),
                 (None, true) => None,
@@ -417,7 +418,7 @@ async fn finish(
     mut batch: Batch,
     docs: Vec<Document>,
     results: Vec<Result<Found, AnnotateError>>,
-    owed: &mut Offsets,
+    owed: &mut Owed,
     stats: &mut WorkerStats,
 ) -> Result<bool, WorkerError> {
     let outs = outputs(io.cfg, models, &mut batch, docs, results, stats)?;
@@ -497,7 +498,7 @@ async fn deliver(
     io: Io<'_>,
     batch: &Batch,
     outs: Vec<(usize, OutRecord)>,
-    owed: &mut Offsets,
+    owed: &mut Owed,
     stats: &mut WorkerStats,
 ) -> Result<bool, WorkerError> {
     let Io {
@@ -551,7 +552,19 @@ async fn deliver(
         metrics::retry(STAGE, "revoked");
         return Ok(false);
     }
-    advance(owed, &next_offsets(records));
+    // The acknowledgements may have taken long (a broker away): a batch whose partitions were
+    // assigned anew meanwhile is not committed, since their new owner may have committed past
+    // it already and a commit of its offsets would move the group back over records done.
+    // Its outputs are delivered; the sinks keep the newer versions where they came after.
+    if !still_ours(consumer, batch) {
+        tracing::warn!(
+            records = records.len(),
+            "the batch's partitions were assigned anew while its outputs were acknowledged; its offsets are left to their owners"
+        );
+        metrics::retry(STAGE, "revoked");
+        return Ok(false);
+    }
+    owed.add(batch.epoch, &next_offsets(records));
     commit_owed(consumer, owed, 3).await;
     let dead = outs
         .iter()
@@ -629,27 +642,57 @@ async fn produce_all(o: &mut Outgoing<'_>) -> Result<(), TransportError> {
     Ok(())
 }
 
+/// Offsets of finished batches not yet committed, and the assignment epoch they belong to.
+#[derive(Debug, Default)]
+struct Owed {
+    epoch: u64,
+    offsets: Offsets,
+}
+
+impl Owed {
+    /// Adds the offsets of a batch of assignment `epoch`; those of an earlier assignment are
+    /// dropped (their partitions were assigned anew, and are another member's to commit).
+    fn add(&mut self, epoch: u64, next: &Offsets) {
+        if epoch != self.epoch {
+            self.offsets.clear();
+            self.epoch = epoch;
+        }
+        advance(&mut self.offsets, next);
+    }
+}
+
 /// Commits `owed` (the offsets of finished batches not yet committed), retrying a failure with
 /// backoff `tries` times. A commit that keeps failing is logged and stays owed: the worker tries
 /// it again with the next batch's commit, when the input is quiet, and before it returns, so the
 /// last batch before a broker outage is not left uncommitted for want of a next one. The outputs
 /// are durable either way, and a record read again after a restart is annotated again (at least
-/// once; the sinks are idempotent). Offsets of partitions no longer assigned are dropped: their
-/// new owner commits them.
-async fn commit_owed(consumer: &dyn Consumer, owed: &mut Offsets, tries: u32) {
-    if owed.is_empty() {
-        return;
-    }
-    let (_, assigned) = consumer.assignment();
-    owed.retain(|tp, _| assigned.contains(tp));
+/// once; the sinks are idempotent). Offsets of partitions no longer assigned, and all of them
+/// once the partitions were assigned anew since, are dropped: their owner commits them, and a
+/// late commit of old offsets would move the group back over records it had done.
+async fn commit_owed(consumer: &dyn Consumer, owed: &mut Owed, tries: u32) {
     let mut delays = retry::delays(retry_policy());
     for n in 1..=tries {
-        if owed.is_empty() {
+        if owed.offsets.is_empty() {
             return;
         }
-        match try_commit(consumer, owed) {
+        // Checked before every try: the partitions may be assigned anew while a broker that is
+        // away makes the commits fail.
+        let (epoch, assigned) = consumer.assignment();
+        if epoch != owed.epoch {
+            tracing::info!(
+                partitions = owed.offsets.len(),
+                "offsets owed from before a new assignment are left to the partitions' owners"
+            );
+            owed.offsets.clear();
+            return;
+        }
+        owed.offsets.retain(|tp, _| assigned.contains(tp));
+        if owed.offsets.is_empty() {
+            return;
+        }
+        match try_commit(consumer, &owed.offsets) {
             Ok(()) => {
-                owed.clear();
+                owed.offsets.clear();
                 return;
             }
             Err(e) => {

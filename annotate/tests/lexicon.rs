@@ -17,7 +17,7 @@ use pubmine_annotate::worker::{WorkerConfig, WorkerStats, run};
 use pubmine_stream::codec::{decode_annotations, decode_dead_letter, encode_document};
 use pubmine_stream::record::{Document, Mention, Passage, PassageKind, SCHEMA_VERSION, SourceKind};
 use pubmine_stream::transport::{
-    ChannelConsumer, ChannelProducer, Consumer, InRecord, Offsets, OutRecord, Producer,
+    Ack, ChannelConsumer, ChannelProducer, Consumer, InRecord, Offsets, OutRecord, Producer,
     TransportError,
 };
 use tokio_util::sync::CancellationToken;
@@ -55,7 +55,7 @@ fn annotator() -> Annotator {
 }
 
 /// The worker with the lexicon annotator, two documents a batch, until its input ends.
-async fn run_to_end(consumer: &dyn Consumer, output: &ChannelProducer) -> WorkerStats {
+async fn run_to_end(consumer: &dyn Consumer, output: &dyn Producer) -> WorkerStats {
     let cfg = WorkerConfig {
         output_topic: "annotations".into(),
         dead_letter_topic: "dead".into(),
@@ -296,14 +296,25 @@ async fn the_worker_over_channels_annotates_passes_deletions_and_sets_aside_bad_
 /// `rebalance_on`-th receive.
 struct Rebalancing {
     records: Vec<InRecord>,
-    state: std::sync::Mutex<Reading>,
+    state: std::sync::Arc<std::sync::Mutex<Reading>>,
     rebalance_on: usize,
+    /// Commits that fail before the partition goes to another member, which reads it to its
+    /// end and commits that ([`hand_over`]); 0: commits succeed.
+    failed_commits: std::sync::atomic::AtomicUsize,
+}
+
+/// The partition assigned to another member, which read it to `end` and committed that.
+fn hand_over(st: &mut Reading, end: usize) {
+    st.epoch += 1;
+    st.committed = end;
+    st.position = end;
 }
 
 #[derive(Default)]
 struct Reading {
     position: usize,
     epoch: u64,
+    /// The group's committed offset: the last commit's, as a broker keeps it.
     committed: usize,
     receives: usize,
 }
@@ -354,21 +365,27 @@ impl Consumer for Rebalancing {
 
     fn commit_offsets(&self, next: &Offsets) -> Result<(), TransportError> {
         let mut st = self.state.lock().unwrap();
+        let failing = self
+            .failed_commits
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if failing > 0 {
+            self.failed_commits
+                .store(failing - 1, std::sync::atomic::Ordering::SeqCst);
+            if failing == 1 {
+                hand_over(&mut st, self.records.len());
+            }
+            return Err(TransportError::Delivery("broker away".into()));
+        }
         if let Some(&o) = next.get(&("documents".to_string(), 0)) {
-            st.committed = st.committed.max(o as usize);
+            st.committed = o as usize;
         }
         Ok(())
     }
 }
 
-/// A worker whose partition is assigned anew between receiving a batch and delivering it
-/// leaves the batch: the records come again from the committed offset (to whichever member owns
-/// the partition), and an output of the old assignment delivered after them could undo a later
-/// record (a document's annotations after its tombstone). Each document is answered once, in
-/// order, and the offsets end committed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
-    let records: Vec<InRecord> = (0..5)
+/// The documents `pmid:0` to `pmid:{n-1}`, at offsets 0 to n-1 of partition 0.
+fn documents(n: i64) -> Vec<InRecord> {
+    (0..n)
         .map(|n| InRecord {
             topic: "documents".into(),
             partition: 0,
@@ -381,16 +398,92 @@ async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
             timestamp: None,
             origin: None,
         })
-        .collect();
+        .collect()
+}
+
+/// A producer whose first acknowledgement comes after the partition was assigned to another
+/// member, which read it to its end and committed that (a worker whose session was lost while
+/// the broker was away, its acknowledgements delayed until the broker came back).
+struct HandedOver {
+    inner: ChannelProducer,
+    state: std::sync::Arc<std::sync::Mutex<Reading>>,
+    end: usize,
+    acks: std::sync::atomic::AtomicUsize,
+}
+
+impl Producer for HandedOver {
+    fn enqueue(&self, record: OutRecord) -> BoxFuture<'_, Result<Ack, TransportError>> {
+        Box::pin(async move {
+            let ack = self.inner.enqueue(record).await?;
+            if self.acks.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                hand_over(&mut self.state.lock().unwrap(), self.end);
+            }
+            Ok(ack)
+        })
+    }
+
+    fn flush(&self) -> BoxFuture<'_, Result<(), TransportError>> {
+        self.inner.flush()
+    }
+}
+
+/// A worker whose partition went to another member while its outputs were being acknowledged
+/// does not commit the batch: the other member had committed past it, and the old offsets would
+/// move the group back over records it had done (it would then wait there, with nothing new to
+/// read, until a restart read them all again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_acknowledged_after_a_rebalance_does_not_move_the_group_back() {
+    let state = std::sync::Arc::new(std::sync::Mutex::new(Reading {
+        epoch: 1,
+        ..Reading::default()
+    }));
+    let consumer = Rebalancing {
+        records: documents(5),
+        state: state.clone(),
+        rebalance_on: usize::MAX,
+        failed_commits: Default::default(),
+    };
+    let (inner, mut out_rx) = ChannelProducer::new(64);
+    let output = HandedOver {
+        inner,
+        state: state.clone(),
+        end: 5,
+        acks: Default::default(),
+    };
+    let stats = run_to_end(&consumer, &output).await;
+    drop(output);
+    assert_eq!(
+        state.lock().unwrap().committed,
+        5,
+        "the group stays where the partition's new owner committed it"
+    );
+    assert_eq!(stats.batches, 0, "the batch is left to the new owner");
+    // Its outputs were delivered before the worker saw the rebalance: duplicates of the new
+    // owner's, which the sinks take or refuse by their origins.
+    let mut keys = Vec::new();
+    while let Some(r) = out_rx.recv().await {
+        keys.push(r.key);
+    }
+    assert_eq!(keys, ["pmid:0", "pmid:1"]);
+}
+
+/// A worker whose partition is assigned anew between receiving a batch and delivering it
+/// leaves the batch: the records come again from the committed offset (to whichever member owns
+/// the partition), and an output of the old assignment delivered after them could undo a later
+/// record (a document's annotations after its tombstone). Each document is answered once, in
+/// order, and the offsets end committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
     // The first batch is in hand (being annotated) when the second receive brings the
     // rebalance.
     let consumer = Rebalancing {
-        records,
-        state: std::sync::Mutex::new(Reading {
+        records: documents(5),
+        state: std::sync::Arc::new(std::sync::Mutex::new(Reading {
             epoch: 1,
             ..Reading::default()
-        }),
+        })),
         rebalance_on: 2,
+        failed_commits: Default::default(),
     };
     let (output, mut out_rx) = ChannelProducer::new(64);
     let stats = run_to_end(&consumer, &output).await;
@@ -406,4 +499,27 @@ async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
         "every offset committed"
     );
     assert_eq!(stats.batches, 3);
+}
+
+/// Offsets whose commit failed (the broker away) are not committed once the partition went to
+/// another member meanwhile, which had committed past them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_owed_from_before_a_rebalance_do_not_move_the_group_back() {
+    let state = std::sync::Arc::new(std::sync::Mutex::new(Reading {
+        epoch: 1,
+        ..Reading::default()
+    }));
+    let consumer = Rebalancing {
+        records: documents(5),
+        state: state.clone(),
+        rebalance_on: usize::MAX,
+        failed_commits: 2.into(),
+    };
+    let (output, _out_rx) = ChannelProducer::new(64);
+    run_to_end(&consumer, &output).await;
+    assert_eq!(
+        state.lock().unwrap().committed,
+        5,
+        "the group stays where the partition's new owner committed it"
+    );
 }
