@@ -423,7 +423,10 @@ pub async fn sink_positions(p: &Pipeline, n: usize) -> (Vec<i64>, Vec<i64>) {
 }
 
 /// Waits until every document is annotated (the annotate group's offsets at the end of the
-/// documents topic, `docs`), then until every annotation is stored and indexed.
+/// documents topic, `docs`), then until every annotation is stored and indexed. The
+/// annotations topic's end is read again each time: outputs a worker made before it lost its
+/// partitions can still land after the group committed the documents' end (librdkafka retries
+/// them by itself), and the sinks read them too.
 pub async fn wait_done(p: &mut Pipeline, docs: &[i64], limit: Duration) {
     let started = Instant::now();
     let mut written: Option<Vec<i64>> = None;
@@ -435,7 +438,7 @@ pub async fn wait_done(p: &mut Pipeline, docs: &[i64], limit: Duration) {
             &p.topic("documents"),
             docs.len(),
         );
-        if written.is_none() && annotated == docs {
+        if annotated == docs {
             written = Some(topic_ends(&p.brokers, &p.topic("annotations")).await);
         }
         let n = written.as_ref().map_or(0, Vec::len);
