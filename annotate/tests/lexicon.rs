@@ -303,6 +303,21 @@ struct Rebalancing {
     failed_commits: std::sync::atomic::AtomicUsize,
 }
 
+impl Rebalancing {
+    /// Over [`documents`] 0 to 4, at assignment epoch 1.
+    fn over_five(rebalance_on: usize, failed_commits: usize) -> Rebalancing {
+        Rebalancing {
+            records: documents(5),
+            state: std::sync::Arc::new(std::sync::Mutex::new(Reading {
+                epoch: 1,
+                ..Reading::default()
+            })),
+            rebalance_on,
+            failed_commits: failed_commits.into(),
+        }
+    }
+}
+
 /// The partition assigned to another member, which read it to `end` and committed that.
 fn hand_over(st: &mut Reading, end: usize) {
     st.epoch += 1;
@@ -433,16 +448,8 @@ impl Producer for HandedOver {
 /// read, until a restart read them all again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_acknowledged_after_a_rebalance_does_not_move_the_group_back() {
-    let state = std::sync::Arc::new(std::sync::Mutex::new(Reading {
-        epoch: 1,
-        ..Reading::default()
-    }));
-    let consumer = Rebalancing {
-        records: documents(5),
-        state: state.clone(),
-        rebalance_on: usize::MAX,
-        failed_commits: Default::default(),
-    };
+    let consumer = Rebalancing::over_five(usize::MAX, 0);
+    let state = consumer.state.clone();
     let (inner, mut out_rx) = ChannelProducer::new(64);
     let output = HandedOver {
         inner,
@@ -476,15 +483,7 @@ async fn a_batch_acknowledged_after_a_rebalance_does_not_move_the_group_back() {
 async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
     // The first batch is in hand (being annotated) when the second receive brings the
     // rebalance.
-    let consumer = Rebalancing {
-        records: documents(5),
-        state: std::sync::Arc::new(std::sync::Mutex::new(Reading {
-            epoch: 1,
-            ..Reading::default()
-        })),
-        rebalance_on: 2,
-        failed_commits: Default::default(),
-    };
+    let consumer = Rebalancing::over_five(2, 0);
     let (output, mut out_rx) = ChannelProducer::new(64);
     let stats = run_to_end(&consumer, &output).await;
     drop(output);
@@ -505,16 +504,8 @@ async fn a_batch_received_before_a_rebalance_is_left_to_the_partitions_owner() {
 /// another member meanwhile, which had committed past them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_owed_from_before_a_rebalance_do_not_move_the_group_back() {
-    let state = std::sync::Arc::new(std::sync::Mutex::new(Reading {
-        epoch: 1,
-        ..Reading::default()
-    }));
-    let consumer = Rebalancing {
-        records: documents(5),
-        state: state.clone(),
-        rebalance_on: usize::MAX,
-        failed_commits: 2.into(),
-    };
+    let consumer = Rebalancing::over_five(usize::MAX, 2);
+    let state = consumer.state.clone();
     let (output, _out_rx) = ChannelProducer::new(64);
     run_to_end(&consumer, &output).await;
     assert_eq!(
