@@ -753,14 +753,12 @@ fn made_from(
     origins: &[i64],
 ) -> pubmine_stream::sink::SinkBatch {
     for (item, &offset) in b.items.iter_mut().zip(origins) {
-        item.origin = Some(pubmine_stream::transport::Origin {
-            position: pubmine_stream::transport::Position {
-                topic: "pubmed.documents".into(),
-                partition: 0,
-                offset,
-            },
-            timestamp: Some(1_765_000_000_000 + offset),
-        });
+        item.origin = Some(pubmine_stream::transport::Origin::new(
+            "pubmed.documents",
+            0,
+            offset,
+            Some(1_765_000_000_000 + offset),
+        ));
     }
     b
 }

@@ -25,7 +25,7 @@ use pubmine_stream::record::{
 };
 use pubmine_stream::sink::{SinkBatch, SinkItem};
 use pubmine_stream::synthetic::Rng;
-use pubmine_stream::transport::{Offsets, Origin, Position};
+use pubmine_stream::transport::{Offsets, Origin};
 
 /// What the generated records look like. Entity popularity follows a Zipf law with exponent
 /// 0.75: the slope of log(documents per concept) against log(rank) over the 300 most frequent
@@ -294,14 +294,7 @@ fn batches(g: &mut Generator, from: usize, to: usize, offset: &mut i64) -> Vec<S
                 key,
                 annotations: a.map(Box::new),
                 // As annotate names it: the documents record the annotations were made from.
-                origin: Some(Origin {
-                    position: Position {
-                        topic: "documents".into(),
-                        partition: 0,
-                        offset: *offset,
-                    },
-                    timestamp: None,
-                }),
+                origin: Some(Origin::new("documents", 0, *offset, None)),
             });
             *offset += 1;
         };

@@ -13,7 +13,7 @@ use pubmine_store::sink::PgSink;
 use pubmine_store::testing::TestDb;
 use pubmine_stream::record::{Annotations, normalize_entity};
 use pubmine_stream::synthetic;
-use pubmine_stream::transport::{Origin, Position};
+use pubmine_stream::transport::Origin;
 
 /// The store sink over `papers`; with `origins`, each record names the documents record it was
 /// made from, as annotate's do, so each batch also reads the origins held (and writes them).
@@ -35,14 +35,12 @@ async fn pubmine(
     let mut batches = synthetic::batches(papers, batch, "bench");
     if origins {
         for item in batches.iter_mut().flat_map(|b| b.items.iter_mut()) {
-            item.origin = Some(Origin {
-                position: Position {
-                    topic: "bench.documents".into(),
-                    partition: item.partition,
-                    offset: item.offset,
-                },
-                timestamp: Some(1_765_000_000_000 + item.offset),
-            });
+            item.origin = Some(Origin::new(
+                "bench.documents",
+                item.partition,
+                item.offset,
+                Some(1_765_000_000_000 + item.offset),
+            ));
         }
     }
     let start = Instant::now();

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use futures::future::BoxFuture;
 use pubmine_stream::record::{Annotations, Document, ModelRef, normalize_entity};
 use pubmine_stream::sink::{Sink, SinkBatch, SinkError, SinkItem};
-use pubmine_stream::transport::{Offsets, Origin, Position};
+use pubmine_stream::transport::{Offsets, Origin};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::StoreError;
@@ -261,14 +261,7 @@ async fn drop_superseded<'a>(
     .await?;
     let mut held: HashMap<String, Origin> = HashMap::new();
     for r in rows {
-        let at = Origin {
-            position: Position {
-                topic: r.topic,
-                partition: r.partition,
-                offset: r.offset,
-            },
-            timestamp: r.origin_timestamp,
-        };
+        let at = Origin::new(r.topic, r.partition, r.offset, r.origin_timestamp);
         match held.get(&r.id) {
             Some(h) if !h.is_before(&at) => {}
             _ => {

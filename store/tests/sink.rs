@@ -7,7 +7,7 @@ use pubmine_stream::record::{
     SCHEMA_VERSION, SourceKind,
 };
 use pubmine_stream::sink::{SinkBatch, SinkItem};
-use pubmine_stream::transport::{Offsets, Origin, Position};
+use pubmine_stream::transport::{Offsets, Origin};
 
 const TOPIC: &str = "pubmed.annotations";
 
@@ -305,14 +305,12 @@ async fn a_document_twice_in_one_batch_ends_as_its_last_record() {
 /// `item` made from the documents record at `docs_partition@docs_offset`, written at
 /// `docs_offset` seconds (an offset, later, of a topic made again under the same name).
 fn made_from(mut i: SinkItem, docs_partition: i32, docs_offset: i64) -> SinkItem {
-    i.origin = Some(Origin {
-        position: Position {
-            topic: "pubmed.documents".into(),
-            partition: docs_partition,
-            offset: docs_offset,
-        },
-        timestamp: Some(docs_offset * 1000),
-    });
+    i.origin = Some(Origin::new(
+        "pubmed.documents",
+        docs_partition,
+        docs_offset,
+        Some(docs_offset * 1000),
+    ));
     i
 }
 

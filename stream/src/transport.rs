@@ -168,6 +168,23 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// The record at `offset` of `partition` of `topic`, written at `timestamp` when known.
+    pub fn new(
+        topic: impl Into<String>,
+        partition: i32,
+        offset: i64,
+        timestamp: Option<i64>,
+    ) -> Origin {
+        Origin {
+            position: Position {
+                topic: topic.into(),
+                partition,
+                offset,
+            },
+            timestamp,
+        }
+    }
+
     /// True when `self` is an earlier record than `other`: the same partition of the same topic,
     /// a smaller offset, and (when both have one) a timestamp no later. Records of different
     /// partitions or topics are not ordered: neither is earlier. The timestamps keep a topic
@@ -474,14 +491,7 @@ mod tests {
     }
 
     fn at(topic: &str, partition: i32, offset: i64, timestamp: Option<i64>) -> Origin {
-        Origin {
-            position: Position {
-                topic: topic.into(),
-                partition,
-                offset,
-            },
-            timestamp,
-        }
+        Origin::new(topic, partition, offset, timestamp)
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pubmine_stream::kafka::KafkaConfig;
 use pubmine_stream::testing::{brokers, unique};
-use pubmine_stream::transport::{Origin, OutRecord, Position, Producer};
+use pubmine_stream::transport::{Origin, OutRecord, Producer};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
@@ -80,13 +80,13 @@ async fn each_records_origin_travels_with_it_tombstones_included() {
     let topic = unique("origin");
     kafka.ensure_topics(&[&topic], 1, 1).await.unwrap();
     let producer = kafka.producer().unwrap();
-    let at = |offset| Origin {
-        position: Position {
-            topic: "pubmed.documents".into(),
-            partition: 3,
+    let at = |offset| {
+        Origin::new(
+            "pubmed.documents",
+            3,
             offset,
-        },
-        timestamp: Some(1_765_000_000_000 + offset),
+            Some(1_765_000_000_000 + offset),
+        )
     };
     let sent = [
         OutRecord::new(topic.clone(), "pmid:1", Some(b"v".to_vec())).made_from(at(41)),
