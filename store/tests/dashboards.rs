@@ -358,3 +358,35 @@ async fn counters_kept_by_the_sink_equal_a_rebuild_after_revisions_and_deletions
     }
     db.drop_db().await;
 }
+
+/// An entity's co-mentions, most documents first, come from indexes in that order: the plan
+/// merges an ordered scan of each side of `co_mention_counts` and sorts nothing, so the read
+/// stops at its LIMIT however many partners a popular entity has (migration
+/// 20261207000003; before it, every partner was fetched and sorted). Sorting is disabled for
+/// the plan so that, on a table this small, a sort would show only where no ordered path exists.
+#[tokio::test]
+async fn co_mentions_of_an_entity_are_read_in_order_from_indexes() {
+    let db = TestDb::new().await;
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::raw_sql("SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let plan: String = sqlx::query_scalar(
+        "EXPLAIN (FORMAT JSON) SELECT name_b, entity_b, documents FROM co_mentions
+         WHERE type_a = 'Chemical' AND entity_a = 'MESH:D001241'
+         ORDER BY documents DESC LIMIT 20",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map(|v: serde_json::Value| v.to_string())
+    .unwrap();
+    assert!(
+        !plan.contains("\"Sort\"") && !plan.contains("Incremental Sort"),
+        "the co-mentions read sorts: {plan}"
+    );
+    assert!(
+        plan.contains("co_mention_counts_a_rank") && plan.contains("co_mention_counts_b_rank"),
+        "the co-mentions read does not use both ordered indexes: {plan}"
+    );
+}
