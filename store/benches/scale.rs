@@ -390,7 +390,7 @@ async fn time_query(pool: &sqlx::PgPool, sql: &str, binds: &[&str]) -> Duration 
 
 /// The reads, each timed `QUERIES` times.
 const QUERIES: usize = 200;
-const READS: [&str; 8] = [
+const READS: [&str; 9] = [
     "top entities of a type",
     "entity documents by year",
     "co-mentions of an entity",
@@ -399,7 +399,41 @@ const READS: [&str; 8] = [
     "search and facets",
     "search and facets with=",
     "document by id",
+    // the reference of the co-mentions read: the same queries under the indexes before migration
+    // 20261207000003 (dropped and made again in a transaction rolled back after)
+    "co-mentions unranked",
 ];
+
+/// The co-mentions of an entity, most documents first, as an analyst reads them.
+const CO_MENTIONS: &str = "SELECT name_b, entity_b, documents FROM co_mentions
+                           WHERE type_a = $1 AND entity_a = $2 ORDER BY documents DESC LIMIT 20";
+
+/// The co-mentions read of each of `entities` under the co-mention counters' indexes as they were
+/// before migration 20261207000003 (the B side's entity alone: every partner fetched and sorted),
+/// in a transaction rolled back after, so that the schema's indexes are back untouched.
+async fn co_mentions_unranked(pool: &sqlx::PgPool, entities: &[(String, String)]) -> Vec<Duration> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::raw_sql(
+        "DROP INDEX co_mention_counts_a_rank, co_mention_counts_b_rank;
+         CREATE INDEX co_mention_counts_b ON co_mention_counts (type_b, entity_b)",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for (ty, entity) in entities {
+        let start = Instant::now();
+        sqlx::query(CO_MENTIONS)
+            .bind(ty)
+            .bind(entity)
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        out.push(start.elapsed());
+    }
+    tx.rollback().await.unwrap();
+    out
+}
 
 async fn reads(db: &TestDb, searcher: &Searcher, stored: usize) -> Vec<Vec<Duration>> {
     let pool = &db.pool;
@@ -438,15 +472,7 @@ async fn reads(db: &TestDb, searcher: &Searcher, stored: usize) -> Vec<Vec<Durat
             )
             .await,
         );
-        out[2].push(
-            time_query(
-                pool,
-                "SELECT name_b, entity_b, documents FROM co_mentions
-                 WHERE type_a = $1 AND entity_a = $2 ORDER BY documents DESC LIMIT 20",
-                &[ty, entity],
-            )
-            .await,
-        );
+        out[2].push(time_query(pool, CO_MENTIONS, &[ty, entity]).await);
         out[3].push(
             time_query(
                 pool,
@@ -473,6 +499,7 @@ async fn reads(db: &TestDb, searcher: &Searcher, stored: usize) -> Vec<Vec<Durat
         pubmine_store::read::document(pool, &id).await.unwrap();
         out[7].push(start.elapsed());
     }
+    out[8] = co_mentions_unranked(pool, &entities).await;
     for v in &mut out {
         v.sort();
     }
