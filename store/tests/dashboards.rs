@@ -389,4 +389,6 @@ async fn co_mentions_of_an_entity_are_read_in_order_from_indexes() {
         plan.contains("co_mention_counts_a_rank") && plan.contains("co_mention_counts_b_rank"),
         "the co-mentions read does not use both ordered indexes: {plan}"
     );
+    tx.rollback().await.unwrap();
+    db.drop_db().await;
 }
