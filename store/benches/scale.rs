@@ -378,13 +378,14 @@ async fn popular_entities(pool: &sqlx::PgPool, n: i64) -> Vec<(String, String)> 
     .unwrap()
 }
 
-async fn time_query(pool: &sqlx::PgPool, sql: &str, binds: &[&str]) -> Duration {
+/// How long `sql` with `binds` takes on `db` (the pool, or a transaction's connection).
+async fn time_query<'c>(db: impl sqlx::PgExecutor<'c>, sql: &str, binds: &[&str]) -> Duration {
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
     for b in binds {
         q = q.bind(*b);
     }
     let start = Instant::now();
-    q.fetch_all(pool).await.unwrap();
+    q.fetch_all(db).await.unwrap();
     start.elapsed()
 }
 
@@ -422,14 +423,7 @@ async fn co_mentions_unranked(pool: &sqlx::PgPool, entities: &[(String, String)]
     .unwrap();
     let mut out = Vec::new();
     for (ty, entity) in entities {
-        let start = Instant::now();
-        sqlx::query(CO_MENTIONS)
-            .bind(ty)
-            .bind(entity)
-            .fetch_all(&mut *tx)
-            .await
-            .unwrap();
-        out.push(start.elapsed());
+        out.push(time_query(&mut *tx, CO_MENTIONS, &[ty, entity]).await);
     }
     tx.rollback().await.unwrap();
     out

@@ -20,7 +20,7 @@ use pubmine_stream::transport::Origin;
 /// The co-mention counters' indexes: `Rank`, the schema's (each side's entity with `documents`,
 /// migration 20261207000003); `Before`, those of the schema before it (the B side's entity
 /// alone), under which a counter's update could stay a heap-only tuple update.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum CoMentionIndexes {
     Rank,
     Before,
