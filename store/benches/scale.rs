@@ -694,6 +694,17 @@ async fn main() {
     )
     .await
     .unwrap();
+    // The settings that decide how the counters' pages are cached and logged.
+    let server: String = sqlx::query_scalar(
+        "SELECT 'Postgres ' || current_setting('server_version') || ': '
+                || string_agg(name || '=' || current_setting(name), ' ' ORDER BY name)
+         FROM unnest(ARRAY['shared_buffers', 'max_wal_size', 'checkpoint_timeout',
+                           'wal_compression']) AS name",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    println!("{server}");
     let sink_pool = pubmine_store::connect(&db.url).await.unwrap();
     let sink = PgSink::new(sink_pool.clone(), "scale");
     let index_dir = tempfile::tempdir().unwrap();
@@ -780,11 +791,7 @@ async fn main() {
         csv.push('\n');
         std::fs::write(&csv_path, &csv).unwrap();
     }
-    let version: String = sqlx::query_scalar("SHOW server_version")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    println!("Postgres {version}; CSV in {csv_path}");
+    println!("CSV in {csv_path}");
     indexer.close().unwrap();
     sink_pool.close().await;
     db.drop_db().await;
